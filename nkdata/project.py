@@ -1,0 +1,224 @@
+"""Reading a curated project (data/*.yaml + seeds/) into validated records.
+
+Layout (see CONTRIBUTING.md):
+
+    data/package.yaml          release metadata (title, licences, release date, ...)
+    data/entities.yaml         ``entities:`` shared by all sources
+    data/sources/<name>.yaml   ``source:`` one mapping, then ``figures:``,
+                               ``statements:``, ``events:`` lists
+    seeds/<name>.txt           the archived texts the evidence comes from
+
+Records in a source file belong to that file's source: their ``source_id`` is
+filled in from ``source.source_id``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import UsageError
+from .models import ID_PATTERNS, ID_RULE, MODELS, RECORD_TABLES, Record
+from .problems import Problem
+from .yamlsafe import YamlDoc, YamlProblem, read_yaml
+from . import vocab
+
+SOURCE_SECTIONS = ("source",) + RECORD_TABLES
+ENTITY_FILE = "data/entities.yaml"
+PACKAGE_FILE = "data/package.yaml"
+SOURCES_DIR = "data/sources"
+
+
+@dataclass
+class Located:
+    """A validated record and where it was written."""
+
+    record: Record
+    doc: YamlDoc
+    section: str
+    index: int
+
+    def where(self, *field_path: Any) -> tuple[int | None, int | None]:
+        return self.doc.where(self.section, *((self.index,) if self.index >= 0 else ()), *field_path)
+
+    def problem(self, code: str, field: str | None, message: str, hint: str = "", *sub: Any) -> Problem:
+        line, col = self.where(*((field,) if field else ()), *sub)
+        return Problem(self.doc.path, line, col, code, self.record.record_id, field, message, hint)
+
+
+@dataclass
+class Curated:
+    """Everything read from a project: records by table, plus problems found on the way."""
+
+    root: Path
+    package: dict[str, Any] = field(default_factory=dict)
+    records: dict[str, list[Located]] = field(default_factory=lambda: {t: [] for t in MODELS})
+    problems: list[Problem] = field(default_factory=list)
+
+
+def find_root(path: Path | str | None) -> Path:
+    """The project root at ``path`` (default: the current directory)."""
+    root = Path(path or ".").resolve()
+    if root.is_file() or not (root / "data").is_dir():
+        raise UsageError(f"{root} is not an nkdata project: expected a data/ folder (with entities.yaml and sources/) there")
+    return root
+
+
+_TYPE_CODES = {"extra_forbidden": "M200", "missing": "M201", "literal_error": "M203", "bounds": "M210", "dates": "M220", "rule": "M230"}
+_REF_FIELDS = {"source_id", "publisher", "cites", "attribution", "speaker_id", "location_id", "actor_ids"}
+
+
+def _error_to_problem(err: dict[str, Any], model: type[Record], raw: dict[str, Any], doc: YamlDoc, section: str, index: int) -> Problem:
+    loc = tuple(err["loc"])
+    etype = err["type"]
+    field_name = str(loc[0]) if loc else (err.get("ctx") or {}).get("field")
+    code = _TYPE_CODES.get(etype, "M202")
+    hint = ""
+    message = err["msg"]
+    if etype.startswith(("date_", "datetime_")) and "date" in str(field_name or "") or etype.startswith("date_from"):
+        code, hint = "M221", "write a real calendar date as YYYY-MM-DD"
+        message = f"{err.get('input')!r} is not a real date ({(err.get('ctx') or {}).get('error', err['msg'])})"
+    elif etype == "extra_forbidden":
+        close = difflib.get_close_matches(str(field_name), list(model.model_fields), n=1)
+        message = f"unknown field {field_name!r} in a {model.noun} record"
+        hint = f"did you mean {close[0]!r}?" if close else f"allowed fields: {', '.join(model.model_fields)}"
+    elif etype == "missing":
+        message = f"required field {field_name!r} is missing"
+        hint = f"add {field_name}: ... ({model.model_fields[str(field_name)].description})"
+    elif etype == "literal_error":
+        extra = model.model_fields[str(field_name)].json_schema_extra or {}
+        terms = list(vocab.VOCABULARIES.get(str(extra.get("vocab")), {}))
+        close = difflib.get_close_matches(str(err.get("input")), terms, n=1)
+        message = f"{err.get('input')!r} is not a term of the {extra.get('vocab')} vocabulary"
+        hint = (f"did you mean {close[0]!r}? " if close else "") + f"terms: {', '.join(terms)} (docs/data-dictionary.md)"
+    elif etype == "string_pattern_mismatch":
+        if field_name in _REF_FIELDS or (field_name or "").endswith("_id"):
+            code = "M204"
+            message = f"{err.get('input')!r} is not a valid id"
+            hint = "ids are " + ID_RULE
+        else:
+            message = f"{err.get('input')!r} does not match the pattern {(err.get('ctx') or {}).get('pattern')}"
+    elif code in ("M210", "M220", "M230"):
+        message = err["msg"]
+    record_id = raw.get(model.id_field) if isinstance(raw, dict) else None
+    path = (section,) + ((index,) if index >= 0 else ()) + tuple(x for x in (loc or ((field_name,) if field_name else ())))
+    line, col = doc.where(*path)
+    return Problem(doc.path, line, col, code, str(record_id) if record_id is not None else None, field_name, message, hint)
+
+
+def _validate_record(model: type[Record], raw: Any, doc: YamlDoc, section: str, index: int, out: Curated) -> Located | None:
+    if not isinstance(raw, dict):
+        line, col = doc.where(section, index)
+        out.problems.append(Problem(doc.path, line, col, "Y104", None, None, f"each {section} entry must be a mapping of field: value", "start the entry with '- ' and write field: value pairs"))
+        return None
+    try:
+        record = model.model_validate(raw)
+    except ValidationError as exc:
+        for err in exc.errors():
+            out.problems.append(_error_to_problem(err, model, raw, doc, section, index))
+        return None
+    return Located(record, doc, section, index)
+
+
+def _read(path: Path, root: Path, out: Curated) -> YamlDoc | None:
+    shown = path.relative_to(root).as_posix()
+    try:
+        return read_yaml(path, shown)
+    except YamlProblem as exc:
+        out.problems.append(Problem(shown, exc.line, exc.col, exc.code, None, None, exc.message, exc.hint))
+    except OSError as exc:
+        out.problems.append(Problem(shown, None, None, "Y100", None, None, f"cannot read: {exc.strerror}", "check the file exists and is readable"))
+    return None
+
+
+def _structure(doc: YamlDoc, allowed: tuple[str, ...], message: str, hint: str) -> Problem | None:
+    if not isinstance(doc.data, dict):
+        return Problem(doc.path, 1, 1, "Y104", None, None, message, hint)
+    for key in doc.data:
+        if key not in allowed:
+            line, col = doc.where(key)
+            close = difflib.get_close_matches(key, allowed, n=1)
+            return Problem(doc.path, line, col, "Y104", None, key, f"unknown section {key!r}", f"did you mean {close[0]!r}?" if close else f"sections: {', '.join(allowed)}")
+    return None
+
+
+def _read_source_file(path: Path, root: Path, out: Curated) -> None:
+    doc = _read(path, root, out)
+    if doc is None:
+        return
+    bad = _structure(doc, SOURCE_SECTIONS, "a source file is a mapping with 'source:' and lists 'figures:', 'statements:', 'events:'", "see CONTRIBUTING.md or run 'nkdata new-source'")
+    if bad:
+        out.problems.append(bad)
+        return
+    raw_source = doc.data.get("source")
+    if raw_source is None:
+        out.problems.append(Problem(doc.path, 1, 1, "Y104", None, "source", "the file has no 'source:' section", "add the source record this file's records come from"))
+        return
+    source = _validate_record(MODELS["sources"], raw_source, doc, "source", -1, out)
+    source_id = raw_source.get("source_id") if isinstance(raw_source, dict) else None
+    if source:
+        out.records["sources"].append(source)
+    n_records = 0
+    for table in RECORD_TABLES:
+        items = doc.data.get(table) or []
+        if not isinstance(items, list):
+            line, col = doc.where(table)
+            out.problems.append(Problem(doc.path, line, col, "Y104", None, table, f"'{table}' must be a list of records", f"write each record as '- {MODELS[table].id_field}: ...'"))
+            continue
+        for i, raw in enumerate(items):
+            n_records += 1
+            if isinstance(raw, dict) and source_id is not None:
+                given = raw.get("source_id")
+                if given is not None and given != source_id:
+                    line, col = doc.where(table, i, "source_id")
+                    out.problems.append(Problem(doc.path, line, col, "F701", str(raw.get(MODELS[table].id_field)), "source_id", f"record says source_id {given!r} but this file is the source {source_id!r}", "put the record in its own source's file, or remove source_id (it is filled in from the file)"))
+                    continue
+                raw = {**raw, "source_id": source_id}
+            located = _validate_record(MODELS[table], raw, doc, table, i, out)
+            if located:
+                out.records[table].append(located)
+    if n_records == 0:
+        out.problems.append(Problem(doc.path, 1, 1, "F700", source_id, None, "the source file has no figures, statements or events", "add the records this source supports, or remove the file and its text"))
+
+
+def read_project(path: Path | str | None = None) -> Curated:
+    """Read and model-validate every curated file; cross-record checks are in :mod:`nkdata.checks`."""
+    root = find_root(path)
+    out = Curated(root)
+    pkg = root / PACKAGE_FILE
+    if pkg.exists():
+        doc = _read(pkg, root, out)
+        if doc is not None:
+            if isinstance(doc.data, dict):
+                out.package = doc.data
+            else:
+                out.problems.append(Problem(doc.path, 1, 1, "Y104", None, None, "package.yaml must be a mapping", "see the example in the repository"))
+    ent = root / ENTITY_FILE
+    if not ent.exists():
+        out.problems.append(Problem(ENTITY_FILE, None, None, "Y104", None, None, "entities file is missing", "create data/entities.yaml with an 'entities:' list"))
+    else:
+        doc = _read(ent, root, out)
+        if doc is not None:
+            bad = _structure(doc, ("entities",), "entities.yaml is a mapping with one list, 'entities:'", "start the file with 'entities:'")
+            if bad:
+                out.problems.append(bad)
+            else:
+                items = doc.data.get("entities") or []
+                for i, raw in enumerate(items if isinstance(items, list) else []):
+                    located = _validate_record(MODELS["entities"], raw, doc, "entities", i, out)
+                    if located:
+                        out.records["entities"].append(located)
+    src_dir = root / SOURCES_DIR
+    files = sorted(p for p in src_dir.glob("*") if p.suffix in (".yaml", ".yml")) if src_dir.is_dir() else []
+    if not files:
+        out.problems.append(Problem(SOURCES_DIR, None, None, "Y104", None, None, "no source files found", "add data/sources/<name>.yaml (nkdata new-source seeds/<name>.txt)"))
+    for f in files:
+        _read_source_file(f, root, out)
+    return out
+
+
+__all__ = ["Curated", "Located", "read_project", "find_root", "ID_PATTERNS"]

@@ -1,0 +1,126 @@
+"""Finding evidence in source texts, and numbers in evidence.
+
+The normalisation (documented in CONTRIBUTING.md) makes typographic variants
+compare equal while keeping everything else verbatim, case included:
+
+1. Unicode NFKC, character by character (so "…" is "...", a no-break space is a space);
+2. curly and prime single quotes/apostrophes (‘ ’ ‚ ‛ ′ ` ´) become ', and curly
+   double quotes (“ ” „ ‟ ″) become ";
+3. hyphen and dash variants (‐ ‑ ‒ – — ― − ﹘ ﹣ －) become -;
+4. every run of white space becomes one space, and the ends are trimmed.
+
+Offsets are always reported in the *original* text, so a user can slice
+``text[evidence_start:evidence_end]`` and read the source's own characters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_FOLD = {
+    **dict.fromkeys("‘’‚‛′`´", "'"),
+    **dict.fromkeys("“”„‟″", '"'),
+    **dict.fromkeys("‐‑‒–—―−﹘﹣－", "-"),
+}
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    out = unicodedata.normalize("NFKC", ch)
+    return "".join(" " if c.isspace() else _FOLD.get(c, c) for c in out)
+
+
+def normalise_with_map(text: str) -> tuple[str, list[int]]:
+    """Normalised text plus, for each of its characters, the index of the original character."""
+    out: list[str] = []
+    where: list[int] = []
+    pending_space = False
+    for i, ch in enumerate(text):
+        for c in _fold_char(ch):
+            if c == " ":
+                pending_space = bool(out)
+                space_at = i
+                continue
+            if pending_space:
+                out.append(" ")
+                where.append(space_at)
+                pending_space = False
+            out.append(c)
+            where.append(i)
+    return "".join(out), where
+
+
+def normalise(text: str) -> str:
+    """The normalised form used to compare evidence with source texts."""
+    return normalise_with_map(text)[0]
+
+
+class IndexedText:
+    """A source text prepared for repeated evidence look-ups."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.norm, self._where = normalise_with_map(text)
+
+    def find(self, span: str) -> tuple[int, int] | None:
+        """Original-text offsets [start, end) of the first occurrence of ``span``, or None."""
+        needle = normalise(span)
+        if not needle:
+            return None
+        at = self.norm.find(needle)
+        if at < 0:
+            return None
+        return self._where[at], self._where[at + len(needle) - 1] + 1
+
+    def __contains__(self, span: str) -> bool:
+        return self.find(span) is not None
+
+
+# ---------------------------------------------------------------- numbers
+
+_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+    "eighty": 80, "ninety": 90, "a": 1, "an": 1, "dozen": 12,
+}
+_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "k": 1_000}
+_NUM = r"\d{1,3}(?:[,\u00a0 ]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_NUMBER_RE = re.compile(
+    rf"(?<![\w.])(?P<num>{_NUM}|{'|'.join(sorted(_WORDS, key=len, reverse=True))})"
+    rf"(?:[ -](?P<scale>hundred|thousand|million)\b|(?P<k>k)\b)?",
+    re.IGNORECASE,
+)
+_RANGE_RE = re.compile(rf"(?<![\w.,])(?P<low>\d{{1,3}})\s*(?:to|-|and)\s*(?P<high>\d{{1,3}}(?:,\d{{3}})+)(?![\d,])")
+
+
+def _to_number(num: str, scale: str | None) -> float | None:
+    word = num.lower()
+    if word in _WORDS:
+        base = float(_WORDS[word])
+        if word in ("a", "an") and not scale:
+            return None  # "a" alone is an article, not a number
+    else:
+        base = float(re.sub(r"[,\u00a0 ]", "", num))
+    if scale:
+        base *= _SCALES[scale.lower()]
+    return base
+
+
+def numbers_in(text: str) -> set[float]:
+    """Every number a reader would see in ``text``: '4,000', '4000', 'some 30 percent',
+    'a thousand', '1.5 million', and the shared scale of '11 to 12,000' (11,000)."""
+    norm = normalise(text)
+    found: set[float] = set()
+    for m in _NUMBER_RE.finditer(norm):
+        value = _to_number(m.group("num"), m.group("scale") or m.group("k"))
+        if value is not None:
+            found.add(value)
+    for m in _RANGE_RE.finditer(norm):
+        high = m.group("high")
+        scale = 10 ** (3 * high.count(","))
+        found.add(float(m.group("low")) * scale)
+    return found

@@ -1,0 +1,139 @@
+"""Reading curated YAML safely, keeping the line and column of every value.
+
+Safe means: only the plain YAML types (no ``!!python`` or custom tags), a size
+cap per file, a cap on how many nodes alias expansion may produce (so a
+"billion laughs" file fails fast instead of exhausting memory), and duplicate
+keys are errors rather than silently overwritten. Dates stay strings here;
+the models parse them, so an impossible date is reported as a date problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+try:  # the C composer is ~10x faster; fall back to pure Python where it is missing
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_NODES = 1_000_000
+
+_STR = "tag:yaml.org,2002:str"
+_SCALAR_TAGS = {
+    _STR,
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+}
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+
+Path_ = tuple[Any, ...]
+
+
+@dataclass
+class YamlDoc:
+    """A parsed file: plain Python data plus where each value (by path) starts."""
+
+    path: str
+    data: Any
+    marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def where(self, *path: Any) -> tuple[int | None, int | None]:
+        """Line and column (1-based) of the deepest known prefix of ``path``."""
+        p: Path_ = tuple(path)
+        while p:
+            if p in self.marks:
+                return self.marks[p]
+            p = p[:-1]
+        return self.marks.get((), (None, None))
+
+
+class YamlProblem(Exception):
+    """A file that cannot be read as safe curated YAML."""
+
+    def __init__(self, code: str, message: str, line: int | None, col: int | None, hint: str):
+        super().__init__(message)
+        self.code, self.message, self.line, self.col, self.hint = code, message, line, col, hint
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.nodes = 0
+        self.marks: dict[Path_, tuple[int, int]] = {}
+        self._scalars = _Loader("")  # used only for its scalar constructors
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            line, col = _mark(node)
+            raise YamlProblem(
+                "Y102",
+                f"alias expansion produces more than {MAX_NODES:,} values",
+                line,
+                col,
+                "do not use anchors (&) and aliases (*) to repeat data; write records out",
+            )
+        self.marks.setdefault(path, _mark(node))
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag not in _SCALAR_TAGS:
+                raise YamlProblem("Y101", f"tag {node.tag!r} is not allowed", *_mark(node), "remove the tag; write a plain value")
+            if node.tag in (_STR, "tag:yaml.org,2002:timestamp"):
+                return node.value
+            return self._scalars.construct_object(node)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ:
+                raise YamlProblem("Y101", f"tag {node.tag!r} is not allowed", *_mark(node), "remove the tag")
+            return [self.build(child, path + (i,)) for i, child in enumerate(node.value)]
+        if isinstance(node, yaml.MappingNode):
+            if node.tag != _MAP:
+                raise YamlProblem("Y101", f"tag {node.tag!r} is not allowed", *_mark(node), "remove the tag")
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                    raise YamlProblem("Y101", "keys must be plain names (no merge keys << or complex keys)", *_mark(key_node), "write each field out")
+                key = str(self.build(key_node, path + ("<key>",)))
+                if key in out:
+                    raise YamlProblem("Y105", f"key {key!r} appears twice in one mapping", *_mark(key_node), "keep one of them")
+                self.marks[path + (key,)] = _mark(key_node)
+                out[key] = self.build(value_node, path + (key,))
+            return out
+        raise YamlProblem("Y101", "unsupported YAML node", *_mark(node), "")  # pragma: no cover
+
+
+def read_yaml(path: Path, display: str | None = None) -> YamlDoc:
+    """Parse one curated YAML file; raise :class:`YamlProblem` with its location."""
+    shown = display or str(path)
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise YamlProblem("Y103", f"file is {size:,} bytes; the limit is {MAX_BYTES:,}", None, None, "split the records over several source files")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlProblem("Y100", f"not valid UTF-8 at byte {exc.start}", None, None, "save the file as UTF-8") from None
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        msg = " ".join(x for x in (exc.context, exc.problem) if x)
+        raise YamlProblem("Y100", msg or "invalid YAML", line, col, "check indentation, colons and quoting near this line") from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem("Y100", str(exc).splitlines()[0], None, None, "check the file's YAML syntax") from None
+    if node is None:
+        return YamlDoc(shown, None, {(): (1, 1)})
+    builder = _Builder()
+    data = builder.build(node, ())
+    return YamlDoc(shown, data, builder.marks)
