@@ -97,5 +97,29 @@ def schema(path: Path | None, check: bool) -> None:
     click.echo("\n".join(f"wrote {rel}" for rel in changed) or "schema: up to date.")
 
 
+@main.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--out", "out", default="dist", show_default=True, type=click.Path(path_type=Path), help="Folder to write the release into.")
+@handle_errors
+def build(path: Path | None, out: Path) -> None:
+    """Validate, then build the release: DIR/nkdata-VERSION/ (CSV, Parquet,
+    datapackage.json, texts) and DIR/nkdata-VERSION.zip.
+
+    Refuses invalid data (exit 1, the same messages as validate) and never
+    overwrites a release of the same version with different content.
+    """
+    from .build import build as run
+    from .errors import ValidationFailed
+    from .problems import format_problems
+
+    try:
+        folder = run(path, out)
+    except ValidationFailed as exc:
+        click.echo(format_problems(exc.problems, "text"))
+        click.echo(f"{len(exc.problems)} problems found: nothing built.", err=True)
+        sys.exit(1)
+    click.echo(f"built {folder} and {folder}.zip")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

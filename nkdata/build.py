@@ -1,0 +1,196 @@
+"""Building a release: CSV + Parquet + datapackage.json (+ archived texts), and its zip.
+
+Reproducible (same data → same bytes: sorted rows, fixed zip timestamps, stable
+writer settings, ``created`` from data/package.yaml), atomic (everything is
+written to a staging folder and renamed into place), and immutable (a release
+folder that exists with different content is never overwritten).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from ._version import __version__
+from .errors import BuildError
+from .models import MODELS
+from .schema import all_schemas
+from .tables import csv_cell, rows_from_project, rows_to_arrow
+from .validate import CheckedProject, load_valid
+
+PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
+PARQUET_PROPERTY = "nkdata:parquet"
+TEXTS_PROPERTY = "nkdata:texts"
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+ROW_GROUP_SIZE = 128 * 1024  # rows; large enough for scans, small enough to skip with statistics
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def release_name(version: str = __version__) -> str:
+    return f"nkdata-{version}"
+
+
+def _write_csv(path: Path, table: str, rows: list[dict[str, Any]]) -> None:
+    fields = all_schemas()[table]["fields"]
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow([f["name"] for f in fields])
+    for row in rows:
+        writer.writerow([csv_cell(row.get(f["name"]), f["type"]) for f in fields])
+    path.write_bytes(buf.getvalue().encode("utf-8"))
+
+
+def _write_parquet(path: Path, table: str, rows: list[dict[str, Any]]) -> None:
+    import pyarrow.parquet as pq
+
+    pq.write_table(
+        rows_to_arrow(table, rows),
+        path,
+        compression="zstd",
+        compression_level=9,
+        row_group_size=ROW_GROUP_SIZE,
+        write_statistics=True,
+        use_dictionary=True,
+        data_page_version="2.0",
+        version="2.6",
+    )
+
+
+def _file_entry(folder: Path, rel: str) -> dict[str, Any]:
+    path = folder / rel
+    return {"path": rel, "hash": f"sha256:{sha256_file(path)}", "bytes": path.stat().st_size}
+
+
+def _descriptor(folder: Path, checked: CheckedProject, rows: dict[str, list[dict[str, Any]]], version: str) -> dict[str, Any]:
+    meta = checked.curated.package
+    released = meta.get("release_date")
+    if released is None:
+        raise BuildError("data/package.yaml has no release_date: set it to the day this release is cut (YYYY-MM-DD)")
+    resources = []
+    schemas = all_schemas()
+    for table, model in MODELS.items():
+        entry = _file_entry(folder, f"{table}.csv")
+        parquet = _file_entry(folder, f"{table}.parquet")
+        parquet["mediatype"] = "application/vnd.apache.parquet"
+        resources.append(
+            {
+                "name": table,
+                "type": "table",
+                "title": table.capitalize(),
+                "description": model.caption,
+                "path": entry["path"],
+                "scheme": "file",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "dialect": {"delimiter": ",", "quoteChar": '"', "header": True},
+                "hash": entry["hash"],
+                "bytes": entry["bytes"],
+                "schema": schemas[table],
+                PARQUET_PROPERTY: parquet,
+            }
+        )
+    texts = sorted({r["text_path"] for r in rows["sources"]})
+    return {
+        "$schema": PROFILE,
+        "name": meta.get("name", "nkdata"),
+        "title": meta.get("title", "nkdata"),
+        "description": meta.get("description", ""),
+        "version": version,
+        "created": f"{released}T00:00:00Z",
+        "keywords": list(meta.get("keywords", [])),
+        "licenses": list(meta.get("licenses", [])),
+        "contributors": list(meta.get("contributors", [])),
+        "sources": [
+            {k: v for k, v in (("title", r["title"]), ("path", r["url"])) if v}
+            for r in rows["sources"]
+        ],
+        "resources": resources,
+        TEXTS_PROPERTY: [_file_entry(folder, t) for t in texts],
+    }
+
+
+def write_release(folder: Path, checked: CheckedProject, version: str = __version__) -> None:
+    """Write every file of a release into an empty ``folder``."""
+    rows = rows_from_project(checked)
+    for table in MODELS:
+        _write_csv(folder / f"{table}.csv", table, rows[table])
+        _write_parquet(folder / f"{table}.parquet", table, rows[table])
+    for r in rows["sources"]:
+        target = folder / r["text_path"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(checked.curated.root / r["text_path"], target)
+    descriptor = _descriptor(folder, checked, rows, version)
+    (folder / "datapackage.json").write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def write_zip(folder: Path, target: Path) -> None:
+    """A byte-reproducible zip of ``folder`` (sorted entries, fixed dates and modes)."""
+    with zipfile.ZipFile(target, "w") as zf:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            info = zipfile.ZipInfo(f"{folder.name}/{path.relative_to(folder).as_posix()}", ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 3
+            zf.writestr(info, path.read_bytes(), compresslevel=9)
+
+
+def _differences(a: Path, b: Path) -> list[str]:
+    files_a = {p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file()}
+    files_b = {p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file()}
+    diff = sorted(files_a ^ files_b)
+    diff += sorted(f for f in files_a & files_b if (a / f).read_bytes() != (b / f).read_bytes())
+    return diff
+
+
+def build(path: Path | str | None = None, out: Path | str = "dist", version: str = __version__) -> Path:
+    """Validate the project at ``path`` and build release ``version`` into ``out``.
+
+    Returns the release folder. Raises ValidationFailed for invalid data and
+    BuildError when a different release of the same version already exists.
+    """
+    checked = load_valid(path)
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = release_name(version)
+    final, final_zip = out_dir / name, out_dir / f"{name}.zip"
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out_dir))
+    try:
+        folder = staging / name
+        folder.mkdir()
+        write_release(folder, checked, version)
+        if final.exists():
+            changed = _differences(final, folder)
+            if changed:
+                raise BuildError(
+                    f"{final} already holds release {version} with different content ({', '.join(changed[:5])}"
+                    f"{', ...' if len(changed) > 5 else ''}); released versions never change: "
+                    "raise the version in nkdata/_version.py (nkdata diff --check-version says how far) or build into another folder"
+                )
+        else:
+            os.replace(folder, final)
+        if not final_zip.exists():
+            write_zip(final, staging / final_zip.name)
+            os.replace(staging / final_zip.name, final_zip)
+        else:
+            write_zip(final, staging / final_zip.name)
+            if (staging / final_zip.name).read_bytes() != final_zip.read_bytes():
+                raise BuildError(f"{final_zip} exists with different content; released versions never change")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return final

@@ -1,0 +1,118 @@
+"""Turning checked records into table rows, and rows into Arrow (the shared typed form).
+
+The build writes these rows to CSV and Parquet; ``nkdata diff`` and the
+package validator compare them. Column order and types come from the
+generated Table Schemas, so every writer and reader agrees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import TYPE_CHECKING, Any
+
+from .models import MODELS, RECORD_TABLES
+from .schema import all_schemas
+from .textmatch import IndexedText
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyarrow as pa
+
+    from .validate import CheckedProject
+
+Row = dict[str, Any]
+
+#: Columns holding words copied from the source; published as the source's exact characters.
+VERBATIM_FIELDS = ("text", "value_text", "date_text")
+
+
+def _verbatim(text: "IndexedText", words: str, start: int, end: int) -> str:
+    """The source's own characters for ``words``, looked for in the evidence first."""
+    inner = IndexedText(text.text[start:end]).find(words)
+    if inner is not None:
+        return text.text[start + inner[0] : start + inner[1]]
+    whole = text.find(words)
+    return text.text[whole[0] : whole[1]] if whole else words
+
+
+def rows_from_project(checked: "CheckedProject") -> dict[str, list[Row]]:
+    """One row per record, computed columns filled, sorted by id (for reproducible output)."""
+    out: dict[str, list[Row]] = {}
+    for table, model in MODELS.items():
+        rows = []
+        for loc in checked.curated.records[table]:
+            rec = loc.record
+            row = {name: getattr(rec, name) for name in model.column_names()}
+            if table in RECORD_TABLES:
+                text = checked.texts[rec.source_id]  # type: ignore[attr-defined]
+                start, end = checked.offsets[rec.record_id]
+                # Publish the source's own characters, not the curator's typing of them.
+                row["evidence"] = text.text[start:end]
+                row["evidence_start"], row["evidence_end"] = start, end
+                for name in VERBATIM_FIELDS:
+                    if row.get(name) is not None:
+                        row[name] = _verbatim(text, row[name], start, end)
+            rows.append(row)
+        rows.sort(key=lambda r: r[model.id_field])
+        out[table] = rows
+    return out
+
+
+# ---------------------------------------------------------------- CSV cells
+
+
+def csv_cell(value: Any, ftype: str) -> str:
+    """The CSV spelling of a value, as the Table Schema types say."""
+    if value is None:
+        return ""
+    if ftype == "array":
+        return json.dumps(list(value), ensure_ascii=False)
+    if ftype == "boolean":
+        return "true" if value else "false"
+    if ftype == "number":
+        f = float(value)
+        return str(int(f)) if f.is_integer() else repr(f)
+    if ftype == "date":
+        return value.isoformat() if isinstance(value, dt.date) else str(value)
+    return str(value)
+
+
+# ---------------------------------------------------------------- Arrow
+
+
+def arrow_type(ftype: str) -> "pa.DataType":
+    import pyarrow as pa
+
+    return {
+        "string": pa.string(),
+        "number": pa.float64(),
+        "integer": pa.int64(),
+        "boolean": pa.bool_(),
+        "date": pa.date32(),
+        "array": pa.list_(pa.string()),
+    }[ftype]
+
+
+def arrow_schema(table: str) -> "pa.Schema":
+    """Arrow schema of a table, with each column's description in its field metadata."""
+    import pyarrow as pa
+
+    schema = all_schemas()[table]
+    fields = [
+        pa.field(
+            f["name"],
+            arrow_type(f["type"]),
+            nullable=not f.get("constraints", {}).get("required", False) or f["type"] == "integer",
+            metadata={"description": f["description"]},
+        )
+        for f in schema["fields"]
+    ]
+    return pa.schema(fields, metadata={"table": table, "primary_key": schema["primaryKey"][0]})
+
+
+def rows_to_arrow(table: str, rows: list[Row]) -> "pa.Table":
+    import pyarrow as pa
+
+    schema = arrow_schema(table)
+    columns = {f.name: [r.get(f.name) for r in rows] for f in schema}
+    return pa.Table.from_pydict(columns, schema=schema)
