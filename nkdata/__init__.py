@@ -1,20 +1,46 @@
 """nkdata: North Korea's troops in the Russia–Ukraine war, as source-traceable data.
 
     >>> import nkdata
-    >>> figures = nkdata.load("figures")          # pandas, from the release in the wheel
+    >>> figures = nkdata.load("figures")     # pandas, from the release inside the wheel
+    >>> ds = nkdata.load()                   # every table; ds.provenance("fig-...")
 
-Heavy libraries (pandas, pyarrow, frictionless, pooch) are imported only by the
-functions that need them, so ``import nkdata`` stays fast.
+Everything but the version and the exceptions is imported on first use, so
+``import nkdata`` stays fast: pydantic, pandas, pyarrow, frictionless and
+pooch load only when a function needs them.
 """
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .errors import BuildError, DataNotAvailable, IntegrityError, NkdataError, UsageError, ValidationFailed
-from .problems import Problem
-from .validate import validate
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .build import build
+    from .loader import Dataset, load, tables, versions
+    from .problems import Problem
+    from .validate import validate
+
+_LAZY = {
+    "load": "loader",
+    "Dataset": "loader",
+    "tables": "loader",
+    "versions": "loader",
+    "validate": "validate",
+    "build": "build",
+    "Problem": "problems",
+}
 
 __all__ = [
     "__version__",
+    "load",
+    "Dataset",
+    "tables",
+    "versions",
     "validate",
+    "build",
     "Problem",
     "NkdataError",
     "UsageError",
@@ -23,3 +49,15 @@ __all__ = [
     "IntegrityError",
     "DataNotAvailable",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'nkdata' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -26,9 +26,10 @@ ID_PATTERNS: dict[str, str] = {
     "figures": r"^fig-[a-z0-9]+(-[a-z0-9]+)*$",
     "statements": r"^stm-[a-z0-9]+(-[a-z0-9]+)*$",
     "events": r"^evt-[a-z0-9]+(-[a-z0-9]+)*$",
+    "claims": r"^clm-[a-z0-9]+(-[a-z0-9]+)*$",
 }
 ID_RULE = (
-    "a table prefix (src-, ent-, fig-, stm-, evt-) then lower-case letters and digits "
+    "a prefix (src-, ent-, fig-, stm-, evt-, clm-) then lower-case letters and digits "
     "in groups joined by single hyphens, e.g. fig-nis-casualties-2025-03"
 )
 
@@ -166,7 +167,7 @@ class Source(Record):
     caption = "Archived source texts, one row per text."
 
     source_id: SourceId = col("Identifier of the source: " + ID_RULE + ".", pattern=ID_PATTERNS["sources"])
-    title: Text = col("Title of the text as it appears in it (or as published).")
+    title: Optional[Text] = col("Title of the text as it appears in it (or as published); null if unknown.", None)
     publisher: Optional[EntityId] = col("Entity that published the text; null if the text does not say.", None, ref="entities", ref_kinds=["news_outlet", "government", "government_agency"])
     url: Optional[Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]] = col("Address the text was published at; null if unknown.", None)
     published_start: Optional[dt.date] = col("First possible day of publication; null if unknown.", None)
@@ -216,6 +217,12 @@ class Figure(Dated):
 
     figure_id: Annotated[str, StringConstraints(pattern=ID_PATTERNS["figures"])] = col("Identifier of the figure: " + ID_RULE + ".", pattern=ID_PATTERNS["figures"])
     source_id: SourceId = col("Source that reports the figure (set from the YAML file it is in).", ref="sources", pattern=ID_PATTERNS["sources"])
+    claim_id: Optional[Annotated[str, StringConstraints(pattern=ID_PATTERNS["claims"])]] = col(
+        "Shared by figures in different sources that report the same claim (same originator, metric, "
+        "numbers and date); the timeline counts each claim once. Null when no other source repeats it.",
+        None,
+        pattern=ID_PATTERNS["claims"],
+    )
     metric: Metric = col("What is counted.", vocab="metric")
     value: Optional[float] = col("The number as stated; null for a range.", None, ge=0)
     value_low: Optional[float] = col("Lower bound (see qualifier); null when the source gives none.", None, ge=0)

@@ -1,0 +1,38 @@
+"""Saving a release zip for people who don't use Python."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from ._version import __version__
+from .errors import IntegrityError
+from .registry import registry
+
+
+def save_zip(version: str | None = None, dest: Path | str = ".", mirror: str | None = None) -> Path:
+    """Write ``nkdata-<version>.zip`` into ``dest`` and check it against the registry."""
+    from .build import sha256_file, write_zip
+    from .loader import embedded_release
+
+    version = version or __version__
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    target = dest / f"nkdata-{version}.zip"
+    expected = registry().get(version)
+    if version == __version__:
+        release = embedded_release()
+        release.verify()
+        tmp = dest / f".{target.name}.part"
+        write_zip(release.folder, tmp)
+        if expected and sha256_file(tmp) != expected:
+            tmp.unlink()
+            raise IntegrityError(f"the zip made from the embedded release does not match the registry's sha256 for {version}")
+        tmp.replace(target)
+        return target
+    from .fetch import fetch_zip
+
+    src = fetch_zip(version, mirror, dest)
+    if src != target:
+        shutil.copyfile(src, target)
+    return target

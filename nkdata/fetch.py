@@ -1,0 +1,107 @@
+"""Getting a pinned release that is not embedded: from the cache, else from a mirror.
+
+Downloads go through pooch (atomic download, sha256 from the shipped registry
+checked before anything is unpacked). The cache lives under the platform's
+user cache folder, or ``NKDATA_CACHE``; the mirror is an argument or
+``NKDATA_MIRROR`` (http(s):// or file://).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from .errors import DataNotAvailable, IntegrityError, UsageError
+from .registry import registry, versions
+
+CACHE_ENV = "NKDATA_CACHE"
+MIRROR_ENV = "NKDATA_MIRROR"
+
+
+def cache_dir() -> Path:
+    """Where downloaded releases are kept."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("nkdata", appauthor=False))
+
+
+def _file_downloader(url: str, output_file: Any, pooch: Any) -> None:
+    """pooch downloader for file:// mirrors (pooch itself speaks http, ftp, doi)."""
+    src = Path(urllib.request.url2pathname(urllib.parse.urlparse(url).path))
+    try:
+        with open(src, "rb") as fin:
+            if isinstance(output_file, (str, os.PathLike)):
+                with open(output_file, "wb") as fout:
+                    shutil.copyfileobj(fin, fout)
+            else:
+                shutil.copyfileobj(fin, output_file)
+    except OSError as exc:
+        raise DataNotAvailable(f"cannot read {src} from the file:// mirror: {exc.strerror}") from None
+
+
+def _expected_hash(version: str) -> str:
+    reg = registry()
+    if version not in reg:
+        raise UsageError(f"nkdata {version} is not a released version; released: {', '.join(versions()) or 'none'}")
+    return reg[version]
+
+
+def fetch_zip(version: str, mirror: str | None = None, dest: Path | None = None) -> Path:
+    """The verified release zip of ``version``: cached, or downloaded from the mirror."""
+    import pooch
+
+    digest = _expected_hash(version)
+    fname = f"nkdata-{version}.zip"
+    folder = Path(dest) if dest else cache_dir()
+    cached = folder / fname
+    if cached.exists() and pooch.file_hash(str(cached)) == digest:
+        return cached
+    base = mirror or os.environ.get(MIRROR_ENV)
+    if not base:
+        raise DataNotAvailable(
+            f"nkdata {version} is not embedded in this package (which has {_embedded_version()}) and not in the cache ({folder}). "
+            f"Pass mirror=URL or set {MIRROR_ENV} to a folder or site holding {fname}, or install nkdata=={version}."
+        )
+    url = base.rstrip("/") + "/" + fname
+    downloader = _file_downloader if url.startswith("file:") else None
+    try:
+        path = pooch.retrieve(url, known_hash=f"sha256:{digest}", fname=fname, path=folder, downloader=downloader, progressbar=False)
+    except ValueError as exc:  # pooch: hash mismatch (it deletes the download for safety)
+        raise IntegrityError(f"{url}: {exc}") from None
+    except DataNotAvailable:
+        raise
+    except Exception as exc:  # network errors differ by downloader; all mean "not available"
+        raise DataNotAvailable(f"could not download {url}: {exc.__class__.__name__}: {exc}. Check the mirror, or work offline with the embedded release (version=None).") from None
+    return Path(path)
+
+
+def unpack(zip_path: Path, version: str) -> Path:
+    """Extract a verified zip next to it (once); return the release folder."""
+    import zipfile
+
+    target = zip_path.parent / f"nkdata-{version}"
+    if target.is_dir():
+        return target
+    staging = zip_path.parent / f".nkdata-{version}.unpacking"
+    shutil.rmtree(staging, ignore_errors=True)
+    with zipfile.ZipFile(zip_path) as zf:
+        for name in zf.namelist():
+            if name.startswith("/") or ".." in Path(name).parts or not name.startswith(f"nkdata-{version}/"):
+                raise IntegrityError(f"{zip_path}: unexpected member {name!r}; refusing to unpack")
+        zf.extractall(staging)
+    os.replace(staging / f"nkdata-{version}", target)
+    shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _embedded_version() -> str:
+    from .loader import embedded_release
+
+    return embedded_release().version

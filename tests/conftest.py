@@ -1,0 +1,170 @@
+"""Shared fixtures: a throw-away copy of the real project, edits to its curated
+files, and three ways to validate it (library API, in-process CLI, subprocess CLI).
+
+Every bad-contribution test starts from the *real* curated data (copied into
+``tmp_path``), applies one edit and checks what ``nkdata validate`` says about
+it. Edits assert that the text they replace is present, so a test fails loudly
+(instead of silently testing nothing) when the curated data changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nkdata.cli import main as cli_main
+from nkdata.problems import Problem
+from nkdata.validate import validate
+
+REPO = Path(__file__).resolve().parents[1]
+PROJECT_DIRS = ("data", "seeds", "schema", "docs")
+
+SRC_001 = "data/sources/001_6a6af57649902c1b.yaml"
+SRC_000 = "data/sources/000_d85847d8cad8ebc4.yaml"
+ENTITIES = "data/entities.yaml"
+SEED_001 = "seeds/001_6a6af57649902c1b.txt"
+SEED_000 = "seeds/000_d85847d8cad8ebc4.txt"
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def snapshot(root: Path) -> dict[str, tuple[str, object, int]]:
+    """Every entry under ``root`` (files, symlinks, folders) with its content hash and mtime."""
+    out: dict[str, tuple[str, object, int]] = {}
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        for name in dirnames + filenames:
+            p = Path(dirpath) / name
+            st = p.lstat()
+            rel = p.relative_to(root).as_posix()
+            if p.is_symlink():
+                out[rel] = ("link", os.readlink(p), st.st_mtime_ns)
+            elif p.is_dir():
+                out[rel] = ("dir", None, st.st_mtime_ns)
+            else:
+                out[rel] = ("file", hashlib.sha256(p.read_bytes()).hexdigest(), st.st_mtime_ns)
+    return out
+
+
+class Project:
+    """A copy of the real project in a temporary folder, with helpers to break it."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    # ------------------------------------------------------------ reading
+    def path(self, rel: str) -> Path:
+        return self.root / rel
+
+    def read(self, rel: str) -> str:
+        return self.path(rel).read_text(encoding="utf-8")
+
+    def line_col(self, rel: str, needle: str, occurrence: int = 1) -> tuple[int, int]:
+        """1-based line and column where ``needle`` starts (its ``occurrence``-th match) in the file now."""
+        text = self.read(rel)
+        at = -1
+        for _ in range(occurrence):
+            at = text.find(needle, at + 1)
+            assert at >= 0, f"{needle!r} (occurrence {occurrence}) not in {rel}"
+        line = text.count("\n", 0, at) + 1
+        col = at - (text.rfind("\n", 0, at) + 1) + 1
+        return line, col
+
+    def line_of(self, rel: str, needle: str, occurrence: int = 1) -> int:
+        return self.line_col(rel, needle, occurrence)[0]
+
+    # ------------------------------------------------------------ editing
+    def replace(self, rel: str, old: str, new: str, count: int = 1) -> None:
+        """Replace the first ``count`` occurrences of ``old``; fail if there are fewer."""
+        text = self.read(rel)
+        assert text.count(old) >= count, f"{old!r} occurs {text.count(old)} times in {rel}, expected >= {count}"
+        self.path(rel).write_text(text.replace(old, new, count), encoding="utf-8")
+
+    def append(self, rel: str, extra: str) -> None:
+        text = self.read(rel)
+        if not text.endswith("\n"):
+            text += "\n"
+        self.path(rel).write_text(text + extra, encoding="utf-8")
+
+    def write(self, rel: str, content: str | bytes) -> None:
+        p = self.path(rel)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_text(content, encoding="utf-8")
+
+    # ------------------------------------------------------------ checking
+    def validate(self) -> list[Problem]:
+        return validate(self.root)
+
+    def snapshot(self) -> dict[str, tuple[str, object, int]]:
+        return snapshot(self.root)
+
+
+def copy_project(dest: Path) -> Project:
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_DIRS:
+        shutil.copytree(REPO / name, dest / name, symlinks=True)
+    return Project(dest)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """A fresh copy of the real project (data/, seeds/, schema/, docs/)."""
+    return copy_project(tmp_path / "project")
+
+
+def apply_and_validate(project: Project, edit) -> list[Problem]:
+    """Apply ``edit(project)`` to the real curated files and return every problem found."""
+    edit(project)
+    return project.validate()
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> CliResult:
+    """Run ``nkdata ARGS`` in-process with click's CliRunner."""
+    runner = CliRunner()
+    env = {"GITHUB_ACTIONS": None, **(env or {})}  # type: ignore[dict-item]  # None unsets
+    result = runner.invoke(cli_main, list(args), env=env, catch_exceptions=True)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError(f"nkdata {' '.join(args)} raised {result.exception!r}") from result.exception
+    return CliResult(result.exit_code, result.stdout, result.stderr)
+
+
+def run_cli_subprocess(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 60) -> CliResult:
+    """Run ``python -m nkdata.cli ARGS`` in a child process (portable: no console script needed)."""
+    full_env = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
+    full_env.update(env or {})
+    proc = subprocess.run(
+        [sys.executable, "-m", "nkdata.cli", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def problems_from_json(stdout: str) -> list[dict]:
+    doc = json.loads(stdout)
+    assert doc["count"] == len(doc["problems"])
+    assert doc["valid"] is (doc["count"] == 0)
+    return doc["problems"]
