@@ -170,10 +170,13 @@ def build(path: Path | str | None = None, out: Path | str = "dist", version: str
     name = release_name(version)
     final, final_zip = out_dir / name, out_dir / f"{name}.zip"
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out_dir))
+    placed: Path | None = None
     try:
-        folder = staging / name
+        folder, new_zip = staging / name, staging / final_zip.name
         folder.mkdir()
         write_release(folder, checked, version)
+        write_zip(folder, new_zip)
+        # Check everything before placing anything, so a refusal writes nothing.
         if final.exists():
             changed = _differences(final, folder)
             if changed:
@@ -182,15 +185,17 @@ def build(path: Path | str | None = None, out: Path | str = "dist", version: str
                     f"{', ...' if len(changed) > 5 else ''}); released versions never change: "
                     "raise the version in nkdata/_version.py (nkdata diff --check-version says how far) or build into another folder"
                 )
-        else:
+        if final_zip.exists() and final_zip.read_bytes() != new_zip.read_bytes():
+            raise BuildError(f"{final_zip} exists with different content; released versions never change")
+        if not final.exists():
             os.replace(folder, final)
+            placed = final
         if not final_zip.exists():
-            write_zip(final, staging / final_zip.name)
-            os.replace(staging / final_zip.name, final_zip)
-        else:
-            write_zip(final, staging / final_zip.name)
-            if (staging / final_zip.name).read_bytes() != final_zip.read_bytes():
-                raise BuildError(f"{final_zip} exists with different content; released versions never change")
+            os.replace(new_zip, final_zip)
+    except BaseException:
+        if placed is not None:  # the zip could not follow the folder: take the folder back out
+            shutil.rmtree(placed, ignore_errors=True)
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return final
