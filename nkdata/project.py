@@ -208,7 +208,11 @@ def read_project(path: Path | str | None = None) -> Curated:
                 out.problems.append(bad)
             else:
                 items = doc.data.get("entities") or []
-                for i, raw in enumerate(items if isinstance(items, list) else []):
+                if not isinstance(items, list):
+                    line, col = doc.where("entities")
+                    out.problems.append(Problem(doc.path, line, col, "Y104", None, "entities", "'entities' must be a list of records", "write each entity as '- entity_id: ...'"))
+                    items = []
+                for i, raw in enumerate(items):
                     located = _validate_record(MODELS["entities"], raw, doc, "entities", i, out)
                     if located:
                         out.records["entities"].append(located)

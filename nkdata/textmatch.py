@@ -28,7 +28,8 @@ _FOLD = {
 
 @lru_cache(maxsize=4096)
 def _fold_char(ch: str) -> str:
-    out = unicodedata.normalize("NFKC", ch)
+    # fold first too: NFKC would turn "″" into two primes before it could become '"'
+    out = unicodedata.normalize("NFKC", _FOLD.get(ch, ch))
     return "".join(" " if c.isspace() else _FOLD.get(c, c) for c in out)
 
 
@@ -70,9 +71,13 @@ class IndexedText:
         if not needle:
             return None
         at = self.norm.find(needle)
-        if at < 0:
-            return None
-        return self._where[at], self._where[at + len(needle) - 1] + 1
+        while at >= 0:
+            start, end = self._where[at], self._where[at + len(needle) - 1] + 1
+            # a match may begin or end inside one character's expansion ("i" in "ﬁ"): skip those
+            if normalise(self.text[start:end]) == needle:
+                return start, end
+            at = self.norm.find(needle, at + 1)
+        return None
 
     def __contains__(self, span: str) -> bool:
         return self.find(span) is not None
@@ -88,9 +93,9 @@ _WORDS = {
     "eighty": 80, "ninety": 90, "a": 1, "an": 1, "dozen": 12,
 }
 _SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "k": 1_000}
-_NUM = r"\d{1,3}(?:[,\u00a0 ]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_NUM = r"\d{1,3}(?:[,\u00a0 ]\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?"
 _NUMBER_RE = re.compile(
-    rf"(?<![\w.])(?P<num>{_NUM}|{'|'.join(sorted(_WORDS, key=len, reverse=True))})"
+    rf"(?<![\w.])(?P<num>{_NUM}|(?:{'|'.join(sorted(_WORDS, key=len, reverse=True))})\b)"
     rf"(?:[ -](?P<scale>hundred|thousand|million)\b|(?P<k>k)\b)?",
     re.IGNORECASE,
 )

@@ -22,6 +22,7 @@ except ImportError:  # pragma: no cover
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_NODES = 1_000_000
+MAX_DEPTH = 64  # curated records nest 4 levels deep; this keeps recursion far from Python's limit
 
 _STR = "tag:yaml.org,2002:str"
 _SCALAR_TAGS = {
@@ -68,6 +69,54 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse, before building anything, a graph whose alias expansion is too big, too deep or recursive.
+
+    Aliases make the composed graph a DAG (or, with ``&a [*a]``, a cycle); sizes are
+    memoised per node, so a "billion laughs" costs as much as its few distinct nodes.
+    """
+    sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (values it expands to, height)
+    active: set[int] = set()
+
+    def too_deep(node: yaml.Node) -> YamlProblem:
+        return YamlProblem("Y104", f"values nested more than {MAX_DEPTH} levels deep", *_mark(node), "curated records are flat mappings of fields and short lists")
+
+    def visit(node: yaml.Node, depth: int) -> int:
+        if depth > MAX_DEPTH:
+            raise too_deep(node)
+        key = id(node)
+        if key in sizes:
+            size, height = sizes[key]
+            if depth + height > MAX_DEPTH:
+                raise too_deep(node)
+            return size
+        if key in active:
+            raise YamlProblem("Y102", "an alias refers to a value that contains it (infinite expansion)", *_mark(node), "do not use anchors (&) and aliases (*); write records out")
+        active.add(key)
+        size, height = 1, 0
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        else:
+            children = []
+        for child in children:
+            size += visit(child, depth + 1)
+            height = max(height, sizes[id(child)][1] + 1)
+            if size > MAX_NODES:
+                raise YamlProblem(
+                    "Y102",
+                    f"alias expansion produces more than {MAX_NODES:,} values",
+                    *_mark(node),
+                    "do not use anchors (&) and aliases (*) to repeat data; write records out",
+                )
+        active.discard(key)
+        sizes[key] = (size, height)
+        return size
+
+    visit(root, 0)
+
+
 class _Builder:
     def __init__(self) -> None:
         self.nodes = 0
@@ -101,8 +150,8 @@ class _Builder:
                 raise YamlProblem("Y101", f"tag {node.tag!r} is not allowed", *_mark(node), "remove the tag")
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
-                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
-                    raise YamlProblem("Y101", "keys must be plain names (no merge keys << or complex keys)", *_mark(key_node), "write each field out")
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR:
+                    raise YamlProblem("Y101", "keys must be plain names (no merge keys <<, complex, number, date, null or true/false keys)", *_mark(key_node), "write each field out as name: value")
                 key = str(self.build(key_node, path + ("<key>",)))
                 if key in out:
                     raise YamlProblem("Y105", f"key {key!r} appears twice in one mapping", *_mark(key_node), "keep one of them")
@@ -134,6 +183,7 @@ def read_yaml(path: Path, display: str | None = None) -> YamlDoc:
         raise YamlProblem("Y100", str(exc).splitlines()[0], None, None, "check the file's YAML syntax") from None
     if node is None:
         return YamlDoc(shown, None, {(): (1, 1)})
+    _check_expansion(node)
     builder = _Builder()
     data = builder.build(node, ())
     return YamlDoc(shown, data, builder.marks)
