@@ -138,7 +138,7 @@ def apply_and_validate(project: Project, edit) -> list[Problem]:
     return project.validate()
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None) -> CliResult:
+def run_cli(*args: str, env: dict[str, str | None] | None = None) -> CliResult:
     """Run ``nkdata ARGS`` in-process with click's CliRunner."""
     runner = CliRunner()
     env = {"GITHUB_ACTIONS": None, **(env or {})}  # type: ignore[dict-item]  # None unsets
@@ -151,6 +151,8 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> CliResult:
 def run_cli_subprocess(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 60) -> CliResult:
     """Run ``python -m nkdata.cli ARGS`` in a child process (portable: no console script needed)."""
     full_env = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
+    # run the checkout under test even when cwd is a project copy without the package
+    full_env["PYTHONPATH"] = os.pathsep.join(x for x in (str(REPO), os.environ.get("PYTHONPATH")) if x)
     full_env.update(env or {})
     proc = subprocess.run(
         [sys.executable, "-m", "nkdata.cli", *args],
