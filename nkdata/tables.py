@@ -7,7 +7,9 @@ generated Table Schemas, so every writer and reader agrees.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +77,36 @@ def csv_cell(value: Any, ftype: str) -> str:
     if ftype == "date":
         return value.isoformat() if isinstance(value, dt.date) else str(value)
     return str(value)
+
+
+def _schema_type(t: "pa.DataType") -> str:
+    """The Table Schema type an Arrow column stands for (the inverse of :func:`arrow_type`)."""
+    import pyarrow as pa
+
+    kinds = (
+        (pa.types.is_list, "array"),
+        (pa.types.is_date, "date"),
+        (pa.types.is_boolean, "boolean"),
+        (pa.types.is_integer, "integer"),
+        (pa.types.is_floating, "number"),
+    )
+    return next((ftype for test, ftype in kinds if test(t)), "string")
+
+
+def csv_text(table: "pa.Table") -> str:
+    """An Arrow table as CSV text spelled as the release's CSV files are (for ``nkdata show``)."""
+    names, types = table.column_names, [_schema_type(f.type) for f in table.schema]
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(names)
+    for row in table.to_pylist():
+        writer.writerow([csv_cell(row[n], t) for n, t in zip(names, types)])
+    return buf.getvalue()
+
+
+def json_text(table: "pa.Table") -> str:
+    """An Arrow table as a JSON list of records: dates as ISO dates, lists as lists, nulls as null."""
+    return json.dumps(table.to_pylist(), ensure_ascii=False, indent=2, default=lambda v: v.isoformat())
 
 
 # ---------------------------------------------------------------- Arrow
