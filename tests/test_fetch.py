@@ -1,0 +1,175 @@
+"""Pinned versions: fetched with pooch from a mirror (loopback HTTP or file://),
+checked against the registry, cached, and re-verified on every load. No network."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from helpers_release import (  # noqa: F401 - old_release is a fixture
+    EMBEDDED,
+    NAME,
+    VERSION,
+    assert_clean_failure,
+    entries_of,
+    flip_byte,
+    old_release,
+    run_nkdata,
+    serve,
+    sha256,
+)
+
+import nkdata
+from nkdata.cli import main as cli_main
+from nkdata.errors import DataNotAvailable, IntegrityError, UsageError
+from nkdata.registry import registry
+
+OLD = "0.0.9"
+OLD_ZIP = f"nkdata-{OLD}.zip"
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch) -> Path:
+    """An empty cache (NKDATA_CACHE) and no mirror in the environment."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("NKDATA_CACHE", str(folder))
+    monkeypatch.delenv("NKDATA_MIRROR", raising=False)
+    return folder
+
+
+@pytest.fixture
+def registered(old_release, monkeypatch) -> str:
+    """Pretend 0.0.9 was released: its zip's sha256 in the shipped registry (undone after the test)."""
+    digest = sha256(old_release)
+    monkeypatch.setitem(registry(), OLD, digest)
+    return digest
+
+
+@pytest.fixture
+def mirror_dir(tmp_path, old_release) -> Path:
+    folder = tmp_path / "mirror"
+    folder.mkdir()
+    shutil.copyfile(old_release, folder / OLD_ZIP)
+    return folder
+
+
+def _cli(*args: str):
+    result = CliRunner().invoke(cli_main, list(args), catch_exceptions=True)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError(f"nkdata {' '.join(args)} raised {result.exception!r}") from result.exception
+    return result
+
+
+def test_a_pinned_version_is_downloaded_verified_cached_then_loaded_offline(cache, registered, mirror_dir):
+    with serve(mirror_dir) as mirror:
+        ds = nkdata.load(version=OLD, mirror=mirror.url)
+        assert mirror.requests == [f"/{OLD_ZIP}"]
+        assert ds.version == OLD
+        assert ds.path == cache / f"nkdata-{OLD}"
+        assert sha256(cache / OLD_ZIP) == registered
+        assert {n: len(ds[n]) for n in ds} == {n: len(t) for n, t in nkdata.load().items()}
+
+        again = nkdata.load("figures", version=OLD, mirror=mirror.url, format="arrow")
+        assert mirror.requests == [f"/{OLD_ZIP}"]  # served from the cache, not downloaded again
+    # The server is gone: the cache alone is enough.
+    ds = nkdata.load(version=OLD, mirror=mirror.url)
+    assert ds.version == OLD and again.num_rows == len(ds.figures)
+    assert nkdata.load(version=OLD).version == OLD  # no mirror needed at all once cached
+    assert sorted(p.name for p in cache.iterdir()) == [f"nkdata-{OLD}", OLD_ZIP]
+
+
+def test_a_file_mirror_and_the_environment_variable_work(cache, registered, mirror_dir, monkeypatch):
+    ds = nkdata.load(version=OLD, mirror=mirror_dir.as_uri())
+    assert ds.version == OLD
+    assert sha256(cache / OLD_ZIP) == registered
+
+    shutil.rmtree(cache)
+    monkeypatch.setenv("NKDATA_MIRROR", mirror_dir.as_uri())
+    assert nkdata.load("events", version=OLD).shape[0] == len(nkdata.load("events"))
+
+
+@pytest.mark.parametrize("kind", ["http", "file"])
+def test_a_zip_with_the_wrong_hash_is_rejected_and_nothing_is_cached(cache, registered, mirror_dir, kind):
+    with open(mirror_dir / OLD_ZIP, "ab") as fh:
+        fh.write(b"tampered on the mirror")
+    with serve(mirror_dir) as mirror:
+        url = mirror.url if kind == "http" else mirror_dir.as_uri()
+        with pytest.raises(IntegrityError, match=OLD_ZIP):
+            nkdata.load(version=OLD, mirror=url)
+    assert not cache.exists() or entries_of(cache) == []
+
+
+def test_a_corrupted_file_in_the_cache_is_detected_on_the_next_load(cache, registered, mirror_dir):
+    nkdata.load(version=OLD, mirror=mirror_dir.as_uri())
+    flip_byte(cache / f"nkdata-{OLD}" / "figures.csv")
+    with pytest.raises(IntegrityError, match=r"figures\.csv"):
+        nkdata.load(version=OLD)
+    with pytest.raises(IntegrityError, match=r"figures\.csv"):
+        nkdata.load("figures", version=OLD)
+
+
+def test_a_corrupted_cached_zip_is_fetched_again(cache, registered, mirror_dir):
+    nkdata.load(version=OLD, mirror=mirror_dir.as_uri())
+    shutil.rmtree(cache / f"nkdata-{OLD}")
+    (cache / OLD_ZIP).write_bytes(b"not a zip")
+    with pytest.raises(DataNotAvailable):  # not trusted, and no mirror to fetch it from
+        nkdata.load(version=OLD)
+    assert nkdata.load(version=OLD, mirror=mirror_dir.as_uri()).version == OLD
+    assert sha256(cache / OLD_ZIP) == registered
+
+
+def test_offline_with_nothing_cached_says_what_to_do(cache, registered):
+    with pytest.raises(DataNotAvailable) as err:
+        nkdata.load(version=OLD)
+    message = str(err.value)
+    assert OLD in message and str(cache) in message
+    assert "NKDATA_MIRROR" in message and "mirror=" in message and f"nkdata=={OLD}" in message
+    assert not cache.exists() or entries_of(cache) == []
+
+
+def test_an_unreachable_mirror_is_data_not_available(cache, registered, tmp_path):
+    with serve(tmp_path) as mirror:
+        url = mirror.url
+    with pytest.raises(DataNotAvailable, match="could not download"):
+        nkdata.load(version=OLD, mirror=url)
+    with pytest.raises(DataNotAvailable, match="cannot read"):
+        nkdata.load(version=OLD, mirror=(tmp_path / "nowhere").as_uri())
+    assert not cache.exists() or entries_of(cache) == []
+
+
+def test_an_unknown_version_is_a_usage_error_listing_released_versions(cache):
+    with pytest.raises(UsageError, match=rf"9\.9\.9 is not a released version; released: .*{VERSION}"):
+        nkdata.load(version="9.9.9", mirror="http://127.0.0.1:9")
+    assert not cache.exists()
+
+
+def test_cli_download_of_a_pinned_version(cache, registered, mirror_dir, tmp_path):
+    dest = tmp_path / "dest"
+    with serve(mirror_dir) as mirror:
+        result = _cli("download", "--version", OLD, "--mirror", mirror.url, "--dest", str(dest))
+    assert result.exit_code == 0, result.output
+    assert sha256(dest / OLD_ZIP) == registered
+    assert f"saved {dest / OLD_ZIP}" in result.output
+
+    result = _cli("download", "--version", OLD, "--dest", str(tmp_path / "none"))  # no mirror, not in dest
+    assert_clean_failure(result.exit_code, result.output, 1)
+    assert "NKDATA_MIRROR" in result.output
+
+
+def test_cli_download_of_the_embedded_release_is_the_published_zip(tmp_path):
+    proc = run_nkdata("download", "--dest", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{NAME}.zip"]
+    assert sha256(tmp_path / f"{NAME}.zip") == registry()[VERSION]
+
+    proc = run_nkdata("download", "--version", "9.9.9", "--dest", str(tmp_path / "x"))
+    assert_clean_failure(proc.returncode, proc.stdout + proc.stderr, 2)
+    assert "not a released version" in proc.stderr
+
+
+def test_loading_the_current_version_by_number_uses_the_embedded_release(cache):
+    assert nkdata.load(version=VERSION).path.resolve() == EMBEDDED.resolve()
+    assert not cache.exists()
