@@ -116,8 +116,9 @@ def _descriptor(folder: Path, checked: CheckedProject, rows: dict[str, list[dict
         "keywords": list(meta.get("keywords", [])),
         "licenses": list(meta.get("licenses", [])),
         "contributors": list(meta.get("contributors", [])),
+        # Data Package: each source MUST have a title; a text that states none is named by its id.
         "sources": [
-            {k: v for k, v in (("title", r["title"]), ("path", r["url"])) if v}
+            {k: v for k, v in (("title", r["title"] or r["source_id"]), ("path", r["url"])) if v}
             for r in rows["sources"]
         ],
         "resources": resources,
