@@ -1,0 +1,175 @@
+"""The timeline view: one row per distinct claim, derived from the figures table.
+
+The curated project is built once into a temporary release (the embedded release
+may predate the claims), then read back through ``Dataset`` exactly as users do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+import nkdata
+from nkdata import timeline
+from nkdata.build import build
+from nkdata.errors import UsageError
+from nkdata.loader import Dataset
+from nkdata.package import Release
+from nkdata.project import read_project
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Release:
+    return Release(build(REPO, tmp_path_factory.mktemp("dist"), version="0.0.0"))
+
+
+@pytest.fixture(scope="module")
+def curated_claims() -> dict[str, set[str]]:
+    """Claim key -> figure ids, straight from the curated YAML (independent of the timeline code)."""
+    claims: dict[str, set[str]] = defaultdict(set)
+    for loc in read_project(REPO).records["figures"]:
+        rec = loc.record
+        claims[rec.claim_id or rec.figure_id].add(rec.figure_id)  # type: ignore[attr-defined]
+    return claims
+
+
+def test_each_claim_is_counted_once(release: Release, curated_claims: dict[str, set[str]]) -> None:
+    t = Dataset(release, "arrow").timeline
+    assert t.num_rows == len(curated_claims)
+    rows = t.to_pylist()
+    assert len({r["claim_id"] for r in rows}) == t.num_rows
+    assert {r["claim_id"]: set(r["figure_ids"]) for r in rows} == curated_claims
+    # every figure is in exactly one row
+    every = [f for r in rows for f in r["figure_ids"]]
+    assert len(every) == len(set(every)) == release.arrow("figures").num_rows
+    # linking really merges rows: fewer claims than figures
+    assert t.num_rows < len(every)
+
+
+def test_a_claim_told_by_three_sources(release: Release) -> None:
+    rows = {r["claim_id"]: r for r in Dataset(release, "arrow").timeline.to_pylist()}
+    jcs = rows["clm-jcs-casualties-2024-12-23"]
+    assert jcs["n_sources"] == 3
+    assert jcs["source_ids"] == ["src-aljazeera-2024-12-23", "src-moscowtimes-a87427", "src-urdupoint-1898337"]
+    assert jcs["figure_ids"] == sorted(jcs["figure_ids"]) and len(jcs["figure_ids"]) == 3
+    assert (jcs["metric"], jcs["originator"], jcs["originator_name"]) == ("casualties", "ent-jcs", "Joint Chiefs of Staff (South Korea)")
+    assert (jcs["value"], jcs["value_low"], jcs["value_high"], jcs["qualifier"], jcs["unit"]) == (1100.0, None, None, "approximately", "persons")
+    assert (jcs["date_start"], jcs["date_end"], jcs["date_precision"]) == (dt.date(2024, 12, 23), dt.date(2024, 12, 23), "day")
+    # on the same day Zelensky's larger figure stands as its own claim, attributed to him
+    zel = rows["clm-zelensky-casualties-2024-12-23"]
+    assert zel["originator"] == "ent-zelensky" and zel["qualifier"] == "more_than" and zel["value_low"] == 3000.0
+    assert zel["n_sources"] == 2
+
+
+def test_claim_dates_are_the_overlap_of_its_figures(release: Release) -> None:
+    rows = {r["claim_id"]: r for r in Dataset(release, "arrow").timeline.to_pylist()}
+    # "Earlier in the week" (6-10 January 2025) and "last week" (6-12 January) of the US envoy's briefing
+    un = rows["clm-us-un-troops-deployed-2025-01"]
+    assert un["n_sources"] == 2 and un["source_ids"] == ["src-upi-2025-01-13", "src-yahoo-upi-2025-01-11"]
+    assert (un["date_start"], un["date_end"], un["date_precision"]) == (dt.date(2025, 1, 6), dt.date(2025, 1, 10), "interval")
+    # a week and a day inside it
+    zel = rows["clm-zelensky-casualties-2025-01-09"]
+    assert (zel["date_start"], zel["date_end"]) == (dt.date(2025, 1, 9), dt.date(2025, 1, 9)) and zel["n_sources"] == 3
+
+
+def test_sorted_by_date_metric_originator(release: Release) -> None:
+    rows = Dataset(release, "arrow").timeline.to_pylist()
+    keys = [(r["date_start"] is None, r["date_start"] or dt.date.min, r["metric"], r["originator"]) for r in rows]
+    assert keys == sorted(keys)
+    assert rows[0]["date_start"] is not None and rows[-1]["date_start"] is None  # undated claims come last
+
+
+@pytest.mark.parametrize("fmt", ["pandas", "arrow", "polars"])
+def test_formats(release: Release, fmt: str) -> None:
+    ds = Dataset(release, fmt)
+    t = ds.timeline
+    assert ds["timeline"] is t  # converted once
+    n = Dataset(release, "arrow").timeline.num_rows
+    if fmt == "pandas":
+        import pandas as pd
+
+        assert isinstance(t, pd.DataFrame) and len(t) == n
+        assert str(t["n_sources"].dtype) == "Int64"
+        assert isinstance(t.loc[0, "date_start"], dt.date)
+        assert list(t.loc[t["claim_id"] == "clm-jcs-casualties-2024-12-23", "source_ids"].iloc[0]) == [
+            "src-aljazeera-2024-12-23", "src-moscowtimes-a87427", "src-urdupoint-1898337"
+        ]
+    elif fmt == "arrow":
+        assert isinstance(t, pa.Table) and t.num_rows == n
+        assert t.schema == timeline.schema()
+        assert t.schema.field("date_start").type == pa.date32()
+    else:
+        import polars as pl
+
+        assert isinstance(t, pl.DataFrame) and t.height == n
+        assert t.schema["source_ids"] == pl.List(pl.String)
+    assert list(t.columns if fmt != "arrow" else t.column_names) == [c[0] for c in timeline.COLUMNS]
+
+
+def test_a_derived_view_not_a_stored_table(release: Release) -> None:
+    ds = Dataset(release)
+    assert "timeline" not in list(ds) and "timeline" not in release.table_names()
+    import json
+
+    resources = json.loads((release.folder / "datapackage.json").read_text())["resources"]
+    assert "timeline" not in [r["name"] for r in resources]
+    assert not list(release.folder.glob("timeline*"))
+    assert len(ds.timeline) == len(ds["timeline"])
+    with pytest.raises(KeyError, match="the view 'timeline'"):
+        ds["nope"]
+    with pytest.raises(AttributeError):
+        ds.nope  # noqa: B018
+
+
+@pytest.mark.parametrize("fmt", ["pandas", "arrow", "polars"])
+def test_load_timeline_from_the_embedded_release(fmt: str) -> None:
+    t = nkdata.load("timeline", format=fmt)
+    figures = nkdata.load("figures", format="arrow").to_pylist()
+    keys = {f["claim_id"] or f["figure_id"] for f in figures}
+    assert (t.num_rows if fmt == "arrow" else len(t)) == len(keys)
+
+
+def test_load_rejects_unknown_tables_still() -> None:
+    with pytest.raises(UsageError, match="no table"):
+        nkdata.load("timelines")
+
+
+def _fig(fid: str, source: str, claim: str | None, start: str | None, end: str | None, precision: str | None, **kw: object) -> dict:
+    return {
+        "figure_id": fid, "source_id": source, "claim_id": claim, "metric": "killed", "value": 100.0, "value_low": None,
+        "value_high": None, "qualifier": "approximately", "unit": "persons", "attribution": ["ent-nis", "ent-x"],
+        "date_start": dt.date.fromisoformat(start) if start else None, "date_end": dt.date.fromisoformat(end) if end else None,
+        "date_precision": precision, "location_id": kw.pop("location_id", None), **kw,
+    }
+
+
+def test_rows_overlap_precision_and_location() -> None:
+    rows = timeline.rows(
+        [
+            _fig("fig-a", "src-1", "clm-x", "2025-01-06", "2025-01-12", "interval", location_id="ent-kursk"),
+            _fig("fig-b", "src-2", "clm-x", "2025-01-01", "2025-01-31", "month", location_id="ent-kursk"),
+            _fig("fig-c", "src-2", "clm-x", "2025-01-10", "2025-01-20", "interval"),
+            _fig("fig-d", "src-3", None, None, None, None),
+        ],
+        {"ent-nis": "National Intelligence Service"},
+    )
+    assert [r["claim_id"] for r in rows] == ["clm-x", "fig-d"]
+    x = rows[0]
+    # the overlap 10-12 January is no figure's own interval
+    assert (x["date_start"], x["date_end"], x["date_precision"]) == (dt.date(2025, 1, 10), dt.date(2025, 1, 12), "interval")
+    assert x["n_sources"] == 2 and x["source_ids"] == ["src-1", "src-2"] and x["figure_ids"] == ["fig-a", "fig-b", "fig-c"]
+    assert x["location_id"] is None  # the figures do not agree on a place
+    assert x["originator_name"] == "National Intelligence Service"
+    assert rows[1]["date_start"] is None and rows[1]["n_sources"] == 1
+
+
+def test_build_accepts_a_release_without_claim_ids() -> None:
+    figures = pa.Table.from_pylist([{k: v for k, v in _fig("fig-a", "src-1", None, "2025-01-06", "2025-01-06", "day").items() if k != "claim_id"}])
+    t = timeline.build(figures)
+    assert t.num_rows == 1 and t.column("claim_id").to_pylist() == ["fig-a"] and t.column("originator_name").to_pylist() == [None]
