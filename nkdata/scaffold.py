@@ -1,0 +1,223 @@
+"""``nkdata new-source``: start the curated YAML file of a newly archived text.
+
+The scaffold holds only what can be known without reading the text: its path
+and sha256, a source id, nulls for everything the curator must look up, empty
+record lists, and commented examples of each record kind. ``nkdata validate``
+then reports just F700 (no records yet) until the first record is added.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .checks import MAX_TEXT_BYTES
+from .errors import NkdataError, UsageError
+from .models import ID_PATTERNS, ID_RULE
+from .project import SOURCES_DIR, find_root
+
+TEXT_NAME = re.compile(r"^[A-Za-z0-9._-]+\.txt$")  # what a source's text_path allows after seeds/
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
+
+
+class ScaffoldRefused(NkdataError):
+    """new-source would overwrite or shadow something that exists; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Scaffolded:
+    yaml_path: Path
+    text_path: Path
+    source_id: str
+    copied: bool
+
+
+def default_source_id(stem: str) -> str:
+    """``src-`` and the file name's words in lower case, joined by hyphens."""
+    return "src-" + "-".join(re.findall(r"[a-z0-9]+", stem.lower()))
+
+
+def _existing_sources(root: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """(source_id → file, text_path → file) of the source files that can be read."""
+    from .yamlsafe import YamlProblem, read_yaml
+
+    ids: dict[str, str] = {}
+    texts: dict[str, str] = {}
+    folder = root / SOURCES_DIR
+    for path in sorted(folder.glob("*.y*ml")) if folder.is_dir() else []:
+        try:
+            data = read_yaml(path).data
+        except (YamlProblem, OSError):
+            continue  # nkdata validate reports it; it cannot claim an id or text here
+        source = data.get("source") if isinstance(data, dict) else None
+        if isinstance(source, dict):
+            rel = path.relative_to(root).as_posix()
+            if isinstance(source.get("source_id"), str):
+                ids[source["source_id"]] = rel
+            if isinstance(source.get("text_path"), str):
+                texts[source["text_path"]] = rel
+    return ids, texts
+
+
+def _read_text(path: Path) -> bytes:
+    size = path.stat().st_size
+    if size > MAX_TEXT_BYTES:
+        raise UsageError(f"{path} is {size:,} bytes; archived texts are at most {MAX_TEXT_BYTES:,} (archive the article, not a whole site)")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path} is not UTF-8 (byte {exc.start}): convert it to UTF-8 before archiving it") from None
+    if not text.strip():
+        raise UsageError(f"{path} is empty: there is nothing to take evidence from")
+    return raw
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Write a file that must not exist yet ('x' mode: never overwrite), completely or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fh = open(path, "xb")
+    except FileExistsError:
+        raise ScaffoldRefused(f"{path} already exists; nothing was written") from None
+    try:
+        with fh:
+            fh.write(data)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def render(source_id: str, text_path: str, sha256: str, title: str | None, language: str) -> str:
+    """The scaffold's YAML text."""
+    title_value = json.dumps(title, ensure_ascii=False) if title else "null"
+    return f"""\
+# Curated records of {text_path}, started by 'nkdata new-source'.
+# Copy every evidence span and quotation from that text, verbatim; the build computes offsets.
+# Write null for anything the text does not say: never fill a value from memory or another page.
+# Fields and vocabulary terms: docs/data-dictionary.md. Step by step: CONTRIBUTING.md.
+source:
+  source_id: {source_id}
+  title: {title_value}{"" if title else "              # the title as the text gives it; null if it has none"}
+  publisher: null          # entity id (news_outlet, government, government_agency) if the text names its publisher
+  url: null                # where the text was published; null if unknown
+  published_start: null    # publication interval, YYYY-MM-DD, with its precision; null if unknown
+  published_end: null
+  published_precision: null
+  published_inferred: false  # true if the date comes from outside the text (then say how in notes)
+  language: {language}             # BCP 47 code of the text's language
+  cites: []                # entities the text names as its origin (e.g. an "Original Source:" line)
+  text_path: {text_path}
+  text_sha256: {sha256}
+  text_kind: full          # 'excerpt' if the archived text holds only passages of the source
+  retrieved: null          # day the text was retrieved (YYYY-MM-DD); null if unknown
+  notes: null              # what is inferred and from where
+
+figures: []
+# One figure per number the text reports. Replace "figures: []" above with a list like this
+# (uncommented); every value below is a placeholder showing the form.
+# figures:
+#   - figure_id: fig-originator-metric-period      # fig- and lower-case words joined by hyphens
+#     metric: casualties                           # a term of the 'metric' vocabulary
+#     value: 4000                                  # the number as stated; null for a range
+#     value_low: 4000                              # bounds as the qualifier requires
+#     value_high: null
+#     qualifier: more_than                         # exact, approximately, more_than, at_least, ..., range
+#     value_text: more than 4,000                  # the words stating the number, verbatim
+#     unit: persons
+#     date_start: null                             # the interval the figure refers to, or null
+#     date_end: null
+#     date_precision: null
+#     date_text: null                              # the text's own words for that date
+#     attribution: [ent-originator, ent-relayer]   # originator first; ids from data/entities.yaml
+#     evidence: >-
+#       The sentence of the text that states the number, copied verbatim.
+#     notes: null
+
+statements: []
+# One statement per quotation or reported claim. Replace "statements: []" above with:
+# statements:
+#   - statement_id: stm-speaker-subject
+#     speaker_id: ent-speaker                      # null if the text does not say who
+#     attribution: [ent-speaker, ent-outlet]       # must include the speaker
+#     kind: direct_quote                           # or reported (then text is the reporting sentence)
+#     text: the quoted words, verbatim, without the quotation marks
+#     evidence: >-
+#       The sentence holding the quotation and who said it, verbatim.
+#     topics: [morale]                             # terms of the 'topic' vocabulary
+#     notes: null
+
+events: []
+# One event per dated or datable happening. Replace "events: []" above with:
+# events:
+#   - event_id: evt-what-when
+#     event_type: deployment                       # a term of the 'event_type' vocabulary
+#     summary: Your own short description of what happened.
+#     date_start: null
+#     date_end: null
+#     date_precision: null
+#     date_text: null
+#     location_id: null                            # a place or country entity, or null
+#     actor_ids: [ent-actor]
+#     attribution: [ent-originator]
+#     evidence: >-
+#       The sentence of the text that reports the event, copied verbatim.
+#     notes: null
+"""
+
+
+def new_source(
+    text_file: Path | str,
+    path: Path | str | None = None,
+    source_id: str | None = None,
+    title: str | None = None,
+    language: str = "en",
+) -> Scaffolded:
+    """Archive ``text_file`` under seeds/ (if it is not there) and write data/sources/<stem>.yaml.
+
+    Refuses, writing nothing, when the YAML exists, when another file of that name is
+    in seeds/, or when another source already has that id or text.
+    """
+    root = find_root(path)
+    src = Path(text_file)
+    if not src.is_file():
+        raise UsageError(f"{src}: no such file (give the archived text to start a source for)")
+    if not TEXT_NAME.match(src.name):
+        raise UsageError(f"{src.name}: rename the text to letters, digits, '.', '_' or '-' ending in .txt (e.g. 002_korea-herald.txt)")
+    if not LANGUAGE.match(language):
+        raise UsageError(f"--language {language!r} is not a BCP 47 code such as en, ko or pt-BR")
+    seeds = root / "seeds"
+    if src.resolve().parent != seeds.resolve() and seeds.resolve() in src.resolve().parents:
+        raise UsageError(f"{src}: texts live directly in seeds/, not in a subfolder")
+    target = seeds / src.name
+    rel_text = f"seeds/{src.name}"
+    raw = _read_text(src)
+    if target.exists() and target.resolve() != src.resolve() and target.read_bytes() != raw:
+        raise ScaffoldRefused(f"{rel_text} already exists with different content: rename your text (archived texts never change)")
+    stem = src.name[: -len(".txt")]
+    yaml_path = root / SOURCES_DIR / f"{stem}.yaml"
+    for existing in (yaml_path, yaml_path.with_suffix(".yml")):
+        if existing.exists():
+            raise ScaffoldRefused(f"{existing.relative_to(root).as_posix()} already exists; new-source never overwrites curated files")
+    sid = source_id or default_source_id(stem)
+    if not re.match(ID_PATTERNS["sources"], sid):
+        raise UsageError(f"source id {sid!r} is not valid: ids are {ID_RULE} (pass --id src-...)")
+    ids, texts = _existing_sources(root)
+    if sid in ids:
+        raise ScaffoldRefused(f"source id {sid!r} is already used in {ids[sid]}; pass another with --id")
+    if rel_text in texts:
+        raise ScaffoldRefused(f"{rel_text} is already the text of {texts[rel_text]}")
+    content = render(sid, rel_text, hashlib.sha256(raw).hexdigest(), title, language)
+    copied = not target.exists()
+    if copied:
+        _write_new(target, raw)
+    try:
+        _write_new(yaml_path, content.encode("utf-8"))
+    except BaseException:
+        if copied:
+            target.unlink()
+        raise
+    return Scaffolded(yaml_path, target, sid, copied)
