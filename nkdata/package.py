@@ -82,7 +82,9 @@ class Release:
         with ThreadPoolExecutor(max_workers=1) as pool:  # hash the CSV while Parquet is parsed
             csv_check = pool.submit(self.read_verified, res)
             data = self.read_verified(res[PARQUET_PROPERTY])
-            result = pq.read_table(pa.BufferReader(data))
+            # One thread: the tables are small, and Arrow's parquet threads can abort the
+            # interpreter at exit ("terminate called without an active exception", apache/arrow#34314).
+            result = pq.read_table(pa.BufferReader(data), use_threads=False)
             csv_check.result()
         return result
 
