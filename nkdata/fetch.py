@@ -88,6 +88,7 @@ def unpack(zip_path: Path, version: str) -> Path:
 
     target = zip_path.parent / f"nkdata-{version}"
     if target.is_dir():
+        _check_descriptor(zip_path, target, version)
         return target
     staging = zip_path.parent / f".nkdata-{version}.unpacking"
     shutil.rmtree(staging, ignore_errors=True)
@@ -99,6 +100,22 @@ def unpack(zip_path: Path, version: str) -> Path:
     os.replace(staging / f"nkdata-{version}", target)
     shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _check_descriptor(zip_path: Path, target: Path, version: str) -> None:
+    """The unpacked datapackage.json vouches for every other file, so it must be the
+    verified zip's own: otherwise a file and its hash could be changed together."""
+    import zipfile
+
+    with zipfile.ZipFile(zip_path) as zf:
+        expected = zf.read(f"nkdata-{version}/datapackage.json")
+    descriptor = target / "datapackage.json"
+    actual = descriptor.read_bytes() if descriptor.is_file() else None
+    if actual != expected:
+        raise IntegrityError(
+            f"{descriptor} differs from the one in the verified {zip_path.name}; the cache was altered: "
+            f"delete {target} and load again (it is unpacked anew from the zip)"
+        )
 
 
 def _embedded_version() -> str:
