@@ -3,7 +3,9 @@ checked against the registry, cached, and re-verified on every load. No network.
 
 from __future__ import annotations
 
+import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,8 @@ from helpers_release import (  # noqa: F401 - old_release is a fixture
     NAME,
     VERSION,
     assert_clean_failure,
+    csv_rows,
+    descriptor,
     entries_of,
     flip_byte,
     old_release,
@@ -56,6 +60,12 @@ def mirror_dir(tmp_path, old_release) -> Path:
     return folder
 
 
+def _rows(zip_path: Path) -> dict[str, int]:
+    """Row count of each table in the built folder next to ``zip_path``, read from its CSVs."""
+    folder = zip_path.with_suffix("")
+    return {r["name"]: len(csv_rows(folder / r["path"], r["schema"]["fields"])) for r in descriptor(folder)["resources"]}
+
+
 def _cli(*args: str):
     result = CliRunner().invoke(cli_main, list(args), catch_exceptions=True)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
@@ -63,14 +73,14 @@ def _cli(*args: str):
     return result
 
 
-def test_a_pinned_version_is_downloaded_verified_cached_then_loaded_offline(cache, registered, mirror_dir):
+def test_a_pinned_version_is_downloaded_verified_cached_then_loaded_offline(cache, registered, mirror_dir, old_release):
     with serve(mirror_dir) as mirror:
         ds = nkdata.load(version=OLD, mirror=mirror.url)
         assert mirror.requests == [f"/{OLD_ZIP}"]
         assert ds.version == OLD
         assert ds.path == cache / f"nkdata-{OLD}"
         assert sha256(cache / OLD_ZIP) == registered
-        assert {n: len(ds[n]) for n in ds} == {n: len(t) for n, t in nkdata.load().items()}
+        assert {n: len(ds[n]) for n in ds} == _rows(old_release)
 
         again = nkdata.load("figures", version=OLD, mirror=mirror.url, format="arrow")
         assert mirror.requests == [f"/{OLD_ZIP}"]  # served from the cache, not downloaded again
@@ -81,14 +91,14 @@ def test_a_pinned_version_is_downloaded_verified_cached_then_loaded_offline(cach
     assert sorted(p.name for p in cache.iterdir()) == [f"nkdata-{OLD}", OLD_ZIP]
 
 
-def test_a_file_mirror_and_the_environment_variable_work(cache, registered, mirror_dir, monkeypatch):
+def test_a_file_mirror_and_the_environment_variable_work(cache, registered, mirror_dir, monkeypatch, old_release):
     ds = nkdata.load(version=OLD, mirror=mirror_dir.as_uri())
     assert ds.version == OLD
     assert sha256(cache / OLD_ZIP) == registered
 
     shutil.rmtree(cache)
     monkeypatch.setenv("NKDATA_MIRROR", mirror_dir.as_uri())
-    assert nkdata.load("events", version=OLD).shape[0] == len(nkdata.load("events"))
+    assert nkdata.load("events", version=OLD).shape[0] == _rows(old_release)["events"]
 
 
 @pytest.mark.parametrize("kind", ["http", "file"])
@@ -173,3 +183,32 @@ def test_cli_download_of_the_embedded_release_is_the_published_zip(tmp_path):
 def test_loading_the_current_version_by_number_uses_the_embedded_release(cache):
     assert nkdata.load(version=VERSION).path.resolve() == EMBEDDED.resolve()
     assert not cache.exists()
+
+
+def test_a_cached_descriptor_rewritten_to_match_a_tampered_file_is_detected(cache, registered, mirror_dir):
+    """The chain of trust: registry → zip sha256 → datapackage.json → every file.
+    Changing a file and its hash in the unpacked descriptor must not slip through."""
+    nkdata.load(version=OLD, mirror=mirror_dir.as_uri())
+    folder = cache / f"nkdata-{OLD}"
+    flip_byte(folder / "figures.csv")
+    dp = descriptor(folder)
+    res = next(r for r in dp["resources"] if r["name"] == "figures")
+    res["hash"] = f"sha256:{sha256(folder / 'figures.csv')}"
+    (folder / "datapackage.json").write_text(json.dumps(dp, indent=2), encoding="utf-8")
+    with pytest.raises(IntegrityError, match=r"datapackage\.json.*delete"):
+        nkdata.load(version=OLD)
+    shutil.rmtree(folder)  # what the message says to do: unpacked again from the verified zip
+    assert nkdata.load(version=OLD).version == OLD
+
+
+def test_a_zip_with_a_member_outside_its_folder_is_not_unpacked(cache, tmp_path, monkeypatch):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    with zipfile.ZipFile(bad / OLD_ZIP, "w") as zf:
+        zf.writestr(f"nkdata-{OLD}/datapackage.json", "{}")
+        zf.writestr(f"nkdata-{OLD}/../../escaped.txt", "zip slip")
+    monkeypatch.setitem(registry(), OLD, sha256(bad / OLD_ZIP))
+    with pytest.raises(IntegrityError, match="unexpected member"):
+        nkdata.load(version=OLD, mirror=bad.as_uri())
+    assert not (cache / f"nkdata-{OLD}").exists()
+    assert not list(tmp_path.rglob("escaped.txt"))
