@@ -95,7 +95,10 @@ def test_descriptor_records_metadata_schemas_hashes_and_twins(built):
     assert [lic["name"] for lic in dp["licenses"]] == [lic["name"] for lic in meta["licenses"]]
     assert dp["contributors"] == meta["contributors"]
     sources = csv_rows(built / "sources.csv", _fields(built, "sources"))
-    assert [s["title"] for s in dp["sources"]] == [s["title"] for s in sources]
+    # The spec: each source MUST have a title (a text that states none is named by its source_id).
+    assert dp["sources"] == [
+        {"title": s["title"] or s["source_id"], **({"path": s["url"]} if s["url"] else {})} for s in sources
+    ]
 
     assert [r["name"] for r in dp["resources"]] == TABLES
     for res in dp["resources"]:
