@@ -24,11 +24,13 @@ def save_zip(version: str | None = None, dest: Path | str = ".", mirror: str | N
         release = embedded_release()
         release.verify()
         tmp = dest / f".{target.name}.part"
-        write_zip(release.folder, tmp)
-        if expected and sha256_file(tmp) != expected:
-            tmp.unlink()
-            raise IntegrityError(f"the zip made from the embedded release does not match the registry's sha256 for {version}")
-        tmp.replace(target)
+        try:
+            write_zip(release.folder, tmp)
+            if expected and sha256_file(tmp) != expected:
+                raise IntegrityError(f"the zip made from the embedded release does not match the registry's sha256 for {version}")
+            tmp.replace(target)
+        finally:
+            tmp.unlink(missing_ok=True)  # a failed or refused zip leaves nothing behind
         return target
     from .fetch import fetch_zip
 
