@@ -3,6 +3,7 @@ checked against the registry, cached, and re-verified on every load. No network.
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 import zipfile
@@ -28,6 +29,7 @@ from helpers_release import (  # noqa: F401 - old_release is a fixture
 
 import nkdata
 from nkdata.cli import main as cli_main
+from nkdata.download import save_zip
 from nkdata.errors import DataNotAvailable, IntegrityError, UsageError
 from nkdata.registry import registry
 
@@ -212,3 +214,21 @@ def test_a_zip_with_a_member_outside_its_folder_is_not_unpacked(cache, tmp_path,
         nkdata.load(version=OLD, mirror=bad.as_uri())
     assert not (cache / f"nkdata-{OLD}").exists()
     assert not list(tmp_path.rglob("escaped.txt"))
+
+
+def test_a_failed_download_of_the_embedded_release_leaves_nothing(tmp_path, monkeypatch):
+    def broken_zip(folder, target):
+        Path(target).write_bytes(b"PK half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(importlib.import_module("nkdata.build"), "write_zip", broken_zip)
+    with pytest.raises(OSError, match="disk full"):
+        save_zip(None, tmp_path)
+    assert entries_of(tmp_path) == []
+
+
+def test_an_embedded_zip_that_disagrees_with_the_registry_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setitem(registry(), VERSION, "0" * 64)
+    with pytest.raises(IntegrityError, match="registry"):
+        save_zip(None, tmp_path)
+    assert entries_of(tmp_path) == []
