@@ -1,0 +1,553 @@
+"""Validating a built package (``nkdata validate PKG``): clean packages pass, and every rule
+fires on a corrupted copy with the code and message of the curated path, at TABLE.csv:LINE.
+
+Corruptions are made the way a hand edit would be: rows are read back from the package,
+one value is changed, and the CSV and Parquet are written again with nkdata's own writers,
+with datapackage.json updated, so that only the intended rule is broken. The same edit is
+made to the curated YAML of the project the package was built from, and both paths must
+report the same problem.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import random
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nkdata import rules
+from nkdata.build import _write_csv, _write_parquet, build
+from nkdata.fastnorm import fast_normalise
+from nkdata.pkgcheck import (
+    compile_columns,
+    number_stands_alone,
+    parse_json_lists,
+    validate_any,
+    validate_package,
+)
+from nkdata.problems import Problem
+from nkdata.textmatch import normalise, numbers_in
+from nkdata.validate import validate
+
+from conftest import REPO, run_cli, run_cli_subprocess
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+import synth  # noqa: E402
+
+Rows = list[dict[str, Any]]
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def real_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real curated data, built as a release (folder; its zip sits next to it)."""
+    return build(REPO, tmp_path_factory.mktemp("real") / "dist")
+
+
+@pytest.fixture(scope="module")
+def synth_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic curated project (300 figures in 3 sources)."""
+    return synth.write_project(tmp_path_factory.mktemp("synth") / "project", 300, seed=5)
+
+
+@pytest.fixture(scope="module")
+def synth_release(synth_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic project built by ``nkdata build``: the package the corruptions start from."""
+    return build(synth_project, tmp_path_factory.mktemp("synth-built") / "dist")
+
+
+@pytest.fixture
+def pkg(synth_release: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the synthetic release, to corrupt."""
+    return Path(shutil.copytree(synth_release, tmp_path / synth_release.name))
+
+
+@pytest.fixture
+def proj(synth_project: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the synthetic curated project, to corrupt the same way."""
+    return Path(shutil.copytree(synth_project, tmp_path / "project"))
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def rows_of(folder: Path, table: str) -> Rows:
+    return pq.read_table(folder / f"{table}.parquet").to_pylist()
+
+
+def refresh_descriptor(folder: Path) -> None:
+    """Put every file's current sha256 and size into datapackage.json (as a careless editor might)."""
+    path = folder / "datapackage.json"
+    desc = json.loads(path.read_text(encoding="utf-8"))
+    entries = [e for r in desc["resources"] for e in (r, r["nkdata:parquet"])] + desc["nkdata:texts"]
+    for e in entries:
+        data = (folder / e["path"]).read_bytes()
+        e["hash"], e["bytes"] = "sha256:" + hashlib.sha256(data).hexdigest(), len(data)
+    path.write_text(json.dumps(desc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def rewrite(folder: Path, table: str, edit: Callable[[Rows], Rows | None]) -> None:
+    """Apply ``edit`` to a table's rows and write its CSV and Parquet again, descriptor included."""
+    rows = rows_of(folder, table)
+    rows = edit(rows) or rows
+    _write_csv(folder / f"{table}.csv", table, rows)
+    _write_parquet(folder / f"{table}.parquet", table, rows)
+    refresh_descriptor(folder)
+
+
+def row_index(rows: Rows, key: str, value: str) -> int:
+    return next(i for i, r in enumerate(rows) if r[key] == value)
+
+
+def csv_line_of(path: Path, id_field: str, record_id: str) -> int:
+    """The line of the CSV file on which the record with ``record_id`` starts."""
+    text = path.read_text(encoding="utf-8")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader)
+    at = header.index(id_field)
+    line = reader.line_num + 1
+    for row in reader:
+        if row[at] == record_id:
+            return line
+        line = reader.line_num + 1
+    raise AssertionError(f"{record_id} not in {path}")
+
+
+def edit_yaml_record(root: Path, record_id: str, change: Callable[[dict[str, Any]], None]) -> None:
+    """Change one record of a (machine-written) curated project in place."""
+    for path in sorted((root / "data" / "sources").glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for table, id_field in (("figures", "figure_id"), ("statements", "statement_id"), ("events", "event_id")):
+            for rec in doc.get(table) or []:
+                if rec.get(id_field) == record_id:
+                    change(rec)
+                    path.write_text(yaml.dump(doc, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True, default_flow_style=None, width=120), encoding="utf-8")
+                    return
+    raise AssertionError(f"{record_id} not in {root}")
+
+
+def pick(folder: Path, table: str, test: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    return next(r for r in rows_of(folder, table) if test(r))
+
+
+def essence(problems: list[Problem]) -> set[tuple[Any, ...]]:
+    """What a problem says, without where (paths and lines differ between the two paths)."""
+    return {(p.code, p.record_id, p.field, p.message) for p in problems}
+
+
+# ---------------------------------------------------------------- clean packages
+
+
+def test_real_release_is_valid_as_a_package(real_release: Path) -> None:
+    assert validate_package(real_release / "datapackage.json") == []
+    assert validate_package(real_release) == []
+    assert validate_package(real_release.parent / f"{real_release.name}.zip") == []
+
+
+def test_synthetic_packages_are_valid(synth_release: Path, tmp_path: Path) -> None:
+    assert validate_package(synth_release) == []
+    written = synth.write_package(tmp_path, 250, seed=3)
+    assert validate_package(written / "datapackage.json") == []
+
+
+def test_cli_validates_a_package_and_a_project(real_release: Path, synth_project: Path) -> None:
+    for target in (real_release / "datapackage.json", real_release, real_release.parent / f"{real_release.name}.zip", synth_project):
+        result = run_cli("validate", str(target))
+        assert result.exit_code == 0, result.output
+        assert "valid: no problems found." in result.stdout
+
+
+def test_validating_prints_nothing_itself(real_release: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    validate_package(real_release)
+    assert capsys.readouterr() == ("", "")
+
+
+# ---------------------------------------------------------------- the same rule, both paths
+
+
+def both(pkg: Path, proj: Path, table: str, record_id: str, change: Callable[[dict[str, Any]], None]) -> tuple[list[Problem], list[Problem]]:
+    """Make the same edit to one record in the package and in the curated YAML; validate both."""
+    id_field = {"figures": "figure_id", "statements": "statement_id", "events": "event_id"}[table]
+
+    def edit(rows: Rows) -> None:
+        change(rows[row_index(rows, id_field, record_id)])
+
+    rewrite(pkg, table, edit)
+    edit_yaml_record(proj, record_id, change)
+    return validate_package(pkg), validate(proj)
+
+
+def located(problems: list[Problem], pkg: Path, table: str, record_id: str, code: str) -> Problem:
+    """The one problem ``code`` for ``record_id``, checked to sit at its row of TABLE.csv."""
+    hits = [p for p in problems if p.code == code and p.record_id == record_id]
+    assert len(hits) >= 1, problems
+    id_field = {"figures": "figure_id", "statements": "statement_id", "events": "event_id", "entities": "entity_id", "sources": "source_id"}[table]
+    for p in hits:
+        assert p.path == f"{pkg}/{table}.csv"
+        assert p.line == csv_line_of(pkg / f"{table}.csv", id_field, record_id)
+    return hits[0]
+
+
+def test_bad_enum(pkg: Path, proj: Path) -> None:
+    fig = pick(pkg, "figures", lambda r: True)
+    got, want = both(pkg, proj, "figures", fig["figure_id"], lambda r: r.update(metric="troops_sent"))
+    p = located(got, pkg, "figures", fig["figure_id"], "M203")
+    assert p.message == "'troops_sent' is not a term of the metric vocabulary"
+    assert essence(got) == essence(want)
+
+
+def test_bad_pattern(pkg: Path, proj: Path) -> None:
+    fig = pick(pkg, "figures", lambda r: r["location_id"] is not None)
+    got, want = both(pkg, proj, "figures", fig["figure_id"], lambda r: r.update(location_id="Kursk"))
+    p = located(got, pkg, "figures", fig["figure_id"], "M204")
+    assert (p.field, p.message) == ("location_id", "'Kursk' is not a valid id")
+    assert essence(got) == essence(want)
+
+
+def test_bad_pattern_in_a_list_item(pkg: Path, proj: Path) -> None:
+    fig = pick(pkg, "figures", lambda r: len(r["attribution"]) == 2)
+    got, want = both(pkg, proj, "figures", fig["figure_id"], lambda r: r.update(attribution=[r["attribution"][0], "NIS"]))
+    p = located(got, pkg, "figures", fig["figure_id"], "M204")
+    assert (p.field, p.message) == ("attribution", "'NIS' is not a valid id")
+    assert essence(got) == essence(want)
+
+
+def test_dangling_reference_in_attribution(pkg: Path, proj: Path) -> None:
+    fig = pick(pkg, "figures", lambda r: len(r["attribution"]) == 2)
+    got, want = both(pkg, proj, "figures", fig["figure_id"], lambda r: r.update(attribution=[r["attribution"][0], "ent-nobody-at-all"]))
+    p = located(got, pkg, "figures", fig["figure_id"], "I301")
+    assert (p.field, p.message) == ("attribution", "'ent-nobody-at-all' is not a known entity id")
+    assert essence(got) == essence(want)
+
+
+def test_dangling_scalar_reference_and_wrong_kind(pkg: Path, proj: Path) -> None:
+    fig = pick(pkg, "figures", lambda r: r["location_id"] is not None)
+    got, want = both(pkg, proj, "figures", fig["figure_id"], lambda r: r.update(location_id="ent-nis"))
+    p = located(got, pkg, "figures", fig["figure_id"], "I302")
+    assert p.message == "'ent-nis' is a government_agency, but location_id takes place or country"
+    assert essence(got) == essence(want)
+
+
+def test_qualifier_and_bounds(pkg: Path, proj: Path) -> None:
+    fig = pick(pkg, "figures", lambda r: r["qualifier"] == "exact" and r["date_start"] is None)
+    got, want = both(pkg, proj, "figures", fig["figure_id"], lambda r: r.update(value_low=r["value"] + 1))
+    p = located(got, pkg, "figures", fig["figure_id"], "M210")
+    assert (p.field, p.message) == ("value_low", f"qualifier 'exact' sets value_low to the stated number {fig['value']:g}")
+    assert essence(got) == essence(want)
+
+
+def test_range_without_a_bound(pkg: Path, proj: Path) -> None:
+    fig = pick(pkg, "figures", lambda r: r["qualifier"] == "range" and r["date_start"] is None)
+    got, want = both(pkg, proj, "figures", fig["figure_id"], lambda r: r.update(value_high=None))
+    p = located(got, pkg, "figures", fig["figure_id"], "M210")
+    assert (p.field, p.message) == ("value_high", "a range needs both value_low and value_high")
+    assert essence(got) == essence(want)
+
+
+def test_reversed_dates(pkg: Path, proj: Path) -> None:
+    ev = pick(pkg, "events", lambda r: r["date_precision"] == "day")
+    later = ev["date_start"] + dt.timedelta(days=3)
+    got, want = both(pkg, proj, "events", ev["event_id"], lambda r: r.update(date_start=later))
+    p = located(got, pkg, "events", ev["event_id"], "M220")
+    assert (p.field, p.message) == ("date_end", f"date_end {ev['date_end']} is before date_start {later}")
+    assert essence(got) == essence(want)
+
+
+def test_precision_month(pkg: Path, proj: Path) -> None:
+    fig = pick(pkg, "figures", lambda r: r["date_precision"] == "month")
+    got, want = both(pkg, proj, "figures", fig["figure_id"], lambda r: r.update(date_end=r["date_end"] - dt.timedelta(days=1)))
+    p = located(got, pkg, "figures", fig["figure_id"], "M220")
+    assert p.message.startswith("precision 'month' needs the first to the last day of one month")
+    assert essence(got) == essence(want)
+
+
+def test_number_not_in_evidence(pkg: Path, proj: Path) -> None:
+    fig = pick(pkg, "figures", lambda r: r["qualifier"] == "exact" and r["unit"] == "persons")
+    got, want = both(pkg, proj, "figures", fig["figure_id"], lambda r: r.update(value=987654.0, value_low=987654.0, value_high=987654.0))
+    p = located(got, pkg, "figures", fig["figure_id"], "V402")
+    assert {(q.field, q.message) for q in got if q.code == "V402"} == {(f, f"{f} 987,654 does not occur in the evidence") for f in ("value", "value_low", "value_high")}
+    assert p.hint
+    assert essence(got) == essence(want)
+
+
+def test_value_text_not_in_evidence(pkg: Path, proj: Path) -> None:
+    fig = pick(pkg, "figures", lambda r: True)
+    got, want = both(pkg, proj, "figures", fig["figure_id"], lambda r: r.update(value_text="a great many"))
+    located(got, pkg, "figures", fig["figure_id"], "V404")
+    assert essence(got) == essence(want)
+
+
+def test_duplicate_id(pkg: Path, proj: Path) -> None:
+    fig = pick(pkg, "figures", lambda r: True)
+
+    def twice(rows: Rows) -> Rows:
+        i = row_index(rows, "figure_id", fig["figure_id"])
+        return rows[: i + 1] + [dict(rows[i])] + rows[i + 1 :]
+
+    rewrite(pkg, "figures", twice)
+    got = validate_package(pkg)
+    dups = [p for p in got if p.code == "I300"]
+    first = csv_line_of(pkg / "figures.csv", "figure_id", fig["figure_id"])
+    assert [(p.record_id, p.field, p.line, p.message) for p in dups] == [
+        (fig["figure_id"], "figure_id", first + 1, f"id {fig['figure_id']!r} is already used at {pkg}/figures.csv:{first}")
+    ]
+    # the curated path says the same of a record written twice
+    path = next((proj / "data" / "sources").glob("*.yaml"))
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["figures"].append(dict(doc["figures"][0]))
+    path.write_text(yaml.dump(doc, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True, default_flow_style=None), encoding="utf-8")
+    curated = [p for p in validate(proj) if p.code == "I300"]
+    assert [(p.record_id, p.field) for p in curated] == [(doc["figures"][0]["figure_id"], "figure_id")]
+    assert curated[0].message.startswith(f"id {doc['figures'][0]['figure_id']!r} is already used at data/sources/")
+
+
+def test_evidence_offsets(pkg: Path) -> None:
+    fig = pick(pkg, "figures", lambda r: True)
+    rewrite(pkg, "figures", lambda rows: rows[row_index(rows, "figure_id", fig["figure_id"])].update(evidence_start=fig["evidence_start"] + 1))
+    got = validate_package(pkg)
+    p = located(got, pkg, "figures", fig["figure_id"], "V400")
+    assert p.field == "evidence_start"
+    assert p.message.endswith(f"but at {fig['evidence_start']}..{fig['evidence_end']}")
+
+
+def test_evidence_not_in_the_text(pkg: Path) -> None:
+    st_ = pick(pkg, "statements", lambda r: r["kind"] == "reported")
+    rewrite(pkg, "statements", lambda rows: rows[row_index(rows, "statement_id", st_["statement_id"])].update(evidence="Words that the source never printed.", text="Words that the source never printed."))
+    p = located(validate_package(pkg), pkg, "statements", st_["statement_id"], "V400")
+    assert p.message == f"evidence not found in {st_['source_id']}'s text: 'Words that the source never printed.'"
+
+
+def test_hash_mismatch_and_missing_file(pkg: Path) -> None:
+    with open(pkg / "figures.csv", "a", encoding="utf-8") as fh:
+        fh.write("\n")
+    (pkg / "events.parquet").unlink()
+    got = validate_package(pkg)
+    p801 = [p for p in got if p.code == "P801"]
+    assert [p.path for p in p801] == [f"{pkg}/figures.csv"]
+    assert "datapackage.json says" in p801[0].message
+    p800 = [p for p in got if p.code == "P800"]
+    assert [p.path for p in p800] == [f"{pkg}/events.parquet"]
+    assert p800[0].message == "events.parquet is listed in datapackage.json but missing"
+    # without its Parquet twin, the events CSV is still checked on its own: nothing else is wrong
+    assert {p.code for p in got} == {"P800", "P801"}
+
+
+def test_hash_mismatch_of_a_text(pkg: Path) -> None:
+    text = sorted((pkg / "seeds").glob("*.txt"))[0]
+    text.write_text(text.read_text(encoding="utf-8") + "x", encoding="utf-8")
+    codes = {(p.code, p.path.rsplit("/", 1)[-1]) for p in validate_package(pkg)}
+    assert ("P801", text.name) in codes
+    assert ("T501", "sources.csv") in codes
+
+
+def test_csv_and_parquet_must_agree(pkg: Path) -> None:
+    fig = pick(pkg, "figures", lambda r: True)
+    rows = rows_of(pkg, "figures")
+    rows[row_index(rows, "figure_id", fig["figure_id"])]["notes"] = "changed in the CSV only"
+    _write_csv(pkg / "figures.csv", "figures", rows)
+    refresh_descriptor(pkg)
+    got = validate_package(pkg)
+    p = located(got, pkg, "figures", fig["figure_id"], "P803")
+    assert p.field == "notes"
+    assert {q.code for q in got} == {"P803"}
+
+
+def test_bad_cell_in_the_csv(pkg: Path) -> None:
+    fig = pick(pkg, "figures", lambda r: r["date_start"] is not None)
+    text = (pkg / "figures.csv").read_text(encoding="utf-8")
+    bad = text.replace(f",{fig['date_start']},", ",2025-02-30,", 1)
+    assert bad != text
+    (pkg / "figures.csv").write_text(bad, encoding="utf-8")
+    refresh_descriptor(pkg)
+    got = validate_package(pkg)
+    m221 = [p for p in got if p.code == "M221"]
+    assert m221 and m221[0].message == "'2025-02-30' is not a real date (day value is outside expected range)"
+    assert m221[0].path.endswith("figures.csv") and m221[0].line and m221[0].line > 1
+
+
+def test_lines_count_line_breaks_inside_cells(pkg: Path) -> None:
+    """Rows after a cell with a line break start further down the file than their row number."""
+    rows = rows_of(pkg, "events")
+    broken = [i for i, r in enumerate(rows) if "\n" in r["evidence"]]
+    assert broken, "the synthetic data has evidence across a paragraph break"
+    target = rows[broken[0] + 1] if broken[0] + 1 < len(rows) else rows[broken[0]]
+    rewrite(pkg, "events", lambda rs: rs[row_index(rs, "event_id", target["event_id"])].update(event_type="parade"))
+    p = located(validate_package(pkg), pkg, "events", target["event_id"], "M203")
+    assert p.line > row_index(rows, "event_id", target["event_id"]) + 2
+
+
+def test_descriptor_problems(pkg: Path, tmp_path: Path) -> None:
+    (pkg / "datapackage.json").write_text("{not json", encoding="utf-8")
+    got = validate_package(pkg)
+    assert [p.code for p in got] == ["P802"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "datapackage.json").write_text(json.dumps({"resources": [{"name": "figures"}]}), encoding="utf-8")
+    got = validate_package(empty)
+    assert {p.code for p in got} == {"P802"}
+
+
+def test_a_broken_zip(tmp_path: Path) -> None:
+    bad = tmp_path / "release.zip"
+    bad.write_bytes(b"PK not really")
+    assert [p.code for p in validate_package(bad)] == ["P802"]
+
+
+def test_cli_exit_codes_and_no_traceback(pkg: Path, tmp_path: Path) -> None:
+    rewrite(pkg, "figures", lambda rows: rows[0].update(metric="troops_sent"))
+    result = run_cli_subprocess("validate", str(pkg / "datapackage.json"))
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert f"{pkg}/figures.csv:2: M203 " in result.stdout
+    assert "1 problem found." in result.stderr
+    as_json = json.loads(run_cli("validate", str(pkg), "--format", "json").stdout)
+    assert as_json["count"] == 1 and as_json["problems"][0]["line"] == 2
+    missing = run_cli("validate", str(tmp_path / "nowhere.zip"))
+    assert missing.exit_code == 2
+
+
+# ---------------------------------------------------------------- one rule, two executions
+
+
+def _random_records(n: int, seed: int) -> dict[str, Rows]:
+    """Random figures, statements and sources, valid and not, for both rule executions."""
+    rng = random.Random(seed)
+
+    def day() -> dt.date | None:
+        if rng.random() < 0.2:
+            return None
+        y, m = rng.choice((2024, 2025)), rng.randint(1, 12)
+        return dt.date(y, m, rng.choice((1, 10, 11, 20, 21, calendar.monthrange(y, m)[1], rng.randint(1, 28))))
+
+    def dates(prefix: str) -> dict[str, Any]:
+        s = day()
+        e = rng.choice((s, day(), s and s.replace(day=calendar.monthrange(s.year, s.month)[1]), s and dt.date(s.year, 12, 31)))
+        return {f"{prefix}_start": s, f"{prefix}_end": e, f"{prefix}_precision": rng.choice((None, "day", "part_of_month", "month", "year", "interval")), f"{prefix}_inferred": rng.random() < 0.2}
+
+    def num() -> float | None:
+        return rng.choice((None, 0.0, 10.0, 30.0, 100.0, 150.0, 3000.0))
+
+    out: dict[str, Rows] = {"figures": [], "statements": [], "sources": []}
+    for _ in range(n):
+        notes = rng.choice((None, "n"))
+        out["figures"].append({"value": num(), "value_low": num(), "value_high": num(), "qualifier": rng.choice(list(rules.QUALIFIER_BOUNDS)), "unit": rng.choice(("persons", "percent")), "attribution": rng.choice(([], ["ent-a"])), "notes": notes, **dates("date")})
+        out["statements"].append({"speaker_id": rng.choice((None, "ent-a", "ent-b")), "attribution": rng.choice(([], ["ent-a"], ["ent-b", "ent-c"])), "kind": rng.choice(("direct_quote", "reported")), "notes": notes, **dates("date")})
+        out["sources"].append({"notes": notes, **dates("published")})
+    return out
+
+
+@pytest.mark.parametrize("table", ["figures", "statements", "sources"])
+def test_rules_give_the_same_answer_in_python_and_arrow(table: str) -> None:
+    records = _random_records(3000, seed=11)[table]
+    checks = rules.for_table(table)
+    names = sorted(set().union(*(r.needs() for r in checks)) | {f for r in checks for f in ("value", "value_low", "value_high", "qualifier", "speaker_id") if f in records[0]})
+    types = {"attribution": pa.list_(pa.string()), "date_start": pa.date32(), "date_end": pa.date32(), "published_start": pa.date32(), "published_end": pa.date32(),
+             "date_inferred": pa.bool_(), "published_inferred": pa.bool_(), "value": pa.float64(), "value_low": pa.float64(), "value_high": pa.float64()}
+    cols = {n: pa.array([r.get(n) for r in records], types.get(n, pa.string())) for n in names}
+    masks = [rule.when.arrow(cols).to_pylist() for rule in checks]
+    broken_somewhere = 0
+    for i, rec in enumerate(records):
+        py = rules.first_broken(checks, rec)  # generated Python
+        tree = next((rule for rule in checks if rule.when.py(rec)), None)  # the condition trees, walked
+        arrow = next((rule for rule, mask in zip(checks, masks) if mask[i]), None)  # Arrow compute
+        assert py == tree == arrow, (rec, py, tree, arrow)
+        if py is not None:
+            broken_somewhere += 1
+            assert py.format(rec)
+    assert 0 < broken_somewhere < len(records)
+
+
+def test_every_rule_is_reachable() -> None:
+    seen = set()
+    for table in ("figures", "statements", "sources"):
+        checks = rules.for_table(table)
+        for rec in _random_records(6000, seed=2)[table]:
+            hit = rules.first_broken(checks, rec)
+            if hit is not None:
+                seen.add((table, checks.index(hit)))
+    unreached = [(t, i, rules.for_table(t)[i].message) for t in ("figures", "statements", "sources") for i in range(len(rules.for_table(t))) if (t, i) not in seen]
+    assert not unreached, unreached
+
+
+def test_qualifier_table_covers_the_vocabulary() -> None:
+    from nkdata import vocab
+
+    assert set(rules.QUALIFIER_BOUNDS) == set(vocab.QUALIFIER)
+
+
+def test_columns_are_compiled_from_the_models() -> None:
+    cols = {c.name: c for c in compile_columns("figures")}
+    assert cols["metric"].value.terms and "killed" in cols["metric"].value.terms
+    assert cols["figure_id"].value.pattern == r"^fig-[a-z0-9]+(-[a-z0-9]+)*$" and cols["figure_id"].required
+    assert cols["attribution"].item is not None and cols["attribution"].item.pattern == r"^ent-[a-z0-9]+(-[a-z0-9]+)*$"
+    assert cols["value"].value.minimum == 0 and not cols["value"].required
+    assert cols["evidence"].value.min_length == 1
+    assert not cols["evidence_start"].in_model and cols["evidence_start"].value.minimum == 0
+    topics = {c.name: c for c in compile_columns("statements")}["topics"]
+    assert topics.item is not None and "morale" in (topics.item.terms or ())
+
+
+# ---------------------------------------------------------------- the quick text tests are sound
+
+_TEXT = st.lists(
+    st.sampled_from(list("0123456789 ,.-k\n\t\u00a0abtTh") + ["thousand", "hundred", "million", " 4,000", "4000", "“", "”", "–", "٣", "ﬁ", "½", "`", "\u2009"]),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXT)
+def test_fast_normalise_is_normalise(text: str) -> None:
+    assert fast_normalise(text) == normalise(text)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_TEXT, st.sampled_from([0.0, 4.0, 40.0, 400.0, 4000.0, 40000.0, 1000.0, 3.0]))
+def test_a_number_standing_alone_is_one_numbers_in_finds(text: str, v: float) -> None:
+    if number_stands_alone(fast_normalise(text), v):
+        assert v in numbers_in(text)
+
+
+def test_number_stands_alone_examples() -> None:
+    assert number_stands_alone("about 4,000 troops", 4000)
+    assert number_stands_alone("(4000)", 4000)
+    assert not number_stands_alone("4,000 thousand", 4000)
+    assert not number_stands_alone("14,000", 4000)
+    assert not number_stands_alone("1 000", 0)
+    assert not number_stands_alone("4.5", 4)
+    assert not number_stands_alone("4k", 4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.text(max_size=8), max_size=4), max_size=6))
+def test_lists_read_back_from_their_csv_spelling(lists: list[list[str]]) -> None:
+    cells = pa.chunked_array([pa.array([json.dumps(x, ensure_ascii=False) for x in lists], pa.string())])
+    assert parse_json_lists(cells, pa.list_(pa.string())).to_pylist() == lists
+
+
+def test_dispatch(real_release: Path, synth_project: Path) -> None:
+    assert validate_any(synth_project) == []
+    assert validate_any(real_release / "datapackage.json") == []
+
+
+def test_progress_is_reported(real_release: Path) -> None:
+    calls: list[tuple[str, int, int]] = []
+    problems = validate_package(real_release, progress=lambda label, done, total: calls.append((label, done, total)))
+    assert problems == []
+    assert calls and calls[-1][1] == calls[-1][2]
+    assert all(0 < done <= total for _, done, total in calls)
