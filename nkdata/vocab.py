@@ -17,6 +17,9 @@ METRIC: dict[str, str] = {
     "captured": "Personnel taken prisoner.",
     "casualty_share": "Share of the deployed force lost to casualties.",
     "workers_deployed": "Non-combat personnel sent (engineers, deminers, builders, labourers).",
+    "troops_present": "Personnel said to be in a place or fighting at the time stated (net of losses), not the cumulative number sent.",
+    "wounded_repatriated": "Wounded personnel sent back to North Korea.",
+    "remains_repatriated": "Dead personnel whose remains are returned to North Korea (e.g. coffins shown at a ceremony).",
 }
 
 QUALIFIER: dict[str, str] = {
@@ -63,6 +66,9 @@ EVENT_TYPE: dict[str, str] = {
     "countermeasure_considered": "A government considers or prepares a measure in response to a problem.",
     "weapons_test_expected": "A party assesses that a weapons test (e.g. nuclear) may happen.",
     "acknowledgement": "A government officially acknowledges a fact it had not confirmed.",
+    "deployment_decision": "A government decides, orders or agrees to send troops or personnel who have not yet been sent.",
+    "capture": "Soldiers are taken prisoner.",
+    "repatriation": "Wounded personnel or the remains of the dead are returned to North Korea.",
 }
 
 STATEMENT_KIND: dict[str, str] = {
