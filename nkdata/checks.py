@@ -14,10 +14,12 @@ from typing import Any, Iterator
 
 from .models import MODELS, RECORD_TABLES, Figure, Statement
 from .problems import Problem
-from .project import Curated, Located
-from .textmatch import IndexedText, normalise, numbers_in
+from .project import SOURCES_DIR, Curated, Located
+from .fastnorm import fast_normalise as normalise  # = textmatch.normalise, faster on common text
+from .textmatch import IndexedText, numbers_in
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MAX_TEXT_BYTES = 10 * 1024 * 1024  # an archived article is kilobytes; refuse before reading a huge file
 
 
 def _refs(loc: Located) -> Iterator[tuple[str, Any, str, list[str] | None]]:
@@ -77,6 +79,10 @@ def check_texts(cur: Curated) -> dict[str, IndexedText]:
             cur.problems.append(loc.problem("T503", "text_path", f"{src.text_path} resolves outside seeds/", "keep archived texts as plain files in seeds/"))  # type: ignore[attr-defined]
             continue
         try:
+            size = path.stat().st_size
+            if size > MAX_TEXT_BYTES:
+                cur.problems.append(loc.problem("T504", "text_path", f"{src.text_path} is {size:,} bytes; the limit is {MAX_TEXT_BYTES:,}", "archive only the article's text, as plain UTF-8"))  # type: ignore[attr-defined]
+                continue
             raw = path.read_bytes()
         except OSError:
             cur.problems.append(loc.problem("T500", "text_path", f"archived text {src.text_path} is missing", "add the text to seeds/ or fix text_path"))  # type: ignore[attr-defined]
@@ -167,11 +173,110 @@ def check_formula_cells(cur: Curated) -> None:
 
 
 
+def check_orphan_texts(cur: Curated) -> None:
+    """Report texts in seeds/ that no source refers to (evidence nobody can cite, or a forgotten
+    source file) and files in data/sources/ that the reader skips (records that would silently vanish)."""
+    entries = sorted((cur.root / SOURCES_DIR).glob("*"))
+    files = [p for p in entries if p.suffix in (".yaml", ".yml")]
+    for p in entries:
+        if p not in files and not p.name.startswith("."):
+            rel = p.relative_to(cur.root).as_posix()
+            cur.problems.append(Problem(rel, None, None, "F703", None, None, f"{rel} is not read: source files end in .yaml", f"rename it to {SOURCES_DIR}/{p.stem.split('.')[0]}.yaml, or move it out of {SOURCES_DIR}/"))
+    if len(files) != len(cur.records["sources"]):
+        return  # a source file failed to load: its text_path is unknown, and that failure is reported already
+    used = {loc.record.text_path for loc in cur.records["sources"]}  # type: ignore[attr-defined]
+    seeds = cur.root / "seeds"
+    for path in sorted(seeds.rglob("*")) if seeds.is_dir() else []:
+        rel = path.relative_to(cur.root).as_posix()
+        if path.is_dir() or any(part.startswith(".") for part in path.relative_to(seeds).parts) or rel in used:
+            continue
+        cur.problems.append(
+            Problem(rel, None, None, "F702", None, None, f"{rel} is not the text of any source: no file in {SOURCES_DIR}/ has text_path: {rel}",
+                    f"start its source file with 'nkdata new-source {rel}', or delete the text")
+        )
+
+
+CLAIM_FIELDS = ("attribution", "metric", "qualifier", "value", "value_low", "value_high", "unit")
+
+
+def check_claims(cur: Curated) -> None:
+    """Figures that share a claim_id are one claim told by several sources, so the timeline
+    counts it once: they must agree on originator (attribution[0]), metric, qualifier,
+    numbers and unit, and their date intervals must overlap (or all be undated).
+
+    The figure blamed is the odd one out: the value most figures of the claim share is
+    taken as the claim's, and the interval that clashes with the most others goes first.
+    """
+    claims: dict[str, list[Located]] = {}
+    for loc in cur.records["figures"]:
+        if loc.record.claim_id is not None:  # type: ignore[attr-defined]
+            claims.setdefault(loc.record.claim_id, []).append(loc)  # type: ignore[attr-defined]
+    for claim_id, locs in claims.items():
+        if len(locs) > 1:
+            _claim_fields(cur, claim_id, locs)
+            _claim_dates(cur, claim_id, locs)
+
+
+_CLAIM_HINT = "figures of one claim report the same number from the same originator on overlapping dates; correct this figure or give it its own claim_id"
+
+
+def _where(loc: Located) -> str:
+    return f"{loc.record.record_id} ({loc.doc.path}:{loc.where('figure_id')[0]})"
+
+
+def _claim_fields(cur: Curated, claim_id: str, locs: list[Located]) -> None:
+    for name in CLAIM_FIELDS:
+        def value(loc: Located) -> Any:
+            v = getattr(loc.record, name)
+            return v[0] if name == "attribution" else v
+
+        counts: dict[Any, int] = {}
+        for loc in locs:
+            counts[value(loc)] = counts.get(value(loc), 0) + 1
+        if len(counts) == 1:
+            continue
+        best = max(counts.values())
+        ref = next(loc for loc in locs if counts[value(loc)] == best)  # most common value; ties: first in reading order
+        label = "originator (attribution[0])" if name == "attribution" else name
+        sub = (0,) if name == "attribution" else ()
+        for loc in locs:
+            if value(loc) != value(ref):
+                cur.problems.append(loc.problem("I303", name, f"claim {claim_id}: {label} is {value(loc)!r} here but {value(ref)!r} in {_where(ref)}", _CLAIM_HINT, *sub))
+
+
+def _claim_dates(cur: Curated, claim_id: str, locs: list[Located]) -> None:
+    dated = [loc for loc in locs if loc.record.date_start is not None]  # type: ignore[attr-defined]
+    undated = [loc for loc in locs if loc.record.date_start is None]  # type: ignore[attr-defined]
+    if dated and undated:
+        odd, ref = (dated, undated[0]) if len(dated) < len(undated) else (undated, dated[0])
+        for loc in odd:
+            state = "has a date" if loc in dated else "has no date"
+            cur.problems.append(loc.problem("I303", "date_start", f"claim {claim_id}: this figure {state}, unlike {_where(ref)}", "give every figure of a claim its date, or none"))
+        return
+
+    def apart(a: Any, b: Any) -> bool:
+        return bool(a.date_start > b.date_end or b.date_start > a.date_end)
+
+    left = list(dated)
+    while left:
+        clashes = {id(loc): [o for o in left if o is not loc and apart(loc.record, o.record)] for loc in left}
+        worst = max(reversed(left), key=lambda loc: len(clashes[id(loc)]))  # ties: the later figure
+        if not clashes[id(worst)]:
+            return
+        other = clashes[id(worst)][0]
+        w: Any = worst.record
+        o: Any = other.record
+        cur.problems.append(worst.problem("I303", "date_start", f"claim {claim_id}: dates {w.date_start}..{w.date_end} do not overlap {o.date_start}..{o.date_end} of {_where(other)}", _CLAIM_HINT))
+        left.remove(worst)
+
+
 def run_all(cur: Curated) -> tuple[dict[str, IndexedText], dict[str, tuple[int, int]]]:
     """Run every cross-record check; return the texts and evidence offsets for the build."""
     check_ids(cur)
     check_references(cur)
     check_formula_cells(cur)
     texts = check_texts(cur)
+    check_orphan_texts(cur)
     offsets = check_evidence(cur, texts)
+    check_claims(cur)
     return texts, offsets

@@ -99,7 +99,7 @@ _NUMBER_RE = re.compile(
     rf"(?:[ -](?P<scale>hundred|thousand|million)\b|(?P<k>k)\b)?",
     re.IGNORECASE,
 )
-_RANGE_RE = re.compile(rf"(?<![\w.,])(?P<low>\d{{1,3}})\s*(?:to|-|and)\s*(?P<high>\d{{1,3}}(?:,\d{{3}})+)(?![\d,])")
+_RANGE_RE = re.compile(rf"(?<![\w.,])(?P<low>\d{{1,3}})\s*(?:to|-|and)\s*(?P<high>\d{{1,3}}(?:,\d{{3}})+)(?!\d|,\d)")
 
 
 def _to_number(num: str, scale: str | None) -> float | None:
@@ -128,4 +128,61 @@ def numbers_in(text: str) -> set[float]:
         high = m.group("high")
         scale = 10 ** (3 * high.count(","))
         found.add(float(m.group("low")) * scale)
+    found |= _spoken_numbers(norm)
+    return found
+
+
+# Spoken-style numbers, as KBS World and interview transcripts write them:
+# "twenty-five thousand" (25,000), "four-thousand-100" (4,100), and ranges that
+# share one scale word, "20-25 thousand" / "two to three thousand" (20,000 / 2,000).
+
+_UNIT_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_TENS_WORDS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_SMALL_WORDS = sorted((w for w in _WORDS if w not in ("a", "an", "dozen")), key=len, reverse=True)
+_TENS_UNITS = rf"(?:{'|'.join(_TENS_WORDS)})-(?:{'|'.join(_UNIT_WORDS)})"
+_SMALL = rf"(?:\d{{1,3}}(?![\d,]|\.\d)|(?:{_TENS_UNITS}|{'|'.join(_SMALL_WORDS)})\b)"
+_TENS_UNITS_RE = re.compile(
+    rf"(?<![\w.])(?P<num>{_TENS_UNITS})\b(?:[ -](?P<scale>hundred|thousand|million)\b)?", re.IGNORECASE
+)
+_THOUSAND_PLUS_RE = re.compile(
+    rf"(?<![\w.,])(?P<head>{_SMALL})[ -]thousand[ -](?:and[ -])?"
+    rf"(?P<rest>{_SMALL}(?:[ -]hundred\b(?:[ -](?:and[ -])?{_SMALL})?)?)(?![\w,]|\.\d)",
+    re.IGNORECASE,
+)
+_WORD_RANGE_RE = re.compile(
+    rf"(?<![\w.,])(?P<low>\d+(?:\.\d+)?|{_TENS_UNITS}|{'|'.join(_SMALL_WORDS)})\s*(?:-|to)\s*"
+    rf"(?P<high>\d+(?:\.\d+)?|{_TENS_UNITS}|{'|'.join(_SMALL_WORDS)})[ -](?P<scale>hundred|thousand|million)\b",
+    re.IGNORECASE,
+)
+
+
+def _small_value(words: str) -> float:
+    """Value of '100', 'seven', 'twenty-five', 'one hundred and five' (always below 1,000)."""
+    m = re.fullmatch(r"(?P<head>.+?)[ -]hundred(?:[ -](?:and[ -])?(?P<tail>.+))?", words.lower())
+    if m is None:
+        return _plain_small(words.lower())
+    return _plain_small(m.group("head")) * 100 + (_plain_small(m.group("tail")) if m.group("tail") else 0)
+
+
+def _plain_small(word: str) -> float:
+    if word.isdigit():
+        return float(word)
+    if "-" in word:
+        tens, unit = word.split("-", 1)
+        return float(_WORDS[tens] + _WORDS[unit])
+    return float(_WORDS[word])
+
+
+def _spoken_numbers(norm: str) -> set[float]:
+    found: set[float] = set()
+    for m in _TENS_UNITS_RE.finditer(norm):
+        found.add(_plain_small(m.group("num").lower()) * _SCALES.get((m.group("scale") or "").lower(), 1))
+    for m in _THOUSAND_PLUS_RE.finditer(norm):
+        found.add(_plain_small(m.group("head").lower()) * 1000 + _small_value(m.group("rest")))
+    for m in _WORD_RANGE_RE.finditer(norm):
+        low, high = (m.group(g).lower() for g in ("low", "high"))
+        low_v = float(low) if low[0].isdigit() else _plain_small(low)
+        high_v = float(high) if high[0].isdigit() else _plain_small(high)
+        if low_v <= high_v:
+            found.add(low_v * _SCALES[m.group("scale").lower()])
     return found
