@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ._version import __version__
 from .errors import DataNotAvailable, UsageError
-from .models import TABLES
+from . import timeline
 from .package import Release
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -84,8 +84,12 @@ class Dataset(Mapping[str, Any]):
             raise UsageError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
         self.release = release
         self.format = format
-        self._arrow = {name: release.arrow(name) for name in release.table_names()}
-        self._texts = release.texts()
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=1) as pool:  # read and verify the texts while the tables load
+            texts = pool.submit(release.texts)
+            self._arrow = {name: release.arrow(name) for name in release.table_names()}
+            self._texts = texts.result()
         self._converted: dict[str, Any] = {}
 
     @property
@@ -101,14 +105,16 @@ class Dataset(Mapping[str, Any]):
         return self.release.folder
 
     def __getitem__(self, name: str) -> Any:
-        if name not in self._arrow:
-            raise KeyError(f"no table {name!r}; tables: {', '.join(self._arrow)}")
+        if name == timeline.VIEW and name not in self._converted:  # a derived view, not a stored table
+            self._converted[name] = convert(timeline.build(self._arrow["figures"], self._arrow.get("entities")), self.format)
+        if name not in self._arrow and name != timeline.VIEW:
+            raise KeyError(f"no table {name!r}; tables: {', '.join(self._arrow)} (and the view {timeline.VIEW!r})")
         if name not in self._converted:
             self._converted[name] = convert(self._arrow[name], self.format)
         return self._converted[name]
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or name not in self.__dict__.get("_arrow", {}):
+        if name.startswith("_") or (name not in self.__dict__.get("_arrow", {}) and name != timeline.VIEW):
             raise AttributeError(name)
         return self[name]
 
@@ -176,6 +182,8 @@ def load(
     release = resolve(version, mirror)
     if table is None:
         return Dataset(release, format)
+    if table == timeline.VIEW:  # one row per distinct claim, derived from figures (nkdata/timeline.py)
+        return convert(timeline.build(release.arrow("figures"), release.arrow("entities")), format)
     if table not in release.table_names():
         raise UsageError(f"no table {table!r}; tables: {', '.join(release.table_names())}")
     return convert(release.arrow(table), format)
@@ -183,6 +191,8 @@ def load(
 
 def tables() -> list[str]:
     """Names of the tables in every release."""
+    from .models import TABLES  # here, not at the top: models needs pydantic, which loading does not
+
     return list(TABLES)
 
 
