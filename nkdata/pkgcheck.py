@@ -28,6 +28,7 @@ import json
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -330,7 +331,8 @@ class PackageCheck:
         self.bad_files: set[str] = set()
         self._steps = 0
         self._total = 3 + len(MODELS) + len(RECORD_TABLES)  # the calls of _step in run()
-        self.timings: dict[str, float] = {}  # seconds per step, for benchmarks/run.py --profile
+        self.timings: dict[str, float] = {}  # seconds per step, for profiling
+        self._local = threading.local()
         self._clock = time.perf_counter()
 
     # ------------------------------------------------------------ helpers
@@ -342,8 +344,27 @@ class PackageCheck:
         if self.progress is not None:
             self.progress(label, min(self._steps, self._total), self._total)
 
+    @property
+    def _sink(self) -> list[Problem]:
+        """Where this thread's problems go: a helper's own list, else the result."""
+        return getattr(self._local, "sink", self.problems)
+
+    @contextmanager
+    def _buffered(self) -> Iterator[list[Problem]]:
+        """Collect this thread's problems in a list of their own for a while (to keep or drop)."""
+        had = hasattr(self._local, "sink")
+        outer = getattr(self._local, "sink", None)
+        self._local.sink = found = []
+        try:
+            yield found
+        finally:
+            if had:
+                self._local.sink = outer
+            else:
+                del self._local.sink
+
     def add(self, path: str, line: int | None, code: str, record_id: Any, field_name: str | None, message: str, hint: str = "") -> None:
-        self.problems.append(Problem(path, line, None, code, None if record_id is None else str(record_id), field_name, message, hint))
+        self._sink.append(Problem(path, line, None, code, None if record_id is None else str(record_id), field_name, message, hint))
 
     def add_row(self, ct: Checked, row: int, code: str, field_name: str | None, message: str, hint: str = "") -> None:
         ids = ct.ids
@@ -556,18 +577,19 @@ class PackageCheck:
         read, convert, text_types = options
         pq_t = ct.data
         for newlines in (False, True):  # quoted line breaks keep the reader from splitting the file: try without first
-            kept = len(self.problems)
             try:
-                pos = 0
-                for batch in pacsv.open_csv(path, read, pacsv.ParseOptions(newlines_in_values=newlines), convert(text_types)):
-                    if pos + batch.num_rows <= pq_t.num_rows:
-                        self._compare(ct, batch, pq_t.slice(pos, batch.num_rows), {}, pq_shown, pos)
-                    pos += batch.num_rows
-                if pos != pq_t.num_rows:
-                    self.add(ct.csv_shown, None, "P803", None, None, f"{pos:,} rows, but {pq_shown} has {pq_t.num_rows:,}", _REBUILD)
+                with self._buffered() as found:  # kept only if the pass completes
+                    pos = 0
+                    for batch in pacsv.open_csv(path, read, pacsv.ParseOptions(newlines_in_values=newlines), convert(text_types)):
+                        if pos + batch.num_rows <= pq_t.num_rows:
+                            self._compare(ct, batch, pq_t.slice(pos, batch.num_rows), {}, pq_shown, pos)
+                        pos += batch.num_rows
+                    if pos != pq_t.num_rows:
+                        self.add(ct.csv_shown, None, "P803", None, None, f"{pos:,} rows, but {pq_shown} has {pq_t.num_rows:,}", _REBUILD)
+                self._sink.extend(found)
                 return {}
             except pa.ArrowInvalid:
-                del self.problems[kept:]  # this pass is redone
+                pass  # this pass is redone
             except (pa.ArrowException, OSError) as exc:
                 self.add(ct.csv_shown, None, "P803", None, None, f"cannot read the CSV file ({exc})", _REBUILD)
                 return {}
@@ -625,10 +647,10 @@ class PackageCheck:
         path = self._inside(rel)
         if path is None or not path.is_file():
             return None, {}
-        kept = len(self.problems)
-        options = self._csv_options(table, path, shown, schema)
-        if checked_header:
-            del self.problems[kept:]  # reported already
+        with self._buffered() as header_problems:
+            options = self._csv_options(table, path, shown, schema)
+        if not checked_header:  # else reported already
+            self._sink.extend(header_problems)
         if options is None:
             return None, {}
         read, convert, text_types = options
@@ -938,6 +960,7 @@ class PackageCheck:
                 out[ids[r]] = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 self.add_row(ct, r, "T502", "text_path", f"{rel} is not valid UTF-8 (byte {exc.start})", "archive texts as UTF-8")
+        files.clear()  # the decoded texts are all that is needed from here on
         return out
 
     def _check_evidence(self, ct: Checked, texts: dict[str, str]) -> list[tuple[Any, ...]]:

@@ -1,0 +1,261 @@
+"""Benchmarks of nkdata against its baselines, at 10k, 100k and 1M synthetic figures.
+
+    python benchmarks/run.py                      # everything (about 10-15 minutes on 2 cores)
+    python benchmarks/run.py --sizes 10000 100000 --runs 3
+    python benchmarks/run.py --only package load  # some of: package, curated, load, import
+
+Each measurement runs in a fresh subprocess; wall time and peak resident memory
+(``ru_maxrss`` of that one child, from ``os.wait4``) are the median of ``--runs``
+runs (frictionless at 1M: ``--slow-runs``). Compared:
+
+* package: ``nkdata validate PKG/datapackage.json`` vs ``frictionless validate`` of the same file;
+* curated: ``nkdata validate PROJECT`` vs a bare ``yaml.load(CSafeLoader)`` of the same YAML
+  files (only up to ``--curated-max`` figures: YAML is the hand-curation format, and a bare
+  parse of a million records alone takes minutes);
+* load: nkdata's loader (``Release`` + ``Dataset``, every table as pandas, every file
+  verified) vs ``import pandas`` + ``pyarrow.parquet.read_table().to_pandas()`` of the same
+  Parquet files, for each synthetic package and for the release inside the installed
+  package (``nkdata.load()``);
+* import: ``import nkdata`` vs a bare interpreter.
+
+Synthetic data (benchmarks/synth.py) is written once into ``--workdir`` and reused.
+Prints a Markdown report: the machine, then one table with ratios and targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import synth  # noqa: E402
+
+MIB = 1024 * 1024
+
+BARE_YAML = """
+import pathlib, sys, yaml
+for p in sorted(pathlib.Path(sys.argv[1], "data").rglob("*.yaml")):
+    yaml.load(p.read_bytes(), Loader=yaml.CSafeLoader)
+"""
+FLOOR_LOAD = """
+import pathlib, sys
+import pandas
+import pyarrow.parquet as pq
+frames = {p.stem: pq.read_table(p).to_pandas() for p in sorted(pathlib.Path(sys.argv[1]).glob("*.parquet"))}
+"""
+EMBEDDED_LOAD = """
+import nkdata
+ds = nkdata.load()
+frames = {name: ds[name] for name in ds}
+"""
+NKDATA_LOAD = """
+import sys
+from nkdata.loader import Dataset
+from nkdata.package import Release
+ds = Dataset(Release(sys.argv[1]), "pandas")
+frames = {name: ds[name] for name in ds}
+"""
+
+
+@dataclass
+class Timing:
+    wall: float  # seconds, median
+    peak: int  # bytes, median of the runs' peaks
+    runs: int
+
+
+# A small, fresh process runs each command: Linux carries a parent's peak RSS over into a
+# forked child, so the benchmark itself (which held the synthetic data) must not be the parent.
+WRAPPER = """
+import os, subprocess, sys, time
+start = time.perf_counter()
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(proc.pid, 0)
+print(time.perf_counter() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+"""
+
+
+def run_once(cmd: list[str]) -> tuple[float, int]:
+    """Wall time and peak RSS of one run of ``cmd`` (which must succeed)."""
+    with tempfile.TemporaryFile() as err:
+        out = subprocess.run([sys.executable, "-c", WRAPPER, *cmd], stdout=subprocess.PIPE, stderr=err, text=True, check=True).stdout.split()
+        wall, peak_kib, code = float(out[0]), int(out[1]), int(out[2])
+        if code != 0:
+            err.seek(0)
+            raise SystemExit(f"{' '.join(cmd)} failed ({code}):\n{err.read().decode(errors='replace')[-3000:]}")
+    return wall, peak_kib * 1024  # ru_maxrss is in KiB on Linux
+
+
+def measure(cmd: list[str], runs: int) -> Timing:
+    results = [run_once(cmd) for _ in range(runs)]
+    return Timing(statistics.median(w for w, _ in results), int(statistics.median(p for _, p in results)), runs)
+
+
+def python(*args: str) -> list[str]:
+    return [sys.executable, *args]
+
+
+def prepare(workdir: Path, n: int, project: bool) -> tuple[Path, Path | None]:
+    """The synthetic package (and project) of ``n`` figures, written once."""
+    base = workdir / f"figures-{n}"
+    pkg_done, proj_done = base / "package.done", base / "project.done"
+    if not pkg_done.exists():
+        shutil.rmtree(base / "package", ignore_errors=True)
+        t = time.perf_counter()
+        synth.write_package(base / "package", n)
+        print(f"  wrote a package of {n:,} figures in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+        pkg_done.touch()
+    folder = next((base / "package").glob("nkdata-*"))
+    if project and not proj_done.exists():
+        shutil.rmtree(base / "project", ignore_errors=True)
+        t = time.perf_counter()
+        synth.write_project(base / "project", n)
+        print(f"  wrote a project of {n:,} figures in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+        proj_done.touch()
+    return folder, (base / "project" if project else None)
+
+
+def machine() -> list[str]:
+    def cpu() -> str:
+        try:
+            for line in Path("/proc/cpuinfo").read_text().splitlines():
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+        except OSError:
+            pass
+        return platform.processor() or "?"
+
+    def ram() -> str:
+        try:
+            for line in Path("/proc/meminfo").read_text().splitlines():
+                if line.startswith("MemTotal"):
+                    return f"{int(line.split()[1]) / MIB:.1f} GiB"
+        except OSError:
+            pass
+        return "?"
+
+    from importlib.metadata import PackageNotFoundError, version
+
+    libs = []
+    for name in ("nkdata", "pyarrow", "pandas", "numpy", "pydantic", "PyYAML", "frictionless", "polars", "duckdb"):
+        try:
+            libs.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            pass
+    return [
+        f"- CPU: {cpu()}, {os.cpu_count()} logical cores; RAM {ram()}",
+        f"- OS: {platform.system()} {platform.release()}; Python {platform.python_version()} ({platform.python_implementation()})",
+        f"- Libraries: {', '.join(libs)}",
+        f"- Load average when the run started: {', '.join(f'{x:.2f}' for x in os.getloadavg())}",
+    ]
+
+
+@dataclass
+class Row:
+    n: str
+    what: str
+    ours: Timing
+    base: Timing
+    base_name: str
+    target: str
+    met: str
+
+
+def fmt_row(r: Row) -> str:
+    ratio = r.base.wall / r.ours.wall if r.what == "package validation" else r.ours.wall / r.base.wall
+    label = f"{ratio:.1f}× faster" if r.what == "package validation" else f"{ratio:.2f}×"
+    return (
+        f"| {r.n} | {r.what} | {r.ours.wall:.2f} | {r.base.wall:.2f} ({r.base_name}) | {label} | "
+        f"{r.ours.peak / MIB:,.0f} | {r.base.peak / MIB:,.0f} | {r.target} | {r.met} |"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000], help="numbers of figures (default: 10k 100k 1M)")
+    parser.add_argument("--only", nargs="+", choices=["package", "curated", "load", "import"], default=["package", "curated", "load", "import"])
+    parser.add_argument("--runs", type=int, default=5, help="runs per measurement (median)")
+    parser.add_argument("--slow-runs", type=int, default=1, help="runs of frictionless at 1M figures (about 100 s each)")
+    parser.add_argument("--curated-max", type=int, default=100_000, help="largest size for the curated-YAML comparison")
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "nkdata-bench", help="where synthetic data is kept between runs")
+    args = parser.parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    lines = ["### Machine", "", *machine(), ""]
+    rows: list[Row] = []
+    per_row: dict[str, dict[int, float]] = {"package": {}}
+    peaks: dict[int, int] = {}
+    for n in sorted(args.sizes):
+        label = f"{n:,}"
+        print(f"{label} figures", file=sys.stderr)
+        curated = "curated" in args.only and n <= args.curated_max
+        folder, project = prepare(args.workdir, n, curated)
+        descriptor = str(folder / "datapackage.json")
+        if "package" in args.only:
+            ours = measure(python("-m", "nkdata.cli", "validate", "-q", descriptor), args.runs)
+            slow = args.slow_runs if n >= 1_000_000 else min(args.runs, 3)
+            base = measure(python("-m", "frictionless", "validate", descriptor), slow)
+            per_row["package"][n] = ours.wall / n
+            peaks[n] = ours.peak
+            fast = base.wall / ours.wall
+            met = "yes" if fast >= 20 else "no"
+            if n < 1_000_000:
+                met = "(1M only)"
+            rows.append(Row(label, "package validation", ours, base, "frictionless", "≥ 20× faster at 1M; peak ≤ 1.5 GiB", met if n < 1_000_000 else f"{met}; peak {'yes' if ours.peak <= 1.5 * 1024 * MIB else 'no'}"))
+            print(f"  package: nkdata {ours.wall:.2f} s, frictionless {base.wall:.2f} s", file=sys.stderr)
+        if curated and project is not None:
+            ours = measure(python("-m", "nkdata.cli", "validate", "-q", str(project)), args.runs if n < 100_000 else min(args.runs, 3))
+            base = measure(python("-c", BARE_YAML, str(project)), args.runs if n < 100_000 else min(args.runs, 3))
+            rows.append(Row(label, "curated YAML validation", ours, base, "bare CSafeLoader parse", "≤ 2×", "yes" if ours.wall <= 2 * base.wall else "no"))
+            print(f"  curated: nkdata {ours.wall:.2f} s, bare parse {base.wall:.2f} s", file=sys.stderr)
+        if "load" in args.only:
+            ours = measure(python("-c", NKDATA_LOAD, str(folder)), args.runs)
+            base = measure(python("-c", FLOOR_LOAD, str(folder)), args.runs)
+            rows.append(Row(label, "load (all tables, pandas)", ours, base, "read_table().to_pandas()", "≤ 1.1×", "yes" if ours.wall <= 1.1 * base.wall else "no"))
+            print(f"  load: nkdata {ours.wall:.2f} s, floor {base.wall:.2f} s", file=sys.stderr)
+    if "load" in args.only:
+        from nkdata.loader import embedded_path
+
+        ours = measure(python("-c", EMBEDDED_LOAD), max(args.runs, 10))
+        base = measure(python("-c", FLOOR_LOAD, str(embedded_path())), max(args.runs, 10))
+        rows.append(Row("release in the wheel", "nkdata.load() (all tables, pandas)", ours, base, "read_table().to_pandas()", "≤ 1.1×", "yes" if ours.wall <= 1.1 * base.wall else "no"))
+    if "import" in args.only:
+        ours = measure(python("-c", "import nkdata"), max(args.runs, 10))
+        base = measure(python("-c", "pass"), max(args.runs, 10))
+        over = (ours.wall - base.wall) * 1000
+        rows.append(Row("-", "import nkdata", ours, base, "bare interpreter", "≤ 50 ms over bare", f"{'yes' if over <= 50 else 'no'} (+{over:.0f} ms)"))
+    lines += [
+        "### Results",
+        "",
+        "Times are wall-clock seconds, medians; ratio is nkdata over the baseline (for package validation, how many times faster nkdata is); peaks are the median peak RSS in MiB.",
+        "",
+        "| figures | measure | nkdata (s) | baseline (s) | ratio | nkdata peak (MiB) | baseline peak (MiB) | target | met |",
+        "|---:|---|---:|---|---:|---:|---:|---|---|",
+        *(fmt_row(r) for r in rows),
+        "",
+    ]
+    growth = per_row["package"]
+    if len(growth) >= 2:
+        small, large = min(growth), max(growth)
+        ratio = growth[large] / growth[small]
+        lines.append(
+            f"Package validation per row: {growth[small] * 1e6:.2f} µs at {small:,} figures, {growth[large] * 1e6:.2f} µs at {large:,} "
+            f"(×{ratio:.2f}; target: linear within 1.3×, {'met' if ratio <= 1.3 else 'missed'})."
+        )
+        lines.append("")
+    lines.append(f"Load average when the run ended: {', '.join(f'{x:.2f}' for x in os.getloadavg())}.")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
