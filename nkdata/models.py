@@ -9,14 +9,13 @@ the generators need beyond the Python type: ``vocab`` (a vocabulary in
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from typing import Annotated, Any, ClassVar, Literal, NamedTuple, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
-from . import vocab
+from . import rules, vocab
 
 # ---------------------------------------------------------------- identifiers
 
@@ -32,6 +31,23 @@ ID_RULE = (
     "a prefix (src-, ent-, fig-, stm-, evt-, clm-) then lower-case letters and digits "
     "in groups joined by single hyphens, e.g. fig-nis-casualties-2025-03"
 )
+
+def _date_input(value: Any) -> Any:
+    """YAML gives dates as text; a bare number would otherwise be read as a Unix timestamp."""
+    if isinstance(value, (bool, int, float)):
+        raise PydanticCustomError("date_type", "a date is written YYYY-MM-DD, not as a number")
+    return value
+
+
+def _number_input(value: Any) -> Any:
+    """Numbers are written as numbers: true/false or quoted text are mistakes, not 1 or 4000."""
+    if isinstance(value, bool) or isinstance(value, str):
+        raise PydanticCustomError("float_type", "write the number as digits without quotes or separators, e.g. 4000")
+    return value
+
+
+Day = Annotated[dt.date, BeforeValidator(_date_input)]
+Number = Annotated[float, BeforeValidator(_number_input)]
 
 SourceId = Annotated[str, StringConstraints(pattern=ID_PATTERNS["sources"])]
 EntityId = Annotated[str, StringConstraints(pattern=ID_PATTERNS["entities"])]
@@ -75,33 +91,16 @@ def _fail(kind: str, field: str, message: str) -> PydanticCustomError:
     return PydanticCustomError(kind, message, {"field": field})
 
 
+def _enforce(checks: tuple[rules.Rule, ...], values: Any) -> None:
+    """Raise the first rule of :mod:`nkdata.rules` that ``values`` break (the package checker runs the same rules)."""
+    broken = rules.first_broken(checks, values)
+    if broken is not None:
+        raise _fail(broken.kind, broken.field, broken.format(values))
+
+
 def check_interval(start: dt.date | None, end: dt.date | None, precision: str | None, prefix: str) -> None:
     """Raise when a date interval contradicts itself or its precision (UCDP-style intervals)."""
-    f_start, f_end, f_prec = f"{prefix}_start", f"{prefix}_end", f"{prefix}_precision"
-    given = [x is not None for x in (start, end, precision)]
-    if any(given) and not all(given):
-        missing = [n for n, g in zip((f_start, f_end, f_prec), given) if not g][0]
-        raise _fail("dates", missing, f"{f_start}, {f_end} and {f_prec} go together: give all three or none")
-    if start is None or end is None:
-        return
-    if start > end:
-        raise _fail("dates", f_end, f"{f_end} {end} is before {f_start} {start}")
-    last = calendar.monthrange(start.year, start.month)[1]
-    same_month = (start.year, start.month) == (end.year, end.month)
-    if precision == "day" and start != end:
-        raise _fail("dates", f_end, f"precision 'day' needs {f_start} = {f_end}")
-    if precision == "month" and not (same_month and start.day == 1 and end.day == last):
-        raise _fail("dates", f_start, f"precision 'month' needs the first to the last day of one month, got {start}..{end}")
-    if precision == "part_of_month":
-        parts = {(1, 10), (11, 20), (21, last)}
-        if not (same_month and (start.day, end.day) in parts):
-            raise _fail(
-                "dates",
-                f_start,
-                f"precision 'part_of_month' needs days 1-10, 11-20 or 21-{last} of one month, got {start}..{end}",
-            )
-    if precision == "year" and not (start == dt.date(start.year, 1, 1) and end == dt.date(start.year, 12, 31)):
-        raise _fail("dates", f_start, f"precision 'year' needs 1 January to 31 December, got {start}..{end}")
+    _enforce(rules.interval(prefix), {f"{prefix}_start": start, f"{prefix}_end": end, f"{prefix}_precision": precision})
 
 
 class Record(BaseModel):
@@ -134,8 +133,8 @@ class Record(BaseModel):
 class Dated(Record):
     """Records that refer to a date interval with a precision, as UCDP GED does."""
 
-    date_start: Optional[dt.date] = col("First day of the interval the record refers to; null if the source gives no date.", None)
-    date_end: Optional[dt.date] = col("Last day of that interval (inclusive); equals date_start for a single day.", None)
+    date_start: Optional[Day] = col("First day of the interval the record refers to; null if the source gives no date.", None)
+    date_end: Optional[Day] = col("Last day of that interval (inclusive); equals date_start for a single day.", None)
     date_precision: Optional[DatePrecision] = col("How precise the interval is.", None, vocab="date_precision")
     date_text: Optional[Text] = col("The source's own words for the date, verbatim (e.g. 'as of mid-March').", None)
     date_inferred: bool = col(
@@ -144,11 +143,7 @@ class Dated(Record):
 
     @model_validator(mode="after")
     def _dates(self) -> "Dated":
-        check_interval(self.date_start, self.date_end, self.date_precision, "date")
-        if self.date_inferred and self.date_start is None:
-            raise _fail("dates", "date_inferred", "date_inferred is true but no date is given")
-        if self.date_inferred and not getattr(self, "notes", None):
-            raise _fail("dates", "notes", "an inferred date must be explained in notes (where the year or day comes from)")
+        _enforce(rules.DATED, rules.Attrs(self))
         return self
 
 
@@ -170,8 +165,8 @@ class Source(Record):
     title: Optional[Text] = col("Title of the text as it appears in it (or as published); null if unknown.", None)
     publisher: Optional[EntityId] = col("Entity that published the text; null if the text does not say.", None, ref="entities", ref_kinds=["news_outlet", "government", "government_agency"])
     url: Optional[Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]] = col("Address the text was published at; null if unknown.", None)
-    published_start: Optional[dt.date] = col("First possible day of publication; null if unknown.", None)
-    published_end: Optional[dt.date] = col("Last possible day of publication.", None)
+    published_start: Optional[Day] = col("First possible day of publication; null if unknown.", None)
+    published_end: Optional[Day] = col("Last possible day of publication.", None)
     published_precision: Optional[DatePrecision] = col("Precision of the publication date.", None, vocab="date_precision")
     published_inferred: bool = col("True when the publication date is not stated by the text itself; notes say how it was found.", False)
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] = col("Language of the archived text (BCP 47, e.g. 'en').", pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")
@@ -179,16 +174,12 @@ class Source(Record):
     text_path: Annotated[str, StringConstraints(pattern=r"^seeds/[A-Za-z0-9._-]+\.txt$")] = col("Path of the archived UTF-8 text, relative to the project root.", pattern=r"^seeds/[A-Za-z0-9._-]+\.txt$")
     text_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] = col("sha256 of the archived text's bytes.", pattern=r"^[0-9a-f]{64}$")
     text_kind: TextKind = col("Whether the archived text is the full text or verbatim excerpts.", "full", vocab="text_kind")
-    retrieved: Optional[dt.date] = col("Day the text was retrieved for archiving; null if unknown.", None)
+    retrieved: Optional[Day] = col("Day the text was retrieved for archiving; null if unknown.", None)
     notes: Optional[Text] = col("Curator's notes: what is inferred and from where.", None)
 
     @model_validator(mode="after")
     def _published(self) -> "Source":
-        check_interval(self.published_start, self.published_end, self.published_precision, "published")
-        if self.published_inferred and self.published_start is None:
-            raise _fail("dates", "published_inferred", "published_inferred is true but no date is given")
-        if self.published_inferred and not self.notes:
-            raise _fail("dates", "notes", "an inferred publication date must be explained in notes")
+        _enforce(rules.SOURCE, rules.Attrs(self))
         return self
 
 
@@ -224,9 +215,9 @@ class Figure(Dated):
         pattern=ID_PATTERNS["claims"],
     )
     metric: Metric = col("What is counted.", vocab="metric")
-    value: Optional[float] = col("The number as stated; null for a range.", None, ge=0)
-    value_low: Optional[float] = col("Lower bound (see qualifier); null when the source gives none.", None, ge=0)
-    value_high: Optional[float] = col("Upper bound (see qualifier); null when the source gives none.", None, ge=0)
+    value: Optional[Number] = col("The number as stated; null for a range.", None, ge=0)
+    value_low: Optional[Number] = col("Lower bound (see qualifier); null when the source gives none.", None, ge=0)
+    value_high: Optional[Number] = col("Upper bound (see qualifier); null when the source gives none.", None, ge=0)
     qualifier: Qualifier = col("How sure the source is of the number.", vocab="qualifier")
     value_text: Text = col("The source's words stating the number, verbatim (e.g. 'more than 4,000').")
     unit: Unit = col("Unit of value and bounds.", vocab="unit")
@@ -237,37 +228,7 @@ class Figure(Dated):
 
     @model_validator(mode="after")
     def _bounds(self) -> "Figure":
-        v, lo, hi, q = self.value, self.value_low, self.value_high, self.qualifier
-        need = {
-            "exact": ("value_low", "value_high"),
-            "more_than": ("value_low",),
-            "at_least": ("value_low",),
-            "less_than": ("value_high",),
-            "at_most": ("value_high",),
-        }
-        if q == "range":
-            if v is not None:
-                raise _fail("bounds", "value", "a range has no single value: set value to null and give value_low and value_high")
-            if lo is None or hi is None:
-                raise _fail("bounds", "value_low" if lo is None else "value_high", "a range needs both value_low and value_high")
-        else:
-            if v is None:
-                raise _fail("bounds", "value", f"qualifier '{q}' needs the stated number in value")
-            for f in need.get(q, ()):
-                if getattr(self, f) != v:
-                    raise _fail("bounds", f, f"qualifier '{q}' sets {f} to the stated number {v:g}")
-            if q in ("more_than", "at_least") and hi is not None:
-                raise _fail("bounds", "value_high", f"qualifier '{q}' states no upper bound: value_high must be null")
-            if q in ("less_than", "at_most") and lo is not None:
-                raise _fail("bounds", "value_low", f"qualifier '{q}' states no lower bound: value_low must be null")
-            if q == "approximately" and ((lo is not None and lo > v) or (hi is not None and hi < v)):
-                raise _fail("bounds", "value_low" if lo is not None and lo > v else "value_high", "bounds must enclose the approximate value")
-        if lo is not None and hi is not None and lo > hi:
-            raise _fail("bounds", "value_low", f"value_low {lo:g} is greater than value_high {hi:g}")
-        if self.unit == "percent" and any(x is not None and x > 100 for x in (v, lo, hi)):
-            raise _fail("bounds", "value", "a percentage cannot exceed 100")
-        if not self.attribution:
-            raise _fail("rule", "attribution", "attribution needs at least the originator")
+        _enforce(rules.FIGURE, rules.Attrs(self))  # qualifier → bounds table: rules.QUALIFIER_BOUNDS
         return self
 
 
@@ -291,10 +252,7 @@ class Statement(Dated):
 
     @model_validator(mode="after")
     def _speaker(self) -> "Statement":
-        if self.speaker_id and self.attribution and self.speaker_id not in self.attribution:
-            raise _fail("rule", "attribution", f"the speaker {self.speaker_id} must appear in the attribution chain")
-        if self.kind == "direct_quote" and self.speaker_id is None and not self.notes:
-            raise _fail("rule", "notes", "a direct quote with no known speaker must say in notes whom the source credits")
+        _enforce(rules.STATEMENT, rules.Attrs(self))
         return self
 
 

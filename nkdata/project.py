@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import ValidationError
 
@@ -72,7 +72,8 @@ _TYPE_CODES = {"extra_forbidden": "M200", "missing": "M201", "literal_error": "M
 _REF_FIELDS = {"source_id", "publisher", "cites", "attribution", "speaker_id", "location_id", "actor_ids"}
 
 
-def _error_to_problem(err: dict[str, Any], model: type[Record], raw: dict[str, Any], doc: YamlDoc, section: str, index: int) -> Problem:
+def describe_error(err: dict[str, Any], model: type[Record]) -> tuple[str, str | None, str, str]:
+    """(code, field, message, hint) of one pydantic error; the package checker words its problems with it too."""
     loc = tuple(err["loc"])
     etype = err["type"]
     field_name = str(loc[0]) if loc else (err.get("ctx") or {}).get("field")
@@ -104,6 +105,12 @@ def _error_to_problem(err: dict[str, Any], model: type[Record], raw: dict[str, A
             message = f"{err.get('input')!r} does not match the pattern {(err.get('ctx') or {}).get('pattern')}"
     elif code in ("M210", "M220", "M230"):
         message = err["msg"]
+    return code, field_name, message, hint
+
+
+def _error_to_problem(err: dict[str, Any], model: type[Record], raw: dict[str, Any], doc: YamlDoc, section: str, index: int) -> Problem:
+    code, field_name, message, hint = describe_error(err, model)
+    loc = tuple(err["loc"])
     record_id = raw.get(model.id_field) if isinstance(raw, dict) else None
     path = (section,) + ((index,) if index >= 0 else ()) + tuple(x for x in (loc or ((field_name,) if field_name else ())))
     line, col = doc.where(*path)
@@ -164,7 +171,8 @@ def _read_source_file(path: Path, root: Path, out: Curated) -> None:
         out.records["sources"].append(source)
     n_records = 0
     for table in RECORD_TABLES:
-        items = doc.data.get(table) or []
+        items = doc.data.get(table)
+        items = [] if items is None else items
         if not isinstance(items, list):
             line, col = doc.where(table)
             out.problems.append(Problem(doc.path, line, col, "Y104", None, table, f"'{table}' must be a list of records", f"write each record as '- {MODELS[table].id_field}: ...'"))
@@ -185,7 +193,7 @@ def _read_source_file(path: Path, root: Path, out: Curated) -> None:
         out.problems.append(Problem(doc.path, 1, 1, "F700", source_id, None, "the source file has no figures, statements or events", "add the records this source supports, or remove the file and its text"))
 
 
-def read_project(path: Path | str | None = None) -> Curated:
+def read_project(path: Path | str | None = None, progress: Callable[[str, int, int], None] | None = None) -> Curated:
     """Read and model-validate every curated file; cross-record checks are in :mod:`nkdata.checks`."""
     root = find_root(path)
     out = Curated(root)
@@ -207,7 +215,8 @@ def read_project(path: Path | str | None = None) -> Curated:
             if bad:
                 out.problems.append(bad)
             else:
-                items = doc.data.get("entities") or []
+                items = doc.data.get("entities")
+                items = [] if items is None else items
                 if not isinstance(items, list):
                     line, col = doc.where("entities")
                     out.problems.append(Problem(doc.path, line, col, "Y104", None, "entities", "'entities' must be a list of records", "write each entity as '- entity_id: ...'"))
@@ -220,8 +229,10 @@ def read_project(path: Path | str | None = None) -> Curated:
     files = sorted(p for p in src_dir.glob("*") if p.suffix in (".yaml", ".yml")) if src_dir.is_dir() else []
     if not files:
         out.problems.append(Problem(SOURCES_DIR, None, None, "Y104", None, None, "no source files found", "add data/sources/<name>.yaml (nkdata new-source seeds/<name>.txt)"))
-    for f in files:
+    for i, f in enumerate(files):
         _read_source_file(f, root, out)
+        if progress is not None:
+            progress("reading data/sources", i + 1, len(files))
     return out
 
 

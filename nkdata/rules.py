@@ -538,8 +538,8 @@ STATEMENT = (
     Rule(
         "rule",
         "attribution",
-        and_(not_null(F("speaker_id")), not_(empty(F("attribution"))), not_member(F("speaker_id"), F("attribution"))),
-        "the speaker {speaker_id} must appear in the attribution chain",
+        and_(not_null(F("speaker_id")), not_member(F("speaker_id"), F("attribution"))),
+        "the speaker {speaker_id} must appear in the attribution chain (originator first)",
     ),
     Rule(
         "rule",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterator
 
 from . import checks
 from .errors import ValidationFailed
@@ -25,22 +28,43 @@ class CheckedProject:
         return self.curated.problems
 
 
-def check_project(path: Path | str | None = None) -> CheckedProject:
+Progress = Callable[[str, int, int], None]  # progress(label, done, total); see nkdata.progress
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while records pile up: it would walk every record kept so
+    far again and again (100k figures: 78 s instead of 35 s); what is garbage is freed after."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def check_project(path: Path | str | None = None, progress: Progress | None = None) -> CheckedProject:
     """Read and check a project; problems are collected, never raised."""
-    cur = read_project(path)
-    texts, offsets = checks.run_all(cur)
+    with _gc_paused():
+        cur = read_project(path, progress=progress)
+        if progress is not None:
+            progress("checking records against texts", 0, 1)
+        texts, offsets = checks.run_all(cur)
+        if progress is not None:
+            progress("checking records against texts", 1, 1)
     cur.problems.sort(key=lambda p: (p.path, p.line or 0, p.col or 0, p.code))
     return CheckedProject(cur, texts, offsets)
 
 
-def validate(path: Path | str | None = None) -> list[Problem]:
+def validate(path: Path | str | None = None, progress: Progress | None = None) -> list[Problem]:
     """Every problem in the curated project at ``path`` (empty when valid)."""
-    return check_project(path).problems
+    return check_project(path, progress).problems
 
 
-def load_valid(path: Path | str | None = None) -> CheckedProject:
+def load_valid(path: Path | str | None = None, progress: Progress | None = None) -> CheckedProject:
     """A checked project, or :class:`ValidationFailed` carrying all its problems."""
-    checked = check_project(path)
+    checked = check_project(path, progress)
     if checked.problems:
         raise ValidationFailed(checked.problems)
     return checked
