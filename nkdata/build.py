@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ._version import __version__
 from .errors import BuildError
@@ -159,13 +159,16 @@ def _differences(a: Path, b: Path) -> list[str]:
     return diff
 
 
-def build(path: Path | str | None = None, out: Path | str = "dist", version: str = __version__) -> Path:
+def build(path: Path | str | None = None, out: Path | str = "dist", version: str = __version__, progress: Callable[[str, int, int], None] | None = None) -> Path:
     """Validate the project at ``path`` and build release ``version`` into ``out``.
 
     Returns the release folder. Raises ValidationFailed for invalid data and
     BuildError when a different release of the same version already exists.
+    ``progress(label, done, total)`` is called as the work advances.
     """
-    checked = load_valid(path)
+    checked = load_valid(path, progress)
+    if progress is not None:
+        progress("writing the release", 0, 2)
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     name = release_name(version)
@@ -176,7 +179,11 @@ def build(path: Path | str | None = None, out: Path | str = "dist", version: str
         folder, new_zip = staging / name, staging / final_zip.name
         folder.mkdir()
         write_release(folder, checked, version)
+        if progress is not None:
+            progress("writing the release", 1, 2)
         write_zip(folder, new_zip)
+        if progress is not None:
+            progress("writing the release", 2, 2)
         # Check everything before placing anything, so a refusal writes nothing.
         if final.exists():
             changed = _differences(final, folder)

@@ -50,19 +50,23 @@ def main() -> None:
     default=None,
     help="Output format. Default: github when GITHUB_ACTIONS=true, else text.",
 )
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing when valid.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing when valid, and no progress bar.")
 @handle_errors
 def validate(path: Path | None, fmt: str | None, quiet: bool) -> None:
-    """Check curated data (a project root, default the current directory).
+    """Check curated data (a project root, default the current directory) or a
+    built package (its datapackage.json, release folder or zip).
 
-    Reports every problem as PATH:LINE:COL: CODE RECORD FIELD: MESSAGE (hint).
+    Reports every problem as PATH:LINE:COL: CODE RECORD FIELD: MESSAGE (hint);
+    in a package, LINE is the line of the CSV the record starts on.
     Exit 0 when valid, 1 when not, 2 on a usage error. Never writes a file.
     """
+    from . import progress as bar
+    from .pkgcheck import validate_any as run
     from .problems import format_problems
-    from .validate import validate as run
 
     fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
-    problems = run(path)
+    with bar.terminal(quiet) as progress:
+        problems = run(path, progress)
     if fmt == "json":
         click.echo(format_problems(problems, "json"))
     elif problems:
@@ -100,20 +104,23 @@ def schema(path: Path | None, check: bool) -> None:
 @main.command()
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 @click.option("--out", "out", default="dist", show_default=True, type=click.Path(path_type=Path), help="Folder to write the release into.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @handle_errors
-def build(path: Path | None, out: Path) -> None:
+def build(path: Path | None, out: Path, quiet: bool) -> None:
     """Validate, then build the release: DIR/nkdata-VERSION/ (CSV, Parquet,
     datapackage.json, texts) and DIR/nkdata-VERSION.zip.
 
     Refuses invalid data (exit 1, the same messages as validate) and never
     overwrites a release of the same version with different content.
     """
+    from . import progress as bar
     from .build import build as run
     from .errors import ValidationFailed
     from .problems import format_problems
 
     try:
-        folder = run(path, out)
+        with bar.terminal(quiet) as progress:
+            folder = run(path, out, progress=progress)
     except ValidationFailed as exc:
         click.echo(format_problems(exc.problems, "text"))
         click.echo(f"{len(exc.problems)} problems found: nothing built.", err=True)
@@ -124,14 +131,29 @@ def build(path: Path | None, out: Path) -> None:
 @main.command()
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 @click.option("--out", "out", default=None, type=click.Path(path_type=Path), help="Build folder (default: PATH/dist).")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if registry.txt, data/releases/, nkdata/_release/ and CHANGELOG.md disagree.")
 @handle_errors
-def release(path: Path | None, out: Path | None) -> None:
+def release(path: Path | None, out: Path | None, check: bool) -> None:
     """Build the current version and record it: data/releases/VERSION/,
-    the copy embedded in the package (nkdata/_release/) and nkdata/registry.txt."""
+    the copy embedded in the package (nkdata/_release/) and nkdata/registry.txt.
+
+    Refuses (exit 1, nothing written) when validation fails, when the version in
+    nkdata/_version.py is lower than the changes since the last recorded release
+    need, when that version is recorded with different content, or when
+    CHANGELOG.md has no entry for it.
+    """
     from .errors import ValidationFailed
     from .problems import format_problems
-    from .release import record_release
+    from .release import check_recorded, record_release
 
+    if check:
+        problems = check_recorded(path)
+        for line in problems:
+            click.echo(line, err=True)
+        if problems:
+            sys.exit(1)
+        click.echo("release: recorded releases, registry and embedded copy agree.")
+        return
     try:
         folder = record_release(path, out)
     except ValidationFailed as exc:
@@ -166,25 +188,27 @@ def info(version: str | None, mirror: str | None) -> None:
 @main.command()
 @click.argument("table")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0), help="Rows to show (0: all).")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True, help="Output format.")
 @click.option("--version", "version", default=None, help="Release to read (default: the embedded one).")
 @handle_errors
 def show(table: str, limit: int, fmt: str, version: str | None) -> None:
     """Print the rows of TABLE (sources, entities, figures, statements, events)."""
     from .loader import load
 
+    if fmt in ("csv", "json"):  # from Arrow: lists, dates and integers spelled as in the release
+        from .tables import csv_text, json_text
+
+        rows = load(table, version=version, format="arrow")
+        rows = rows.slice(0, limit) if limit else rows
+        click.echo(csv_text(rows) if fmt == "csv" else json_text(rows), nl=fmt == "json")
+        return
     df = load(table, version=version)
     if limit:
         df = df.head(limit)
-    if fmt == "csv":
-        click.echo(df.to_csv(index=False), nl=False)
-    elif fmt == "json":
-        click.echo(df.to_json(orient="records", force_ascii=False, date_format="iso", indent=2))
-    else:
-        import pandas as pd
+    import pandas as pd
 
-        with pd.option_context("display.max_columns", None, "display.width", 200, "display.max_colwidth", 40):
-            click.echo(df.to_string(index=False))
+    with pd.option_context("display.max_columns", None, "display.width", 200, "display.max_colwidth", 40):
+        click.echo(df.to_string(index=False))
 
 
 @main.command()
@@ -202,6 +226,65 @@ def download(version: str | None, dest: Path, mirror: str | None) -> None:
 
     path = save_zip(version, dest, mirror)
     click.echo(f"saved {path}")
+
+
+@main.command()
+@click.argument("old", required=False)
+@click.argument("new", required=False)
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True, help="Output format (markdown: for a pull-request comment or CHANGELOG draft).")
+@click.option("--check-version", is_flag=True, help="Exit 1 when NEW's declared version is lower than the change requires.")
+@click.option("--root", default=None, type=click.Path(path_type=Path), help="Project root for released version numbers and the defaults (default: the current directory).")
+@click.option("--max-details", default=1000, show_default=True, type=click.IntRange(min=0), help="Changed records per table shown field by field (0: all); the rest by id.")
+@handle_errors
+def diff(old: str | None, new: str | None, fmt: str, check_version: bool, root: Path | None, max_details: int) -> None:
+    """Compare two versions of the data: records added, removed and changed
+    (field by field), schema changes, and the SemVer level they need.
+
+    OLD and NEW are each a release folder, zip, datapackage.json, released
+    version (X.Y.Z), project root or 'none'. Defaults: OLD the latest release
+    in data/releases/, NEW the working tree.
+    """
+    from .diff import diff as run, format_diff
+    from .errors import ValidationFailed
+    from .problems import format_problems
+
+    try:
+        result = run(old, new, root, max_details=max_details or None)
+    except ValidationFailed as exc:
+        click.echo(format_problems(exc.problems, "text"))
+        click.echo(f"{len(exc.problems)} problems found: validate the working tree before comparing it.", err=True)
+        sys.exit(1)
+    click.echo(format_diff(result, fmt, check=check_version))
+    if check_version:
+        ok, message = result.version_check()
+        click.echo(message, err=True)
+        if not ok:
+            sys.exit(1)
+
+
+@main.command("new-source")
+@click.argument("text_file", type=click.Path(path_type=Path))
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--id", "source_id", default=None, help="Source id (default: src- and the file name's words).")
+@click.option("--title", default=None, help="Title as the text gives it (default: null; never guessed).")
+@click.option("--language", default="en", show_default=True, help="BCP 47 code of the text's language.")
+@handle_errors
+def new_source(text_file: Path, path: Path | None, source_id: str | None, title: str | None, language: str) -> None:
+    """Start a source: archive TEXT_FILE in seeds/ and write data/sources/NAME.yaml
+    with its sha256, empty record lists and commented examples.
+
+    PATH is the project root (default: the current directory). Never
+    overwrites: refuses if the YAML exists or seeds/ holds a different file of
+    that name.
+    """
+    from .scaffold import new_source as run
+
+    done = run(text_file, path, source_id=source_id, title=title, language=language)
+    root = done.yaml_path.parents[2]
+    if done.copied:
+        click.echo(f"archived {done.text_path.relative_to(root).as_posix()}")
+    click.echo(f"wrote {done.yaml_path.relative_to(root).as_posix()} (source {done.source_id})")
+    click.echo("next: add records from the text, then run 'nkdata validate' (see CONTRIBUTING.md)")
 
 
 if __name__ == "__main__":  # pragma: no cover

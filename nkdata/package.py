@@ -61,10 +61,23 @@ class Release:
             raise UsageError(f"no table {table!r} in release {self.version}; tables: {', '.join(self.resources)}")
         return self.resources[table]
 
+    @cached_property
+    def _root(self) -> Path:
+        return self.folder.resolve()
+
+    def _resolve(self, path: Path) -> Path:
+        """``path.resolve()``, resolving each folder once (a release lists thousands of texts in one)."""
+        if path.name in ("", ".", "..") or path.is_symlink():
+            return path.resolve()
+        dirs = self.__dict__.setdefault("_dirs", {})
+        if path.parent not in dirs:
+            dirs[path.parent] = path.parent.resolve()
+        return dirs[path.parent] / path.name
+
     def read_verified(self, entry: dict[str, Any]) -> bytes:
         """The bytes of one file of the release, after checking them against ``entry``."""
         path = self.folder / entry["path"]
-        if not path.resolve().is_relative_to(self.folder.resolve()):
+        if not self._resolve(path).is_relative_to(self._root):
             raise IntegrityError(f"{entry['path']}: path leaves the release folder")
         try:
             data = path.read_bytes()

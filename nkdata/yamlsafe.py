@@ -117,14 +117,21 @@ def _check_expansion(root: yaml.Node) -> None:
     visit(root, 0)
 
 
+class _Redo(Exception):
+    """A quick build met a limit or a problem: redo it the careful way, which reports it exactly."""
+
+
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, quick: bool = False) -> None:
+        self.quick = quick  # the document has no anchors or aliases: a tree, checked while it is built
         self.nodes = 0
         self.marks: dict[Path_, tuple[int, int]] = {}
         self._scalars = _Loader("")  # used only for its scalar constructors
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
         self.nodes += 1
+        if self.quick and (self.nodes > MAX_NODES or len(path) > MAX_DEPTH):
+            raise _Redo
         if self.nodes > MAX_NODES:
             line, col = _mark(node)
             raise YamlProblem(
@@ -183,6 +190,16 @@ def read_yaml(path: Path, display: str | None = None) -> YamlDoc:
         raise YamlProblem("Y100", str(exc).splitlines()[0], None, None, "check the file's YAML syntax") from None
     if node is None:
         return YamlDoc(shown, None, {(): (1, 1)})
+    if b"&" not in raw and b"*" not in raw:
+        # No anchor or alias can be written without '&' or '*': the document is a tree, and
+        # building it walks every node once, so the depth and size limits are checked on the way
+        # instead of in a pass of their own. Anything unusual is redone the careful way below.
+        try:
+            quick = _Builder(quick=True)
+            data = quick.build(node, ())
+            return YamlDoc(shown, data, quick.marks)
+        except (_Redo, YamlProblem):
+            pass
     _check_expansion(node)
     builder = _Builder()
     data = builder.build(node, ())
