@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from . import generated
+
 from .problems import CODES
 
 CLI_DOC = "docs/cli.md"
@@ -134,23 +136,11 @@ def expected(root: Path) -> dict[str, str]:
 
 
 def drifted(root: Path) -> list[str]:
-    out = []
-    for rel, content in expected(root).items():
-        path = root / rel
-        if not path.is_file() or path.read_text(encoding="utf-8") != content:
-            out.append(rel)
-    return out
+    return generated.stale(root, expected(root))
 
 
 def write(root: Path) -> list[str]:
-    changed = []
-    for rel, content in expected(root).items():
-        path = root / rel
-        if not path.is_file() or path.read_text(encoding="utf-8") != content:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content, encoding="utf-8", newline="\n")
-            changed.append(rel)
-    return changed
+    return generated.write(root, expected(root))
 
 
 def _main(argv: list[str]) -> int:

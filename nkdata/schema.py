@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic.fields import FieldInfo
 
-from . import vocab
+from . import generated, vocab
 from .models import ID_PATTERNS, ID_RULE, MODELS, Record
 
 MISSING_VALUES = [""]
@@ -171,21 +171,9 @@ def expected_files() -> dict[str, str]:
 
 def write_schemas(root: Path) -> list[str]:
     """Write the generated files under ``root``; return the paths that changed."""
-    changed = []
-    for rel, content in expected_files().items():
-        path = root / rel
-        if not path.exists() or path.read_text(encoding="utf-8") != content:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content, encoding="utf-8", newline="\n")
-            changed.append(rel)
-    return changed
+    return generated.write(root, expected_files())
 
 
 def drifted(root: Path) -> list[str]:
     """Generated files that are missing or differ from what the models produce."""
-    out = []
-    for rel, content in expected_files().items():
-        path = root / rel
-        if not path.exists() or path.read_text(encoding="utf-8") != content:
-            out.append(rel)
-    return out
+    return generated.stale(root, expected_files())
