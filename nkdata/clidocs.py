@@ -62,6 +62,7 @@ FIXES: dict[str, str] = {
     "P800": "Rebuild the release with `nkdata build`; never copy files into a release by hand.",
     "P801": "Rebuild the release; a built file is never edited.",
     "P802": "Rebuild the release; datapackage.json is generated, never edited.",
+    "P803": "Rebuild the release; a table's CSV and Parquet are written together from the same rows, never edited.",
 }
 
 

@@ -48,6 +48,7 @@ CODES: dict[str, str] = {
     "P800": "package file missing",
     "P801": "package file hash or size differs from datapackage.json",
     "P802": "package descriptor invalid",
+    "P803": "a table's CSV and Parquet copies disagree, or one cannot be read",
 }
 
 
