@@ -15,8 +15,7 @@ from typing import Any, Iterator
 from .models import MODELS, RECORD_TABLES, Figure, Statement
 from .problems import Problem
 from .project import SOURCES_DIR, Curated, Located
-from .fastnorm import fast_normalise as normalise  # = textmatch.normalise, faster on common text
-from .textmatch import IndexedText, numbers_in
+from .textmatch import IndexedText, normalise, numbers_in
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_TEXT_BYTES = 10 * 1024 * 1024  # an archived article is kilobytes; refuse before reading a huge file

@@ -43,8 +43,7 @@ from .models import MODELS, RECORD_TABLES, Record
 from .problems import Problem
 from .project import describe_error
 from .schema import all_schemas, field_type
-from .fastnorm import fast_normalise
-from .textmatch import IndexedText, numbers_in
+from .textmatch import IndexedText, normalise, numbers_in
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -1017,7 +1016,7 @@ class PackageCheck:
             return indexed[sid]
 
         def contains(evidence: str, words: str) -> bool:
-            return words in evidence or fast_normalise(words) in fast_normalise(evidence)
+            return words in evidence or normalise(words) in normalise(evidence)
 
         for k, (sid, evidence, s, e, words, quote, vt, values, is_plain) in enumerate(zip(src, ev, starts, ends, date_text, said, value_text, nums, plain)):
             text = texts[sid]
@@ -1044,14 +1043,14 @@ class PackageCheck:
                         continue
                     if v not in seen:
                         if norm is None:
-                            norm = evidence if is_plain else fast_normalise(evidence)
+                            norm = evidence if is_plain else normalise(evidence)
                         seen[v] = number_stands_alone(norm, v) or v in _numbers_cached(evidence)
                     if not seen[v]:
                         add_row(ct, int(rows[k]), "V402", name, f"{name} {_fmt(v)} does not occur in the evidence", "a figure's numbers must be written in its evidence; widen the evidence or correct the number")
                 if vt not in evidence and not contains(evidence, vt):
                     add_row(ct, int(rows[k]), "V404", "value_text", f"value_text {vt!r} is not in the evidence", "copy the words that state the number from the evidence")
             if words is not None and words not in evidence and words not in text:
-                if fast_normalise(words) not in fast_normalise(evidence) and words not in index(sid):
+                if normalise(words) not in normalise(evidence) and words not in index(sid):
                     add_row(ct, int(rows[k]), "V403", "date_text", f"date_text {words!r} is not in the source text", "copy the source's own words for the date")
 
 
