@@ -71,6 +71,7 @@ def fetch_zip(version: str, mirror: str | None = None, dest: Path | None = None)
         )
     url = base.rstrip("/") + "/" + fname
     downloader = _file_downloader if url.startswith("file:") else None
+    pooch.get_logger().setLevel("WARNING")  # the library never prints; pooch logs each download at INFO
     try:
         path = pooch.retrieve(url, known_hash=f"sha256:{digest}", fname=fname, path=folder, downloader=downloader, progressbar=False)
     except ValueError as exc:  # pooch: hash mismatch (it deletes the download for safety)
