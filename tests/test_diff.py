@@ -11,6 +11,7 @@ import json
 import shutil
 from pathlib import Path
 
+from nkdata._version import __version__
 import pytest
 
 from conftest import REPO, SRC_000, SRC_001, Project, copy_project, run_cli, run_cli_subprocess
@@ -35,11 +36,11 @@ NEW_FIGURE = """
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The current curated data, built (the same bytes as the recorded 0.1.0 when nothing changed)."""
-    return build(REPO, tmp_path_factory.mktemp("base"), "0.1.0")
+    """The current curated data, built as the current version (the recorded release's bytes when nothing changed)."""
+    return build(REPO, tmp_path_factory.mktemp("base"), __version__)
 
 
-def edited_build(tmp_path: Path, edit, version: str = "0.1.0") -> tuple[Project, Path]:
+def edited_build(tmp_path: Path, edit, version: str = __version__) -> tuple[Project, Path]:
     """Copy the project, apply ``edit``, build it; return the copy and the built release folder."""
     project = copy_project(tmp_path / "project")
     edit(project)
@@ -59,6 +60,9 @@ def schema_copy(base: Path, tmp_path: Path, edit) -> Path:
     edit({r["name"]: r["schema"] for r in desc["resources"]})
     desc_path.write_text(json.dumps(desc, indent=2, ensure_ascii=False), encoding="utf-8")
     return folder
+
+
+MINOR_NEXT = bump(__version__, Level.MINOR)  # what adding records to the current release requires
 
 
 def field(schemas: dict, table: str, name: str) -> dict:
@@ -108,10 +112,10 @@ def test_added_figure_is_minor(tmp_path: Path, base: Path) -> None:
     assert figures.removed == [] and figures.changed == []
     assert figures.rows_new == figures.rows_old + 1
     assert d.level is Level.MINOR
-    assert d.required_version == "0.2.0"
+    assert d.required_version == MINOR_NEXT
     ok, message = d.version_check()
     assert not ok
-    assert "needs at least 0.2.0" in message and "figures: 1 record added" in message
+    assert f"needs at least {MINOR_NEXT}" in message and "figures: 1 record added" in message
 
 
 def test_edited_value_is_patch_with_field_level_old_and_new(tmp_path: Path, base: Path) -> None:
@@ -123,7 +127,7 @@ def test_edited_value_is_patch_with_field_level_old_and_new(tmp_path: Path, base
     _, new = edited_build(tmp_path, edit)
     d = diff(base, new)
     assert d.level is Level.PATCH
-    assert d.required_version == "0.1.1"
+    assert d.required_version == bump(__version__, Level.PATCH)
     figures = {t.name: t for t in d.tables}["figures"]
     (rec,) = figures.changed
     assert rec.id == "fig-nis-troops-deployed-11000"
@@ -163,26 +167,26 @@ def test_working_tree_against_a_build_and_check_version_cli(project: Project, ba
     add_figure(project)
     (project.root / "nkdata").mkdir()
     version_file = project.root / "nkdata" / "_version.py"
-    version_file.write_text('__version__ = "0.1.0"\n', encoding="utf-8")
+    version_file.write_text(f'__version__ = "{__version__}"\n', encoding="utf-8")
     out = run_cli("diff", str(base), str(project.root), "--check-version")
     assert out.exit_code == 1
     assert "+ fig-test-added-troops-11000" in out.stdout
-    assert "version check failed" in out.stderr and "needs at least 0.2.0" in out.stderr
+    assert "version check failed" in out.stderr and f"needs at least {MINOR_NEXT}" in out.stderr
     assert "figures: 1 record added" in out.stderr
     assert "Traceback" not in out.output
-    version_file.write_text('__version__ = "0.2.0"\n', encoding="utf-8")
+    version_file.write_text(f'__version__ = "{MINOR_NEXT}"\n', encoding="utf-8")
     ok = run_cli("diff", str(base), str(project.root), "--check-version")
     assert ok.exit_code == 0, ok.output
-    assert "version check passed: 0.2.0 >= 0.2.0" in ok.stderr
+    assert f"version check passed: {MINOR_NEXT} >= {MINOR_NEXT}" in ok.stderr
 
 
 def test_defaults_compare_last_recorded_release_with_working_tree(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(project.root)
-    project.write("nkdata/_version.py", '__version__ = "0.1.0"\n')
-    before = diff("0.1.0", project.root, project.root)
+    project.write("nkdata/_version.py", f'__version__ = "{__version__}"\n')
+    before = diff(__version__, project.root, project.root)
     plain = run_cli("diff")
     assert plain.exit_code == 0, plain.output
-    assert plain.stdout.startswith("nkdata diff: release 0.1.0 (0.1.0) -> working tree")
+    assert plain.stdout.startswith(f"nkdata diff: release {__version__} ({__version__}) -> working tree")
     assert f"change level: {before.level.name}" in plain.stdout
     add_figure(project)
     changed = run_cli("diff", "--check-version", "--format", "markdown")
@@ -190,7 +194,7 @@ def test_defaults_compare_last_recorded_release_with_working_tree(project: Proje
     rows = f"| figures | {figures_before.rows_old} | {figures_before.rows_new + 1} | {len(figures_before.added) + 1} |"
     assert rows in changed.stdout
     assert "`fig-test-added-troops-11000`" in changed.stdout
-    assert changed.exit_code == 1  # the copy declares 0.1.0: too low for added records
+    assert changed.exit_code == 1  # the copy declares the recorded version: too low for added records
     assert "❌ version check failed" in changed.stdout
 
 
@@ -242,7 +246,7 @@ def test_removed_vocabulary_term_is_major_and_added_term_minor(tmp_path: Path, b
         field(s, "figures", "metric")["constraints"]["enum"].append("civilians_killed")
 
     d = diff(base, schema_copy(base, tmp_path / "b", add))
-    assert d.level is Level.MINOR and d.required_version == "0.2.0"
+    assert d.level is Level.MINOR and d.required_version == MINOR_NEXT
     assert "MINOR figures: column 'metric': vocabulary terms added: civilians_killed" in messages(d)
 
 
@@ -324,10 +328,10 @@ def test_formats(tmp_path: Path, base: Path) -> None:
     _, new = edited_build(tmp_path, add_figure)
     d = diff(base, new)
     doc = json.loads(format_diff(d, "json"))
-    assert doc["level"] == "MINOR" and doc["required_version"] == "0.2.0" and doc["version_ok"] is False
+    assert doc["level"] == "MINOR" and doc["required_version"] == MINOR_NEXT and doc["version_ok"] is False
     assert {t["name"]: t["added"] for t in doc["tables"]}["figures"] == ["fig-test-added-troops-11000"]
     md = format_diff(d, "markdown", check=True)
-    assert md.startswith("### nkdata 0.1.0 → 0.1.0: MINOR change")
+    assert md.startswith(f"### nkdata {__version__} → {__version__}: MINOR change")
     rows = {t.name: t for t in d.tables}["figures"].rows_old
     assert f"| figures | {rows} | {rows + 1} | 1 | 0 | 0 |" in md and "- **MINOR** figures: 1 record added" in md
     assert "Added: `fig-test-added-troops-11000`" in md

@@ -116,7 +116,8 @@ def test_release_records_history_registry_and_embedded_copy(released: Path) -> N
     assert sorted(p.name for p in history.iterdir()) == ["datapackage.json", f"nkdata-{BASE}.zip", f"nkdata-{BASE}.zip.sha256"]
     assert sorted(p.name for p in (released / "nkdata" / "_release").iterdir()) == [f"nkdata-{BASE}"]
     registry = (released / "nkdata" / "registry.txt").read_text(encoding="utf-8")
-    assert [line.split()[0] for line in registry.splitlines()[1:]] == ["nkdata-0.1.0.zip", f"nkdata-{BASE}.zip"]
+    recorded = sorted((p.name for p in (REPO / "data" / "releases").iterdir()), key=lambda v: tuple(map(int, v.split("."))))
+    assert [line.split()[0] for line in registry.splitlines()[1:]] == [f"nkdata-{v}.zip" for v in recorded] + [f"nkdata-{BASE}.zip"]
     assert check_recorded(released) == []
 
 

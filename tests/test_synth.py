@@ -12,6 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from nkdata._version import __version__
+
 from nkdata.build import ROW_GROUP_SIZE, build
 from nkdata.pkgcheck import validate_package
 from nkdata.validate import validate
@@ -63,7 +65,7 @@ def test_command_line(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "synth.py"), "--figures", "60", "--package", str(tmp_path / "pkg"), "--project", str(tmp_path / "proj")],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "pkg" / "nkdata-0.1.0" / "datapackage.json").is_file()
+    assert (tmp_path / "pkg" / f"nkdata-{__version__}" / "datapackage.json").is_file()
     assert (tmp_path / "proj" / "data" / "entities.yaml").is_file()
     bad = subprocess.run([sys.executable, str(REPO / "benchmarks" / "synth.py"), "--figures", "10"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
