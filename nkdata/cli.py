@@ -182,7 +182,7 @@ def info(version: str | None, mirror: str | None) -> None:
     sources = ds["sources"].to_pylist()
     click.echo(f"sources ({len(sources)}):")
     for s in sources:
-        click.echo(f"  {s['source_id']}: {s['title']}")
+        click.echo(f"  {s['source_id']}: {s['title'] or s['url'] or '(no title or URL known)'}")
 
 
 @main.command()
@@ -287,5 +287,27 @@ def new_source(text_file: Path, path: Path | None, source_id: str | None, title:
     click.echo("next: add records from the text, then run 'nkdata validate' (see CONTRIBUTING.md)")
 
 
+def run() -> None:
+    """Console-script entry point: run the CLI, then end the process without native teardown.
+
+    pyarrow's C++ thread pools can abort an interpreter at exit after all work is
+    done ("terminate called without an active exception", apache/arrow#34314),
+    turning a successful command into exit 134. Output is flushed and files are
+    closed by then, so the process ends with os._exit and the command's own code.
+    """
+    try:
+        main()
+        code: int = 0
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
+            click.echo(str(exc.code), err=True)
+            code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

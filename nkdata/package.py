@@ -97,7 +97,7 @@ class Release:
             data = self.read_verified(res[PARQUET_PROPERTY])
             # One thread: the tables are small, and Arrow's parquet threads can abort the
             # interpreter at exit ("terminate called without an active exception", apache/arrow#34314).
-            result = pq.read_table(pa.BufferReader(data), use_threads=False)
+            result = pq.read_table(pa.BufferReader(data), use_threads=False, pre_buffer=False)
             csv_check.result()
         return result
 
