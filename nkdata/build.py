@@ -22,13 +22,12 @@ from typing import Any, Callable
 from ._version import __version__
 from .errors import BuildError
 from .models import MODELS
+from .package import PARQUET_PROPERTY, TEXTS_PROPERTY
 from .schema import all_schemas
 from .tables import csv_cell, rows_from_project, rows_to_arrow
 from .validate import CheckedProject, load_valid
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
-PARQUET_PROPERTY = "nkdata:parquet"
-TEXTS_PROPERTY = "nkdata:texts"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 ROW_GROUP_SIZE = 128 * 1024  # rows; large enough for scans, small enough to skip with statistics
 
@@ -36,7 +35,7 @@ ROW_GROUP_SIZE = 128 * 1024  # rows; large enough for scans, small enough to ski
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
+        for block in iter(lambda: fh.read(1 << 22), b""):
             h.update(block)
     return h.hexdigest()
 

@@ -38,8 +38,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from . import rules as rules_mod
+from .build import sha256_file
+from .checks import FORMULA_START
 from .errors import UsageError
 from .models import MODELS, RECORD_TABLES, Record
+from .package import PARQUET_PROPERTY, TEXTS_PROPERTY
 from .problems import Problem
 from .project import describe_error
 from .schema import all_schemas, field_type
@@ -53,9 +56,6 @@ Progress = Callable[[str, int, int], None]
 """``progress(label, done, total)``: called as work advances (the CLI draws a bar)."""
 
 DESCRIPTOR = "datapackage.json"
-PARQUET_PROPERTY = "nkdata:parquet"
-TEXTS_PROPERTY = "nkdata:texts"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _CLOSE_MATCH_LIMIT = 5_000  # suggest a near id only among this many (difflib is quadratic)
 _REBUILD = "files of a release are written by 'nkdata build'; rebuild it instead of editing them"
 
@@ -485,7 +485,7 @@ class PackageCheck:
             return None
         expected = str(e.get("hash", "")).removeprefix("sha256:")
         data = path.read_bytes() if keep else None
-        actual = hashlib.sha256(data).hexdigest() if data is not None else _sha256(path)
+        actual = hashlib.sha256(data).hexdigest() if data is not None else sha256_file(path)
         if actual != expected:
             self.add(shown, None, "P801", None, None, f"sha256 {actual} does not match {DESCRIPTOR} ({expected}); the file was altered", _REBUILD)
         return data if keep else actual
@@ -1055,14 +1055,6 @@ class PackageCheck:
 
 
 # ---------------------------------------------------------------- vectorised helpers
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 _FORMULA_BYTES = frozenset(c.encode()[0] for c in FORMULA_START)

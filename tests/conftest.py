@@ -63,6 +63,22 @@ def snapshot(root: Path) -> dict[str, tuple[str, object, int]]:
     return out
 
 
+# A valid figure to add to seed 001's file (before its "statements:" line): a MINOR change.
+NEW_FIGURE = """
+  - figure_id: fig-test-added-troops-11000
+    metric: troops_deployed
+    value: 11000
+    value_low: 11000
+    value_high: 11000
+    qualifier: exact
+    value_text: 11,000
+    unit: persons
+    attribution: [ent-nis, ent-lee-seong-kweun, ent-korea-herald]
+    evidence: >-
+      the 11,000 North Korean personnel sent to support Russia.
+"""
+
+
 class Project:
     """A copy of the real project in a temporary folder, with helpers to break it."""
 

@@ -14,24 +14,11 @@ from pathlib import Path
 from nkdata._version import __version__
 import pytest
 
-from conftest import REPO, SRC_000, SRC_001, Project, copy_project, run_cli, run_cli_subprocess
+from conftest import NEW_FIGURE, REPO, SRC_000, SRC_001, Project, copy_project, run_cli, run_cli_subprocess
 from nkdata.build import build
 from nkdata.diff import Level, bump, compare_schemas, declared_version, diff, format_diff, parse_version
 from nkdata.errors import UsageError
 
-NEW_FIGURE = """
-  - figure_id: fig-test-added-troops-11000
-    metric: troops_deployed
-    value: 11000
-    value_low: 11000
-    value_high: 11000
-    qualifier: exact
-    value_text: 11,000
-    unit: persons
-    attribution: [ent-nis, ent-lee-seong-kweun, ent-korea-herald]
-    evidence: >-
-      the 11,000 North Korean personnel sent to support Russia.
-"""
 
 
 @pytest.fixture(scope="module")

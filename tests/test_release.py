@@ -13,24 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SRC_001, copy_project, run_cli, run_cli_subprocess, snapshot
+from conftest import NEW_FIGURE, REPO, SRC_001, copy_project, run_cli, run_cli_subprocess, snapshot
 from nkdata.diff import declared_version
 from nkdata.release import check_recorded, registry_text
 
 BASE = "5.0.0"
-NEW_FIGURE = """
-  - figure_id: fig-test-added-troops-11000
-    metric: troops_deployed
-    value: 11000
-    value_low: 11000
-    value_high: 11000
-    qualifier: exact
-    value_text: 11,000
-    unit: persons
-    attribution: [ent-nis, ent-lee-seong-kweun, ent-korea-herald]
-    evidence: >-
-      the 11,000 North Korean personnel sent to support Russia.
-"""
 
 
 def full_copy(dest: Path) -> Path:
