@@ -16,11 +16,22 @@ from typing import Any, Callable
 import click
 
 from ._version import __version__
-from .errors import NkdataError, UsageError
+from .errors import NkdataError, UsageError, ValidationFailed
+
+
+#: What an invalid project means for each command that validates first.
+_WHEN_INVALID = {
+    "build": "nothing built.",
+    "release": "nothing released.",
+    "diff": "validate the working tree before comparing it.",
+}
 
 
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn library errors into clean exits: never a traceback for bad input."""
+    """Turn library errors into clean exits: never a traceback for bad input.
+
+    Invalid data prints every problem as ``nkdata validate`` does, then exit 1.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -28,6 +39,14 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except UsageError as exc:
             raise click.UsageError(str(exc)) from None
+        except ValidationFailed as exc:
+            from .problems import format_problems
+
+            click.echo(format_problems(exc.problems, "text"))
+            n = len(exc.problems)
+            consequence = _WHEN_INVALID.get(func.__name__, "nothing done.")
+            click.echo(f"{n} problem{'s' if n != 1 else ''} found: {consequence}", err=True)
+            sys.exit(1)
         except NkdataError as exc:
             raise click.ClickException(str(exc)) from None
 
@@ -115,16 +134,9 @@ def build(path: Path | None, out: Path, quiet: bool) -> None:
     """
     from . import progress as bar
     from .build import build as run
-    from .errors import ValidationFailed
-    from .problems import format_problems
 
-    try:
-        with bar.terminal(quiet) as progress:
-            folder = run(path, out, progress=progress)
-    except ValidationFailed as exc:
-        click.echo(format_problems(exc.problems, "text"))
-        click.echo(f"{len(exc.problems)} problems found: nothing built.", err=True)
-        sys.exit(1)
+    with bar.terminal(quiet) as progress:
+        folder = run(path, out, progress=progress)
     click.echo(f"built {folder} and {folder}.zip")
 
 
@@ -142,8 +154,6 @@ def release(path: Path | None, out: Path | None, check: bool) -> None:
     need, when that version is recorded with different content, or when
     CHANGELOG.md has no entry for it.
     """
-    from .errors import ValidationFailed
-    from .problems import format_problems
     from .release import check_recorded, record_release
 
     if check:
@@ -154,12 +164,7 @@ def release(path: Path | None, out: Path | None, check: bool) -> None:
             sys.exit(1)
         click.echo("release: recorded releases, registry and embedded copy agree.")
         return
-    try:
-        folder = record_release(path, out)
-    except ValidationFailed as exc:
-        click.echo(format_problems(exc.problems, "text"))
-        click.echo(f"{len(exc.problems)} problems found: nothing released.", err=True)
-        sys.exit(1)
+    folder = record_release(path, out)
     click.echo(f"released {folder.name}: {folder}.zip, recorded in data/releases/ and nkdata/registry.txt")
 
 
@@ -245,15 +250,8 @@ def diff(old: str | None, new: str | None, fmt: str, check_version: bool, root: 
     in data/releases/, NEW the working tree.
     """
     from .diff import diff as run, format_diff
-    from .errors import ValidationFailed
-    from .problems import format_problems
 
-    try:
-        result = run(old, new, root, max_details=max_details or None)
-    except ValidationFailed as exc:
-        click.echo(format_problems(exc.problems, "text"))
-        click.echo(f"{len(exc.problems)} problems found: validate the working tree before comparing it.", err=True)
-        sys.exit(1)
+    result = run(old, new, root, max_details=max_details or None)
     click.echo(format_diff(result, fmt, check=check_version))
     if check_version:
         ok, message = result.version_check()
