@@ -133,7 +133,7 @@ def build(path: Path | None, out: Path, quiet: bool) -> None:
     overwrites a release of the same version with different content.
     """
     from . import progress as bar
-    from .build import build as run
+    from .builder import build as run
 
     with bar.terminal(quiet) as progress:
         folder = run(path, out, progress=progress)
@@ -201,7 +201,7 @@ def show(table: str, limit: int, fmt: str, version: str | None) -> None:
     from .loader import load
 
     if fmt in ("csv", "json"):  # from Arrow: lists, dates and integers spelled as in the release
-        from .tables import csv_text, json_text
+        from .rows import csv_text, json_text
 
         rows = load(table, version=version, format="arrow")
         rows = rows.slice(0, limit) if limit else rows

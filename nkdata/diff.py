@@ -142,8 +142,8 @@ def _zip_side(zip_path: Path, label: str, stack: ExitStack) -> Side:
 def _project_side(root: Path, label: str) -> Side:
     """The working tree: validated, then rows exactly as the build writes them."""
     from .schema import all_schemas
-    from .tables import rows_from_project, rows_to_arrow
-    from .validate import load_valid
+    from .rows import rows_from_project, rows_to_arrow
+    from .validation import load_valid
 
     checked = load_valid(root)  # ValidationFailed carries every problem
     rows = rows_from_project(checked)
@@ -173,7 +173,7 @@ def _recorded_zip(folder: Path, version: str) -> Path | None:
         return None
     digest_file = zip_path.with_name(zip_path.name + ".sha256")
     if digest_file.is_file():
-        from .build import sha256_file
+        from .builder import sha256_file
 
         expected = digest_file.read_text(encoding="utf-8").split()[0]
         if sha256_file(zip_path) != expected:

@@ -12,7 +12,7 @@ from .registry import registry
 
 def save_zip(version: str | None = None, dest: Path | str = ".", mirror: str | None = None) -> Path:
     """Write ``nkdata-<version>.zip`` into ``dest`` and check it against the registry."""
-    from .build import sha256_file, write_zip
+    from .builder import sha256_file, write_zip
     from .loader import embedded_release
 
     version = version or __version__

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from . import rules as rules_mod
-from .build import sha256_file
+from .builder import sha256_file
 from .checks import FORMULA_START
 from .errors import UsageError
 from .models import MODELS, RECORD_TABLES, Record
@@ -510,7 +510,7 @@ class PackageCheck:
         """
         import numpy as np
 
-        from .tables import arrow_schema
+        from .rows import arrow_schema
 
         res = self.resources[table]
         schema = arrow_schema(table)
@@ -1113,7 +1113,7 @@ def _differs(a: "pa.ChunkedArray", b: "pa.ChunkedArray") -> "np.ndarray":
 
 
 def parse_json_lists(cells: "pa.ChunkedArray", type_: "pa.DataType") -> "pa.ChunkedArray":
-    """Lists from CSV cells spelled as :func:`nkdata.tables.csv_cell` writes them, ``["a", "b"]``, vectorised.
+    """Lists from CSV cells spelled as :func:`nkdata.rows.csv_cell` writes them, ``["a", "b"]``, vectorised.
 
     Cells with a backslash (an escaped character) are parsed with :func:`json.loads`;
     cells that are not such arrays come back null (and then differ from the Parquet).
@@ -1177,7 +1177,7 @@ def validate_any(path: Path | str | None = None, progress: Progress | None = Non
     target = Path(path) if path is not None else Path(".")
     if path is not None and is_package(target):
         return validate_package(target, progress)
-    from .validate import validate
+    from .validation import validate
 
     return validate(path, progress=progress)
 

@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .build import build, release_name, sha256_file
+from .builder import build, release_name, sha256_file
 from .diff import RELEASES_DIR, VERSION_RE, declared_version, diff, parse_version, released_versions
 from .errors import BuildError, NkdataError
 from .project import find_root

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from nkdata.cli import main as cli_main
 from nkdata.problems import Problem
-from nkdata.validate import validate
+from nkdata.validation import validate
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT_DIRS = ("data", "seeds", "schema", "docs")

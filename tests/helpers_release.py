@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 import nkdata
-from nkdata.build import build
+from nkdata.builder import build
 
 REPO = Path(__file__).resolve().parents[1]
 VERSION = nkdata.__version__

@@ -38,13 +38,13 @@ from helpers_release import (
     snapshot,
 )
 
-from nkdata.build import build
+from nkdata.builder import build
 from nkdata.errors import BuildError, IntegrityError, ValidationFailed
 from nkdata.package import Release
-from nkdata.validate import validate
+from nkdata.validation import validate
 
-# The module, not the public function nkdata.build (the package keeps that name for the function).
-BUILD = importlib.import_module("nkdata.build")
+# The module behind the public function nkdata.build.
+BUILD = importlib.import_module("nkdata.builder")
 
 
 def _errors(report: frictionless.Report) -> list[list[object]]:
@@ -424,7 +424,7 @@ def test_the_release_history_and_registry_record_the_embedded_release():
 
 
 def test_zipping_the_embedded_release_reproduces_the_published_zip(tmp_path):
-    from nkdata.build import write_zip
+    from nkdata.builder import write_zip
     from nkdata.registry import registry
 
     write_zip(REPO / "nkdata" / "_release" / NAME, tmp_path / "z.zip")

@@ -221,7 +221,7 @@ def test_a_failed_download_of_the_embedded_release_leaves_nothing(tmp_path, monk
         Path(target).write_bytes(b"PK half")
         raise OSError("disk full")
 
-    monkeypatch.setattr(importlib.import_module("nkdata.build"), "write_zip", broken_zip)
+    monkeypatch.setattr(importlib.import_module("nkdata.builder"), "write_zip", broken_zip)
     with pytest.raises(OSError, match="disk full"):
         save_zip(None, tmp_path)
     assert entries_of(tmp_path) == []

@@ -221,10 +221,10 @@ def test_import_nkdata_does_not_import_heavy_libraries():
 
 
 def test_public_functions_are_not_hidden_by_submodules_of_the_same_name():
-    """nkdata/build.py, validate.py and tables.py share names with public functions;
-    importing them (as nkdata.build(...) does) must not replace the functions."""
+    """No submodule shares a name with a public function, so importing the package's
+    modules (as nkdata.build(...) does) never replaces a function with a module."""
     code = (
-        "import tempfile, nkdata; nkdata.build(%r, tempfile.mkdtemp()); import nkdata.tables, nkdata.validate; "
+        "import tempfile, nkdata; nkdata.build(%r, tempfile.mkdtemp()); import nkdata.rows, nkdata.validation, nkdata.builder; "
         "print(nkdata.tables(), callable(nkdata.validate), callable(nkdata.build))"
     ) % str(REPO)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO.parent, timeout=60)

@@ -30,7 +30,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nkdata import rules
-from nkdata.build import _write_csv, _write_parquet, build
+from nkdata.builder import _write_csv, _write_parquet, build
 from nkdata.textmatch import normalise_slow
 from nkdata.pkgcheck import (
     compile_columns,
@@ -41,7 +41,7 @@ from nkdata.pkgcheck import (
 )
 from nkdata.problems import Problem
 from nkdata.textmatch import normalise, numbers_in
-from nkdata.validate import validate
+from nkdata.validation import validate
 
 from conftest import REPO, run_cli, run_cli_subprocess
 

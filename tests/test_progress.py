@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from nkdata import progress
-from nkdata.build import build
-from nkdata.validate import validate
+from nkdata.builder import build
+from nkdata.validation import validate
 
 from conftest import REPO, run_cli
 

@@ -14,9 +14,9 @@ import pytest
 
 from nkdata._version import __version__
 
-from nkdata.build import ROW_GROUP_SIZE, build
+from nkdata.builder import ROW_GROUP_SIZE, build
 from nkdata.pkgcheck import validate_package
-from nkdata.validate import validate
+from nkdata.validation import validate
 
 from conftest import REPO
 

@@ -15,7 +15,7 @@ import pytest
 
 import nkdata
 from nkdata import timeline
-from nkdata.build import build
+from nkdata.builder import build
 from nkdata.errors import UsageError
 from nkdata.loader import Dataset
 from nkdata.package import Release

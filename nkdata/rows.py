@@ -20,7 +20,7 @@ from .textmatch import IndexedText
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
-    from .validate import CheckedProject
+    from .validation import CheckedProject
 
 Row = dict[str, Any]
 

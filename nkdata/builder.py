@@ -24,8 +24,8 @@ from .errors import BuildError
 from .models import MODELS
 from .package import PARQUET_PROPERTY, TEXTS_PROPERTY
 from .schema import all_schemas
-from .tables import csv_cell, rows_from_project, rows_to_arrow
-from .validate import CheckedProject, load_valid
+from .rows import csv_cell, rows_from_project, rows_to_arrow
+from .validation import CheckedProject, load_valid
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
