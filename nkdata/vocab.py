@@ -8,18 +8,30 @@ constraints are generated from these dicts, so this is the only place to edit.
 from __future__ import annotations
 
 METRIC: dict[str, str] = {
-    "troops_deployed": "North Korean military personnel sent to Russia or the war, cumulative, as stated.",
-    "troops_additional": "Personnel sent in addition to an earlier deployment (reinforcements, replenishment).",
-    "troops_planned": "Personnel a government has decided or is expected to send but that have not all arrived.",
+    "troops_deployed": "North Korean military personnel sent to Russia or the war, cumulative up to the date: 'sent', 'deployed', 'dispatched', whatever has happened to them since. Not a count in one place (troops_present) nor a plan (troops_planned).",
+    "troops_additional": "Personnel sent in addition to an earlier deployment (reinforcements, replenishment, a new rotation).",
+    "troops_planned": "Personnel a government has decided, agreed or is expected to send (in all or by a date) that have not all arrived.",
+    "troops_present": "Personnel said to be in a named place (e.g. Kursk) or fighting at the time stated, net of losses and rotation: 'are in', 'are fighting', 'currently'. Not the cumulative number sent.",
     "casualties": "Killed and wounded together (the source does not split them).",
     "killed": "Personnel killed.",
     "wounded": "Personnel wounded.",
     "captured": "Personnel taken prisoner.",
     "casualty_share": "Share of the deployed force lost to casualties.",
-    "workers_deployed": "Non-combat personnel sent (engineers, deminers, builders, labourers).",
-    "troops_present": "Personnel said to be in a place or fighting at the time stated (net of losses), not the cumulative number sent.",
+    "workers_deployed": "North Korean non-combat workers sent to Russia (labourers, specialists, or workers the source does not split further), cumulative.",
+    "workers_planned": "Non-combat workers, engineers, deminers or builders a government has decided or is expected to send that have not all arrived.",
+    "engineers_deployed": "Military engineers, sappers and deminers sent to Russia, cumulative.",
+    "construction_troops_deployed": "Military construction troops (builders) sent to Russia to rebuild or build, cumulative.",
+    "area_demined": "Area cleared of mines and explosives by North Korean deminers (unit: hectares).",
+    "explosives_cleared": "Mines, shells and other explosive devices cleared by North Korean deminers (unit: items).",
     "wounded_repatriated": "Wounded personnel sent back to North Korea.",
     "remains_repatriated": "Dead personnel whose remains are returned to North Korea (e.g. coffins shown at a ceremony).",
+    "shells_supplied": "Artillery shells and other ammunition rounds North Korea supplied to Russia, cumulative from the start of the supply (2023) unless the evidence says otherwise (unit: rounds).",
+    "missiles_supplied": "Ballistic and other missiles North Korea supplied to Russia, cumulative unless the evidence says otherwise (unit: missiles).",
+    "artillery_systems_supplied": "Artillery pieces and self-propelled guns (e.g. Koksan 170 mm) North Korea supplied (unit: systems).",
+    "rocket_launchers_supplied": "Multiple rocket launchers (e.g. 240 mm) North Korea supplied (unit: systems).",
+    "containers_shipped": "Shipping containers of munitions or weapons sent from North Korea to Russia (unit: containers).",
+    "munitions_supplied": "Munitions and weapons together, when the source does not split them by kind ('shells, missiles and long-range weapons') (unit: items).",
+    "munitions_share": "Share of Russia's ammunition or artillery shells that North Korea supplies (unit: percent).",
 }
 
 QUALIFIER: dict[str, str] = {
@@ -34,7 +46,13 @@ QUALIFIER: dict[str, str] = {
 
 UNIT: dict[str, str] = {
     "persons": "A count of people.",
-    "percent": "A percentage (0-100) of a population named in the evidence.",
+    "percent": "A percentage (0-100) of a population or quantity named in the evidence.",
+    "rounds": "Artillery shells or other ammunition rounds.",
+    "missiles": "Missiles (ballistic, cruise or other).",
+    "systems": "Weapon systems: guns, howitzers, rocket launchers.",
+    "containers": "Shipping containers.",
+    "hectares": "An area in hectares.",
+    "items": "A count of objects of several kinds (munitions not split by kind, explosive devices).",
 }
 
 DATE_PRECISION: dict[str, str] = {
@@ -69,6 +87,8 @@ EVENT_TYPE: dict[str, str] = {
     "deployment_decision": "A government decides, orders or agrees to send troops or personnel who have not yet been sent.",
     "capture": "Soldiers are taken prisoner.",
     "repatriation": "Wounded personnel or the remains of the dead are returned to North Korea.",
+    "munitions_transfer": "Munitions or weapons are shipped or handed over from North Korea to Russia.",
+    "agreement": "Governments sign or announce an agreement (treaty, pact) that bears on the deployment.",
 }
 
 STATEMENT_KIND: dict[str, str] = {
@@ -89,6 +109,8 @@ TOPIC: dict[str, str] = {
     "capture": "Capture of soldiers, and orders or measures about it.",
     "nuclear": "Nuclear weapons and tests.",
     "countermeasures": "Steps a government takes in response to problems with the deployment.",
+    "munitions": "Shells, missiles and weapons North Korea supplies.",
+    "labour": "North Korean workers, engineers, deminers and builders sent to Russia.",
 }
 
 TEXT_KIND: dict[str, str] = {
