@@ -195,13 +195,21 @@ def check_orphan_texts(cur: Curated) -> None:
         )
 
 
-CLAIM_FIELDS = ("attribution", "metric", "qualifier", "value", "value_low", "value_high", "unit")
+#: What the figures of one claim must share. The qualifier and the bounds it implies may differ
+#: (one outlet writes "about 300", another "300"): the claims table reconciles them.
+CLAIM_FIELDS = ("attribution", "metric", "value", "unit")
+
+
+def _stated_number(record: Any) -> Any:
+    """The number(s) a figure states: its value, or (low, high) for a range."""
+    return record.value if record.value is not None else (record.value_low, record.value_high)
 
 
 def check_claims(cur: Curated) -> None:
     """Figures that share a claim_id are one claim told by several sources, so the timeline
-    counts it once: they must agree on originator (attribution[0]), metric, qualifier,
-    numbers and unit, and their date intervals must overlap (or all be undated).
+    counts it once: they must agree on originator (attribution[0]), metric, the number
+    stated and unit, and their date intervals must overlap (or all be undated). Outlets
+    may word the qualifier differently; the claim's best/low/high reconcile them.
 
     The figure blamed is the odd one out: the value most figures of the claim share is
     taken as the claim's, and the interval that clashes with the most others goes first.
@@ -226,6 +234,8 @@ def _where(loc: Located) -> str:
 def _claim_fields(cur: Curated, claim_id: str, locs: list[Located]) -> None:
     for name in CLAIM_FIELDS:
         def value(loc: Located) -> Any:
+            if name == "value":
+                return _stated_number(loc.record)
             v = getattr(loc.record, name)
             return v[0] if name == "attribution" else v
 

@@ -29,7 +29,7 @@ CODES: dict[str, str] = {
     "I300": "duplicate id",
     "I301": "reference to an id that does not exist",
     "I302": "reference to an entity of the wrong kind",
-    "I303": "figures sharing a claim_id disagree (originator, metric, numbers, unit or dates)",
+    "I303": "figures sharing a claim_id disagree (originator, metric, stated number, unit or dates)",
     "V400": "evidence not found in the source text",
     "V401": "quoted text not found in the evidence",
     "V402": "a number of the figure does not occur in its evidence",

@@ -393,7 +393,7 @@ CASES: list[Case] = [
     Case("I303-claim-figures-disagree", seq(
             rep(SRC_001, f"  - figure_id: {FIG1}\n", f"  - figure_id: {FIG1}\n    claim_id: clm-nis-casualties\n"),
             rep(SRC_001, "    claim_id: clm-nis-casualties-2025-01\n", "    claim_id: clm-nis-casualties\n")),
-         "I303", SRC_001, at(SRC_001, "qualifier: approximately"), FIG2, "qualifier"),
+         "I303", SRC_001, at(SRC_001, "value: 3000"), FIG2, "value"),
     Case("F701-foreign-source-id", rep(SRC_001, f"  - figure_id: {FIG1}\n", f"  - figure_id: {FIG1}\n    source_id: {SRC0}\n"),
          "F701", SRC_001, at(SRC_001, f"source_id: {SRC0}"), FIG1, "source_id"),
     Case("F701-unknown-source-id", rep(SRC_001, f"  - figure_id: {FIG1}\n", f"  - figure_id: {FIG1}\n    source_id: src-elsewhere\n"),
