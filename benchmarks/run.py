@@ -60,8 +60,8 @@ frames = {name: ds[name] for name in ds}
 """
 NKDATA_LOAD = """
 import sys
-from nkdata.loader import Dataset
-from nkdata.package import Release
+from nkdata.access.loader import Dataset
+from nkdata.release.reader import Release
 ds = Dataset(Release(sys.argv[1]), "pandas")
 frames = {name: ds[name] for name in ds}
 """
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         folder, project = prepare(args.workdir, n, curated)
         descriptor = str(folder / "datapackage.json")
         if "package" in args.only:
-            ours = measure(python("-m", "nkdata.cli", "validate", "-q", descriptor), args.runs)
+            ours = measure(python("-m", "nkdata.cli.main", "validate", "-q", descriptor), args.runs)
             slow = args.slow_runs if n >= 1_000_000 else min(args.runs, 3)
             base = measure(python("-m", "frictionless", "validate", descriptor), slow)
             per_row["package"][n] = ours.wall / n
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(Row(label, "package validation", ours, base, "frictionless", "≥ 20× faster at 1M; peak ≤ 1.5 GiB", met if n < 1_000_000 else f"{met}; peak {'yes' if ours.peak <= 1.5 * 1024 * MIB else 'no'}"))
             print(f"  package: nkdata {ours.wall:.2f} s, frictionless {base.wall:.2f} s", file=sys.stderr)
         if curated and project is not None:
-            ours = measure(python("-m", "nkdata.cli", "validate", "-q", str(project)), args.runs if n < 100_000 else min(args.runs, 3))
+            ours = measure(python("-m", "nkdata.cli.main", "validate", "-q", str(project)), args.runs if n < 100_000 else min(args.runs, 3))
             base = measure(python("-c", BARE_YAML, str(project)), args.runs if n < 100_000 else min(args.runs, 3))
             rows.append(Row(label, "curated YAML validation", ours, base, "bare CSafeLoader parse", "≤ 2×", "yes" if ours.wall <= 2 * base.wall else "no"))
             print(f"  curated: nkdata {ours.wall:.2f} s, bare parse {base.wall:.2f} s", file=sys.stderr)
@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(Row(label, "load (all tables, pandas)", ours, base, "read_table().to_pandas()", "≤ 1.1×", "yes" if ours.wall <= 1.1 * base.wall else "no"))
             print(f"  load: nkdata {ours.wall:.2f} s, floor {base.wall:.2f} s", file=sys.stderr)
     if "load" in args.only:
-        from nkdata.loader import embedded_path
+        from nkdata.access.loader import embedded_path
 
         ours = measure(python("-c", EMBEDDED_LOAD), max(args.runs, 10))
         base = measure(python("-c", FLOOR_LOAD, str(embedded_path())), max(args.runs, 10))

@@ -9,7 +9,7 @@ figure, statement and event has evidence that is a span of that text at its
 offsets, with its numbers and date words in it. There is one source per 100
 figures, one statement and one event per 10 figures, one person per 200
 figures, one outlet per 1,000. The package is written by nkdata's own writers
-(:mod:`nkdata.builder`), so its CSV, Parquet layout and datapackage.json are
+(:mod:`nkdata.release.writer`), so its CSV, Parquet layout and datapackage.json are
 those of a real release.
 """
 
@@ -260,8 +260,8 @@ def generate(n_figures: int, seed: int = 1) -> tuple[dict[str, list[dict[str, An
 def write_package(out: Path, n_figures: int, seed: int = 1, version: str | None = None) -> Path:
     """Write a built package of ``n_figures`` figures with nkdata's own writers; return its folder."""
     from nkdata._version import __version__
-    from nkdata.builder import _descriptor, _write_csv, _write_parquet, release_name
-    from nkdata.models import MODELS
+    from nkdata.release.writer import _descriptor, _write_csv, _write_parquet, release_name
+    from nkdata.spec.models import MODELS
 
     version = version or __version__
     rows, texts = generate(n_figures, seed)

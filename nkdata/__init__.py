@@ -14,22 +14,22 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from ._version import __version__
-from .errors import BuildError, DataNotAvailable, IntegrityError, NkdataError, UsageError, ValidationFailed
+from nkdata._version import __version__
+from nkdata.errors import BuildError, DataNotAvailable, IntegrityError, NkdataError, UsageError, ValidationFailed
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .builder import build
-    from .loader import Dataset, load, tables, versions
-    from .problems import Problem
-    from .validation import validate
+    from nkdata.release.writer import build
+    from nkdata.access.loader import Dataset, load, tables, versions
+    from nkdata.problems import Problem
+    from nkdata.checks.validation import validate
 
 _LAZY = {
-    "load": "loader",
-    "Dataset": "loader",
-    "tables": "loader",
-    "versions": "loader",
-    "validate": "validation",
-    "build": "builder",
+    "load": "access.loader",
+    "Dataset": "access.loader",
+    "tables": "access.loader",
+    "versions": "access.loader",
+    "validate": "checks.validation",
+    "build": "release.writer",
     "Problem": "problems",
 }
 

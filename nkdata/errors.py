@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .problems import Problem
+    from nkdata.problems import Problem
 
 
 class NkdataError(Exception):

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from nkdata.cli import main as cli_main
+from nkdata.cli.main import main as cli_main
 from nkdata.problems import Problem
-from nkdata.validation import validate
+from nkdata.checks.validation import validate
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT_DIRS = ("data", "seeds", "schema", "docs")
@@ -165,13 +165,13 @@ def run_cli(*args: str, env: dict[str, str | None] | None = None) -> CliResult:
 
 
 def run_cli_subprocess(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 60) -> CliResult:
-    """Run ``python -m nkdata.cli ARGS`` in a child process (portable: no console script needed)."""
+    """Run ``python -m nkdata.cli.main ARGS`` in a child process (portable: no console script needed)."""
     full_env = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
     # run the checkout under test even when cwd is a project copy without the package
     full_env["PYTHONPATH"] = os.pathsep.join(x for x in (str(REPO), os.environ.get("PYTHONPATH")) if x)
     full_env.update(env or {})
     proc = subprocess.run(
-        [sys.executable, "-m", "nkdata.cli", *args],
+        [sys.executable, "-m", "nkdata.cli.main", *args],
         cwd=cwd,
         env=full_env,
         capture_output=True,

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 import nkdata
-from nkdata.builder import build
+from nkdata.release.writer import build
 
 REPO = Path(__file__).resolve().parents[1]
 VERSION = nkdata.__version__
@@ -135,11 +135,11 @@ def copy_release(src: Path, dest: Path) -> Path:
 
 
 def run_nkdata(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """``python -m nkdata.cli ARGS`` in a child process."""
+    """``python -m nkdata.cli.main ARGS`` in a child process."""
     full_env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "NKDATA_MIRROR")}
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "nkdata.cli", *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "nkdata.cli.main", *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
     )
 
 

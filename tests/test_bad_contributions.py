@@ -35,9 +35,9 @@ from conftest import (
     run_cli,
     run_cli_subprocess,
 )
-from nkdata import checks
+from nkdata.checks import records as checks
 from nkdata.problems import CODES, Problem
-from nkdata.yamlsafe import MAX_BYTES, MAX_DEPTH
+from nkdata.curated.yamlsafe import MAX_BYTES, MAX_DEPTH
 
 Where = Callable[[Project], tuple[object, Optional[int]]]  # (line | range of lines | None, col | None)
 
@@ -477,7 +477,7 @@ HOSTILE = [c for c in CASES if c.hostile]
 
 @pytest.mark.parametrize("case", HOSTILE, ids=lambda c: c.id)
 def test_hostile_input_in_a_real_process(project: Project, case: Case) -> None:
-    """A real `python -m nkdata.cli validate` in the project folder: fails cleanly, fast, writes nothing."""
+    """A real `python -m nkdata.cli.main validate` in the project folder: fails cleanly, fast, writes nothing."""
     if case.code == "T503" and sys.platform == "win32":
         pytest.skip("symlinks need privileges on Windows")
     case.edit(project)

@@ -38,13 +38,13 @@ from helpers_release import (
     snapshot,
 )
 
-from nkdata.builder import build
+from nkdata.release.writer import build
 from nkdata.errors import BuildError, IntegrityError, ValidationFailed
-from nkdata.package import Release
-from nkdata.validation import validate
+from nkdata.release.reader import Release
+from nkdata.checks.validation import validate
 
 # The module behind the public function nkdata.build.
-BUILD = importlib.import_module("nkdata.builder")
+BUILD = importlib.import_module("nkdata.release.writer")
 
 
 def _errors(report: frictionless.Report) -> list[list[object]]:
@@ -408,8 +408,8 @@ def test_the_embedded_release_is_a_build_of_the_current_data(built):
 
 
 def test_the_release_history_and_registry_record_the_embedded_release():
-    from nkdata.registry import registry
-    from nkdata.release import registry_text
+    from nkdata.access.registry import registry
+    from nkdata.versioning.record import registry_text
 
     embedded = REPO / "nkdata" / "_release" / NAME
     history = REPO / "data" / "releases" / VERSION
@@ -424,8 +424,8 @@ def test_the_release_history_and_registry_record_the_embedded_release():
 
 
 def test_zipping_the_embedded_release_reproduces_the_published_zip(tmp_path):
-    from nkdata.builder import write_zip
-    from nkdata.registry import registry
+    from nkdata.release.writer import write_zip
+    from nkdata.access.registry import registry
 
     write_zip(REPO / "nkdata" / "_release" / NAME, tmp_path / "z.zip")
     assert sha256(tmp_path / "z.zip") == registry()[VERSION]

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import Project, problems_from_json, run_cli
 from nkdata.problems import CODES
-from nkdata.project import read_project
+from nkdata.curated.reader import read_project
 
 MT = "data/sources/moscowtimes-a87427.yaml"  # clm-jcs-casualties-2024-12-23 (3 sources)
 FAMA = "data/sources/famagustagazette-2024-12-19.yaml"  # clm-nis-killed-2024-12-19 (3 sources)

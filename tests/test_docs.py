@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REPO
-from nkdata import clidocs
-from nkdata.cli import main
+from nkdata.cli import docs as clidocs
+from nkdata.cli.main import main
 from nkdata.problems import CODES
-from nkdata.textmatch import _FOLD
+from nkdata.checks.textmatch import _FOLD
 
 COMMANDS = clidocs.command_names()
 CLI_MD = (REPO / clidocs.CLI_DOC).read_text(encoding="utf-8")
@@ -44,7 +44,7 @@ def test_cli_reference_is_each_commands_own_help(name: str | None) -> None:
 
 
 def test_cli_reference_has_not_drifted() -> None:
-    assert CLI_MD == clidocs.cli_markdown() + "\n", "docs/cli.md is stale: run 'python -m nkdata.clidocs' and commit it"
+    assert CLI_MD == clidocs.cli_markdown() + "\n", "docs/cli.md is stale: run 'python -m nkdata.cli.docs' and commit it"
 
 
 def test_every_problem_code_has_a_fix_and_is_in_contributing() -> None:
@@ -54,7 +54,7 @@ def test_every_problem_code_has_a_fix_and_is_in_contributing() -> None:
 
 
 def test_contributing_codes_table_has_not_drifted() -> None:
-    assert CONTRIBUTING == clidocs.contributing_text(CONTRIBUTING), "CONTRIBUTING.md is stale: run 'python -m nkdata.clidocs'"
+    assert CONTRIBUTING == clidocs.contributing_text(CONTRIBUTING), "CONTRIBUTING.md is stale: run 'python -m nkdata.cli.docs'"
     assert clidocs.drifted(REPO) == []
 
 

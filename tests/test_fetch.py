@@ -28,10 +28,10 @@ from helpers_release import (  # noqa: F401 - old_release is a fixture
 )
 
 import nkdata
-from nkdata.cli import main as cli_main
-from nkdata.download import save_zip
+from nkdata.cli.main import main as cli_main
+from nkdata.access.download import save_zip
 from nkdata.errors import DataNotAvailable, IntegrityError, UsageError
-from nkdata.registry import registry
+from nkdata.access.registry import registry
 
 OLD = "0.0.9"
 OLD_ZIP = f"nkdata-{OLD}.zip"
@@ -221,7 +221,7 @@ def test_a_failed_download_of_the_embedded_release_leaves_nothing(tmp_path, monk
         Path(target).write_bytes(b"PK half")
         raise OSError("disk full")
 
-    monkeypatch.setattr(importlib.import_module("nkdata.builder"), "write_zip", broken_zip)
+    monkeypatch.setattr(importlib.import_module("nkdata.release.writer"), "write_zip", broken_zip)
     with pytest.raises(OSError, match="disk full"):
         save_zip(None, tmp_path)
     assert entries_of(tmp_path) == []

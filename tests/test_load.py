@@ -18,8 +18,8 @@ from helpers_release import EMBEDDED, HEAVY, REPO, TABLES, VERSION, copy_release
 
 import nkdata
 from nkdata.errors import IntegrityError, UsageError
-from nkdata.loader import Dataset
-from nkdata.package import Release
+from nkdata.access.loader import Dataset
+from nkdata.release.reader import Release
 
 RECORD_TABLES = {"figures": "figure_id", "statements": "statement_id", "events": "event_id"}
 
@@ -224,7 +224,7 @@ def test_public_functions_are_not_hidden_by_submodules_of_the_same_name():
     """No submodule shares a name with a public function, so importing the package's
     modules (as nkdata.build(...) does) never replaces a function with a module."""
     code = (
-        "import tempfile, nkdata; nkdata.build(%r, tempfile.mkdtemp()); import nkdata.rows, nkdata.validation, nkdata.builder; "
+        "import tempfile, nkdata; nkdata.build(%r, tempfile.mkdtemp()); import nkdata.release.rows, nkdata.checks.validation, nkdata.release.writer; "
         "print(nkdata.tables(), callable(nkdata.validate), callable(nkdata.build))"
     ) % str(REPO)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO.parent, timeout=60)

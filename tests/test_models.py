@@ -1,4 +1,4 @@
-"""Unit tests of the record models' cross-field rules (nkdata.models).
+"""Unit tests of the record models' cross-field rules (nkdata.spec.models).
 
 Expected outcomes come from the rules as documented in the vocabularies and
 DESIGN.md (an oracle written here), not from running the models.
@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from nkdata import vocab
-from nkdata.models import MODELS, Entity, Event, Figure, Source, Statement
+from nkdata.spec import vocab
+from nkdata.spec.models import MODELS, Entity, Event, Figure, Source, Statement
 
 D = dt.date
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nkdata.textmatch import numbers_in
+from nkdata.checks.textmatch import numbers_in
 
 UNITS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
@@ -54,7 +54,7 @@ def test_spoken_numbers_are_read(text: str, value: float) -> None:
 
 @given(st.sampled_from(UNITS + ["ten", "eleven", "twelve", "fifteen", "nineteen"] + TENS), st.integers(1, 999), st.sampled_from(["-", " "]))
 def test_word_thousand_plus_digits(word: str, rest: int, sep: str) -> None:
-    from nkdata.textmatch import _WORDS
+    from nkdata.checks.textmatch import _WORDS
 
     text = f"another {word}{sep}thousand{sep}{rest} have been injured"
     assert float(_WORDS[word] * 1000 + rest) in numbers_in(text), text
@@ -62,7 +62,7 @@ def test_word_thousand_plus_digits(word: str, rest: int, sep: str) -> None:
 
 @given(st.sampled_from(TENS), st.sampled_from(UNITS), st.sampled_from(["", " thousand", "-thousand", " hundred"]))
 def test_hyphenated_tens_and_units(tens: str, unit: str, scale: str) -> None:
-    from nkdata.textmatch import _WORDS
+    from nkdata.checks.textmatch import _WORDS
 
     factor = {"": 1, " thousand": 1000, "-thousand": 1000, " hundred": 100}[scale]
     text = f"some {tens}-{unit}{scale} troops"

@@ -29,10 +29,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nkdata import rules
-from nkdata.builder import _write_csv, _write_parquet, build
-from nkdata.textmatch import normalise_slow
-from nkdata.pkgcheck import (
+from nkdata.spec import rules
+from nkdata.release.writer import _write_csv, _write_parquet, build
+from nkdata.checks.textmatch import normalise_slow
+from nkdata.checks.package import (
     compile_columns,
     number_stands_alone,
     parse_json_lists,
@@ -40,8 +40,8 @@ from nkdata.pkgcheck import (
     validate_package,
 )
 from nkdata.problems import Problem
-from nkdata.textmatch import normalise, numbers_in
-from nkdata.validation import validate
+from nkdata.checks.textmatch import normalise, numbers_in
+from nkdata.checks.validation import validate
 
 from conftest import REPO, run_cli, run_cli_subprocess
 
@@ -485,7 +485,7 @@ def test_every_rule_is_reachable() -> None:
 
 
 def test_qualifier_table_covers_the_vocabulary() -> None:
-    from nkdata import vocab
+    from nkdata.spec import vocab
 
     assert set(rules.QUALIFIER_BOUNDS) == set(vocab.QUALIFIER)
 

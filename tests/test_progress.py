@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from nkdata import progress
-from nkdata.builder import build
-from nkdata.validation import validate
+from nkdata.cli import progress
+from nkdata.release.writer import build
+from nkdata.checks.validation import validate
 
 from conftest import REPO, run_cli
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from conftest import REPO, SRC_000, SRC_001, Project, problems_from_json, run_cli, run_cli_subprocess
-from nkdata.validation import check_project, validate
+from nkdata.checks.validation import check_project, validate
 
 
 def _curated() -> list[tuple[Path, dict]]:

@@ -14,9 +14,9 @@ import pytest
 
 from nkdata._version import __version__
 
-from nkdata.builder import ROW_GROUP_SIZE, build
-from nkdata.pkgcheck import validate_package
-from nkdata.validation import validate
+from nkdata.release.writer import ROW_GROUP_SIZE, build
+from nkdata.checks.package import validate_package
+from nkdata.checks.validation import validate
 
 from conftest import REPO
 

@@ -1,4 +1,4 @@
-"""Property tests for the evidence normalisation and the number finder (nkdata.textmatch)."""
+"""Property tests for the evidence normalisation and the number finder (nkdata.checks.textmatch)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from nkdata.textmatch import IndexedText, normalise, numbers_in
+from nkdata.checks.textmatch import IndexedText, normalise, numbers_in
 
 # The typographic classes the normalisation documents as equal.
 SQUOTES = "'‘’‚‛′`´"

@@ -14,12 +14,12 @@ import pyarrow as pa
 import pytest
 
 import nkdata
-from nkdata import timeline
-from nkdata.builder import build
+from nkdata.access import timeline
+from nkdata.release.writer import build
 from nkdata.errors import UsageError
-from nkdata.loader import Dataset
-from nkdata.package import Release
-from nkdata.project import read_project
+from nkdata.access.loader import Dataset
+from nkdata.release.reader import Release
+from nkdata.curated.reader import read_project
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from conftest import REPO, copy_project, run_cli
-from nkdata.cli import main
-from nkdata.diff import diff
+from nkdata.cli.main import main
+from nkdata.versioning.diff import diff
 
 WORKFLOW = REPO / ".github" / "workflows" / "validate.yml"
 TEXT = WORKFLOW.read_text(encoding="utf-8")

@@ -15,8 +15,8 @@ from typing import Any, Callable
 
 import click
 
-from ._version import __version__
-from .errors import NkdataError, UsageError, ValidationFailed
+from nkdata._version import __version__
+from nkdata.errors import NkdataError, UsageError, ValidationFailed
 
 
 #: What an invalid project means for each command that validates first.
@@ -40,7 +40,7 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except UsageError as exc:
             raise click.UsageError(str(exc)) from None
         except ValidationFailed as exc:
-            from .problems import format_problems
+            from nkdata.problems import format_problems
 
             click.echo(format_problems(exc.problems, "text"))
             n = len(exc.problems)
@@ -79,9 +79,9 @@ def validate(path: Path | None, fmt: str | None, quiet: bool) -> None:
     in a package, LINE is the line of the CSV the record starts on.
     Exit 0 when valid, 1 when not, 2 on a usage error. Never writes a file.
     """
-    from . import progress as bar
-    from .pkgcheck import validate_any as run
-    from .problems import format_problems
+    from nkdata.cli import progress as bar
+    from nkdata.checks.package import validate_any as run
+    from nkdata.problems import format_problems
 
     fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
     with bar.terminal(quiet) as progress:
@@ -104,8 +104,8 @@ def validate(path: Path | None, fmt: str | None, quiet: bool) -> None:
 @handle_errors
 def schema(path: Path | None, check: bool) -> None:
     """Generate schema/*.schema.json and docs/data-dictionary.md from the models."""
-    from .project import find_root
-    from .schema import drifted, write_schemas
+    from nkdata.curated.reader import find_root
+    from nkdata.spec.schema import drifted, write_schemas
 
     root = find_root(path)
     if check:
@@ -132,8 +132,8 @@ def build(path: Path | None, out: Path, quiet: bool) -> None:
     Refuses invalid data (exit 1, the same messages as validate) and never
     overwrites a release of the same version with different content.
     """
-    from . import progress as bar
-    from .builder import build as run
+    from nkdata.cli import progress as bar
+    from nkdata.release.writer import build as run
 
     with bar.terminal(quiet) as progress:
         folder = run(path, out, progress=progress)
@@ -154,7 +154,7 @@ def release(path: Path | None, out: Path | None, check: bool) -> None:
     need, when that version is recorded with different content, or when
     CHANGELOG.md has no entry for it.
     """
-    from .release import check_recorded, record_release
+    from nkdata.versioning.record import check_recorded, record_release
 
     if check:
         problems = check_recorded(path)
@@ -174,7 +174,7 @@ def release(path: Path | None, out: Path | None, check: bool) -> None:
 @handle_errors
 def info(version: str | None, mirror: str | None) -> None:
     """Version, tables with row counts, sources, licence and where the data lives."""
-    from .loader import load
+    from nkdata.access.loader import load
 
     ds = load(version=version, mirror=mirror, format="arrow")
     dp = ds.datapackage
@@ -198,10 +198,10 @@ def info(version: str | None, mirror: str | None) -> None:
 @handle_errors
 def show(table: str, limit: int, fmt: str, version: str | None) -> None:
     """Print the rows of TABLE (sources, entities, figures, statements, events)."""
-    from .loader import load
+    from nkdata.access.loader import load
 
     if fmt in ("csv", "json"):  # from Arrow: lists, dates and integers spelled as in the release
-        from .rows import csv_text, json_text
+        from nkdata.release.rows import csv_text, json_text
 
         rows = load(table, version=version, format="arrow")
         rows = rows.slice(0, limit) if limit else rows
@@ -227,7 +227,7 @@ def download(version: str | None, dest: Path, mirror: str | None) -> None:
     The embedded release is zipped locally, byte-identical to the published zip;
     other versions are downloaded and checked against the registry.
     """
-    from .download import save_zip
+    from nkdata.access.download import save_zip
 
     path = save_zip(version, dest, mirror)
     click.echo(f"saved {path}")
@@ -249,7 +249,7 @@ def diff(old: str | None, new: str | None, fmt: str, check_version: bool, root: 
     version (X.Y.Z), project root or 'none'. Defaults: OLD the latest release
     in data/releases/, NEW the working tree.
     """
-    from .diff import diff as run, format_diff
+    from nkdata.versioning.diff import diff as run, format_diff
 
     result = run(old, new, root, max_details=max_details or None)
     click.echo(format_diff(result, fmt, check=check_version))
@@ -275,7 +275,7 @@ def new_source(text_file: Path, path: Path | None, source_id: str | None, title:
     overwrites: refuses if the YAML exists or seeds/ holds a different file of
     that name.
     """
-    from .scaffold import new_source as run
+    from nkdata.curated.scaffold import new_source as run
 
     done = run(text_file, path, source_id=source_id, title=title, language=language)
     root = done.yaml_path.parents[2]

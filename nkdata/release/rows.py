@@ -13,14 +13,14 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
-from .models import MODELS, RECORD_TABLES
-from .schema import all_schemas
-from .textmatch import IndexedText
+from nkdata.spec.models import MODELS, RECORD_TABLES
+from nkdata.spec.schema import all_schemas
+from nkdata.checks.textmatch import IndexedText
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
-    from .validation import CheckedProject
+    from nkdata.checks.validation import CheckedProject
 
 Row = dict[str, Any]
 

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from . import checks
-from .errors import ValidationFailed
-from .problems import Problem
-from .project import Curated, read_project
-from .textmatch import IndexedText
+from nkdata.checks import records as checks
+from nkdata.errors import ValidationFailed
+from nkdata.problems import Problem
+from nkdata.curated.reader import Curated, read_project
+from nkdata.checks.textmatch import IndexedText
 
 
 @dataclass
@@ -28,7 +28,7 @@ class CheckedProject:
         return self.curated.problems
 
 
-Progress = Callable[[str, int, int], None]  # progress(label, done, total); see nkdata.progress
+Progress = Callable[[str, int, int], None]  # progress(label, done, total); see nkdata.cli.progress
 
 
 @contextmanager

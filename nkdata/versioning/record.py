@@ -18,10 +18,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .builder import build, release_name, sha256_file
-from .diff import RELEASES_DIR, VERSION_RE, declared_version, diff, parse_version, released_versions
-from .errors import BuildError, NkdataError
-from .project import find_root
+from nkdata.release.writer import build, release_name, sha256_file
+from nkdata.versioning.diff import RELEASES_DIR, VERSION_RE, declared_version, diff, parse_version, released_versions
+from nkdata.errors import BuildError, NkdataError
+from nkdata.curated.reader import find_root
 
 REGISTRY_FILE = "nkdata/registry.txt"
 EMBEDDED_DIR = "nkdata/_release"
@@ -151,7 +151,7 @@ def check_recorded(path: Path | str | None = None) -> list[str]:
     is recorded and is the one embedded in nkdata/_release/, and that CHANGELOG.md
     has an entry for every recorded version.
     """
-    from .package import Release
+    from nkdata.release.reader import Release
 
     root = find_root(path)
     problems: list[str] = []

@@ -21,11 +21,11 @@ from typing import Any, Callable
 
 from pydantic import ValidationError
 
-from .errors import UsageError
-from .models import ID_PATTERNS, ID_RULE, MODELS, RECORD_TABLES, Record
-from .problems import Problem
-from .yamlsafe import YamlDoc, YamlProblem, read_yaml
-from . import vocab
+from nkdata.errors import UsageError
+from nkdata.spec.models import ID_PATTERNS, ID_RULE, MODELS, RECORD_TABLES, Record
+from nkdata.problems import Problem
+from nkdata.curated.yamlsafe import YamlDoc, YamlProblem, read_yaml
+from nkdata.spec import vocab
 
 SOURCE_SECTIONS = ("source",) + RECORD_TABLES
 ENTITY_FILE = "data/entities.yaml"
@@ -194,7 +194,7 @@ def _read_source_file(path: Path, root: Path, out: Curated) -> None:
 
 
 def read_project(path: Path | str | None = None, progress: Callable[[str, int, int], None] | None = None) -> Curated:
-    """Read and model-validate every curated file; cross-record checks are in :mod:`nkdata.checks`."""
+    """Read and model-validate every curated file; cross-record checks are in :mod:`nkdata.checks.records`."""
     root = find_root(path)
     out = Curated(root)
     pkg = root / PACKAGE_FILE

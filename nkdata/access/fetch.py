@@ -15,8 +15,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from .errors import DataNotAvailable, IntegrityError, UsageError
-from .registry import registry, versions
+from nkdata.errors import DataNotAvailable, IntegrityError, UsageError
+from nkdata.access.registry import registry, versions
 
 CACHE_ENV = "NKDATA_CACHE"
 MIRROR_ENV = "NKDATA_MIRROR"
@@ -120,6 +120,6 @@ def _check_descriptor(zip_path: Path, target: Path, version: str) -> None:
 
 
 def _embedded_version() -> str:
-    from .loader import embedded_release
+    from nkdata.access.loader import embedded_release
 
     return embedded_release().version

@@ -15,8 +15,10 @@ from typing import Any
 
 from pydantic.fields import FieldInfo
 
-from . import generated, vocab
-from .models import ID_PATTERNS, ID_RULE, MODELS, Record
+from nkdata.spec import generated
+
+from nkdata.spec import vocab
+from nkdata.spec.models import ID_PATTERNS, ID_RULE, MODELS, Record
 
 MISSING_VALUES = [""]
 _PY_TO_FRICTIONLESS = {str: "string", float: "number", int: "integer", bool: "boolean", dt.date: "date"}

@@ -1,7 +1,7 @@
 """Cross-field rules as data: written once, run two ways.
 
 The pydantic models run these rules record by record (curated YAML); the
-package checker (:mod:`nkdata.pkgcheck`) runs the very same rules column by
+package checker (:mod:`nkdata.checks.package`) runs the very same rules column by
 column with Arrow compute. A rule is a condition under which a record is
 wrong, the field to blame and a message template over the record's values.
 

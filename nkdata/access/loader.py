@@ -10,10 +10,10 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._version import __version__
-from .errors import DataNotAvailable, UsageError
-from . import timeline
-from .package import Release
+from nkdata._version import __version__
+from nkdata.errors import DataNotAvailable, UsageError
+from nkdata.access import timeline
+from nkdata.release.reader import Release
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -43,7 +43,7 @@ def resolve(version: str | None = None, mirror: str | None = None) -> Release:
     """The release folder for ``version``: embedded, cached, or downloaded and verified."""
     if version is None or version == __version__:
         return embedded_release()
-    from .fetch import fetch_zip, unpack
+    from nkdata.access.fetch import fetch_zip, unpack
 
     return Release(unpack(fetch_zip(version, mirror), version))
 
@@ -191,13 +191,13 @@ def load(
 
 def tables() -> list[str]:
     """Names of the tables in every release."""
-    from .models import TABLES  # here, not at the top: models needs pydantic, which loading does not
+    from nkdata.spec.models import TABLES  # here, not at the top: models needs pydantic, which loading does not
 
     return list(TABLES)
 
 
 def versions() -> list[str]:
     """Released versions this package knows (and can verify), oldest first."""
-    from .registry import versions as released
+    from nkdata.access.registry import versions as released
 
     return sorted(set(released()) | {__version__}, key=lambda v: tuple(int(x) for x in v.split(".")))

@@ -29,7 +29,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from .errors import IntegrityError, UsageError
+from nkdata.errors import IntegrityError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -86,7 +86,7 @@ def declared_version(root: Path) -> str:
         if not m:
             raise UsageError(f"{path}: no line '__version__ = \"X.Y.Z\"' found")
         return m.group(1)
-    from ._version import __version__
+    from nkdata._version import __version__
 
     return __version__
 
@@ -117,7 +117,7 @@ def _descriptor_meta(descriptor: dict[str, Any]) -> dict[str, Any]:
 
 
 def _release_side(folder: Path, label: str) -> Side:
-    from .package import Release
+    from nkdata.release.reader import Release
 
     release = Release(folder)
     schemas = {name: res.get("schema", {}) for name, res in release.resources.items()}
@@ -141,9 +141,9 @@ def _zip_side(zip_path: Path, label: str, stack: ExitStack) -> Side:
 
 def _project_side(root: Path, label: str) -> Side:
     """The working tree: validated, then rows exactly as the build writes them."""
-    from .schema import all_schemas
-    from .rows import rows_from_project, rows_to_arrow
-    from .validation import load_valid
+    from nkdata.spec.schema import all_schemas
+    from nkdata.release.rows import rows_from_project, rows_to_arrow
+    from nkdata.checks.validation import load_valid
 
     checked = load_valid(root)  # ValidationFailed carries every problem
     rows = rows_from_project(checked)
@@ -173,7 +173,7 @@ def _recorded_zip(folder: Path, version: str) -> Path | None:
         return None
     digest_file = zip_path.with_name(zip_path.name + ".sha256")
     if digest_file.is_file():
-        from .builder import sha256_file
+        from nkdata.release.writer import sha256_file
 
         expected = digest_file.read_text(encoding="utf-8").split()[0]
         if sha256_file(zip_path) != expected:
@@ -223,7 +223,7 @@ def open_side(spec: str | Path, root: Path | None, stack: ExitStack) -> Side:
             zip_path = _recorded_zip(recorded, text) if recorded.is_dir() else None
             if zip_path is not None:
                 return _zip_side(zip_path, f"release {text}", stack)
-        from .loader import resolve
+        from nkdata.access.loader import resolve
 
         return _release_side(resolve(text).folder, f"release {text}")
     raise UsageError(
@@ -601,7 +601,7 @@ def diff(
     Field-level changes are kept for at most ``max_details`` changed records per
     table (None: all); the others are reported by id.
     """
-    from .project import find_root
+    from nkdata.curated.reader import find_root
 
     project: Path | None
     try:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ._version import __version__
-from .errors import IntegrityError
-from .registry import registry
+from nkdata._version import __version__
+from nkdata.errors import IntegrityError
+from nkdata.access.registry import registry
 
 
 def save_zip(version: str | None = None, dest: Path | str = ".", mirror: str | None = None) -> Path:
     """Write ``nkdata-<version>.zip`` into ``dest`` and check it against the registry."""
-    from .builder import sha256_file, write_zip
-    from .loader import embedded_release
+    from nkdata.release.writer import sha256_file, write_zip
+    from nkdata.access.loader import embedded_release
 
     version = version or __version__
     dest = Path(dest)
@@ -32,7 +32,7 @@ def save_zip(version: str | None = None, dest: Path | str = ".", mirror: str | N
         finally:
             tmp.unlink(missing_ok=True)  # a failed or refused zip leaves nothing behind
         return target
-    from .fetch import fetch_zip
+    from nkdata.access.fetch import fetch_zip
 
     src = fetch_zip(version, mirror, dest)
     if src != target:

@@ -12,10 +12,10 @@ import hashlib
 from pathlib import Path
 from typing import Any, Iterator
 
-from .models import MODELS, RECORD_TABLES, Figure, Statement
-from .problems import Problem
-from .project import SOURCES_DIR, Curated, Located
-from .textmatch import IndexedText, normalise, numbers_in
+from nkdata.spec.models import MODELS, RECORD_TABLES, Figure, Statement
+from nkdata.problems import Problem
+from nkdata.curated.reader import SOURCES_DIR, Curated, Located
+from nkdata.checks.textmatch import IndexedText, normalise, numbers_in
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_TEXT_BYTES = 10 * 1024 * 1024  # an archived article is kilobytes; refuse before reading a huge file

@@ -3,7 +3,7 @@
 Table Schemas (schema/*.json), the data dictionary and the Parquet types are
 generated from these classes. Each field's ``json_schema_extra`` carries what
 the generators need beyond the Python type: ``vocab`` (a vocabulary in
-:mod:`nkdata.vocab`), ``ref`` (the table an id points to) and ``ref_kinds``
+:mod:`nkdata.spec.vocab`), ``ref`` (the table an id points to) and ``ref_kinds``
 (allowed entity kinds).
 """
 
@@ -15,7 +15,9 @@ from typing import Annotated, Any, ClassVar, Literal, NamedTuple, Optional
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
-from . import rules, vocab
+from nkdata.spec import rules
+
+from nkdata.spec import vocab
 
 # ---------------------------------------------------------------- identifiers
 
@@ -92,7 +94,7 @@ def _fail(kind: str, field: str, message: str) -> PydanticCustomError:
 
 
 def _enforce(checks: tuple[rules.Rule, ...], values: Any) -> None:
-    """Raise the first rule of :mod:`nkdata.rules` that ``values`` break (the package checker runs the same rules)."""
+    """Raise the first rule of :mod:`nkdata.spec.rules` that ``values`` break (the package checker runs the same rules)."""
     broken = rules.first_broken(checks, values)
     if broken is not None:
         raise _fail(broken.kind, broken.field, broken.format(values))

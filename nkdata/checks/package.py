@@ -8,10 +8,10 @@ column operations and run with Arrow compute:
   and the same for each item of a list column) come from the models and the
   Table Schemas generated from them; only the few failing cells are handed to
   the model's own field validator, so they are worded exactly as in the
-  curated path (:func:`nkdata.project.describe_error`);
+  curated path (:func:`nkdata.curated.reader.describe_error`);
 * cross-field rules (qualifier and bounds, date intervals) come from
-  :mod:`nkdata.rules`, the same table the pydantic validators run;
-* ids, references, texts and evidence follow :mod:`nkdata.checks`.
+  :mod:`nkdata.spec.rules`, the same table the pydantic validators run;
+* ids, references, texts and evidence follow :mod:`nkdata.checks.records`.
 
 Problems carry the same codes as the curated path and are located at
 ``TABLE.csv:LINE`` (the line the record starts on) with the record's id.
@@ -37,16 +37,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from . import rules as rules_mod
-from .builder import sha256_file
-from .checks import FORMULA_START
-from .errors import UsageError
-from .models import MODELS, RECORD_TABLES, Record
-from .package import PARQUET_PROPERTY, TEXTS_PROPERTY
-from .problems import Problem
-from .project import describe_error
-from .schema import all_schemas, field_type
-from .textmatch import IndexedText, normalise, numbers_in
+from nkdata.spec import rules as rules_mod
+from nkdata.release.writer import sha256_file
+from nkdata.checks.records import FORMULA_START
+from nkdata.errors import UsageError
+from nkdata.spec.models import MODELS, RECORD_TABLES, Record
+from nkdata.release.reader import PARQUET_PROPERTY, TEXTS_PROPERTY
+from nkdata.problems import Problem
+from nkdata.curated.reader import describe_error
+from nkdata.spec.schema import all_schemas, field_type
+from nkdata.checks.textmatch import IndexedText, normalise, numbers_in
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -510,7 +510,7 @@ class PackageCheck:
         """
         import numpy as np
 
-        from .rows import arrow_schema
+        from nkdata.release.rows import arrow_schema
 
         res = self.resources[table]
         schema = arrow_schema(table)
@@ -811,7 +811,7 @@ class PackageCheck:
         ct.ok &= ~bad_rows
 
     def _check_rules(self, ct: Checked) -> None:
-        """Cross-field rules of :mod:`nkdata.rules` on rows whose fields are fine; the first broken rule per row."""
+        """Cross-field rules of :mod:`nkdata.spec.rules` on rows whose fields are fine; the first broken rule per row."""
         import numpy as np
         import pyarrow as pa
 
@@ -834,7 +834,7 @@ class PackageCheck:
         ct.ok = pending
 
     def _check_formulas(self, ct: Checked) -> None:
-        """C600: text a spreadsheet would run as a formula (as :func:`nkdata.checks.check_formula_cells`)."""
+        """C600: text a spreadsheet would run as a formula (as :func:`nkdata.checks.records.check_formula_cells`)."""
         import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -963,7 +963,7 @@ class PackageCheck:
         return out
 
     def _check_evidence(self, ct: Checked, texts: dict[str, str]) -> list[tuple[Any, ...]]:
-        """V400–V404 on every valid row whose source text is available (as :func:`nkdata.checks.check_evidence`).
+        """V400–V404 on every valid row whose source text is available (as :func:`nkdata.checks.records.check_evidence`).
 
         Evidence must be its text's characters at its offsets; quoted words, value_text
         and date_text must be in it (exactly, or else after normalisation); a figure's
@@ -1027,7 +1027,7 @@ class PackageCheck:
                 r = int(rows[k])
                 where = index(sid).find(evidence)
                 if where is None:
-                    from .checks import _near_miss
+                    from nkdata.checks.records import _near_miss
 
                     add_row(ct, r, "V400", ev_field, f"{ev_field} not found in {sid}'s text: {_shorten(evidence)!r}", _near_miss(index(sid), evidence))
                     continue  # as in the curated path: nothing else is checked against missing evidence
@@ -1113,7 +1113,7 @@ def _differs(a: "pa.ChunkedArray", b: "pa.ChunkedArray") -> "np.ndarray":
 
 
 def parse_json_lists(cells: "pa.ChunkedArray", type_: "pa.DataType") -> "pa.ChunkedArray":
-    """Lists from CSV cells spelled as :func:`nkdata.rows.csv_cell` writes them, ``["a", "b"]``, vectorised.
+    """Lists from CSV cells spelled as :func:`nkdata.release.rows.csv_cell` writes them, ``["a", "b"]``, vectorised.
 
     Cells with a backslash (an escaped character) are parsed with :func:`json.loads`;
     cells that are not such arrays come back null (and then differ from the Parquet).
@@ -1177,7 +1177,7 @@ def validate_any(path: Path | str | None = None, progress: Progress | None = Non
     target = Path(path) if path is not None else Path(".")
     if path is not None and is_package(target):
         return validate_package(target, progress)
-    from .validation import validate
+    from nkdata.checks.validation import validate
 
     return validate(path, progress=progress)
 

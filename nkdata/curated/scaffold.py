@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .checks import MAX_TEXT_BYTES
-from .errors import NkdataError, UsageError
-from .models import ID_PATTERNS, ID_RULE
-from .project import SOURCES_DIR, find_root
+from nkdata.checks.records import MAX_TEXT_BYTES
+from nkdata.errors import NkdataError, UsageError
+from nkdata.spec.models import ID_PATTERNS, ID_RULE
+from nkdata.curated.reader import SOURCES_DIR, find_root
 
 TEXT_NAME = re.compile(r"^[A-Za-z0-9._-]+\.txt$")  # what a source's text_path allows after seeds/
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
@@ -42,7 +42,7 @@ def default_source_id(stem: str) -> str:
 
 def _existing_sources(root: Path) -> tuple[dict[str, str], dict[str, str]]:
     """(source_id → file, text_path → file) of the source files that can be read."""
-    from .yamlsafe import YamlProblem, read_yaml
+    from nkdata.curated.yamlsafe import YamlProblem, read_yaml
 
     ids: dict[str, str] = {}
     texts: dict[str, str] = {}

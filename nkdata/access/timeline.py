@@ -2,7 +2,7 @@
 
 Several sources often report one claim (the same originator, metric, numbers and
 date). Curators link such figures with a shared ``claim_id``, and
-:func:`nkdata.checks.check_claims` makes sure they agree. The timeline counts each
+:func:`nkdata.checks.records.check_claims` makes sure they agree. The timeline counts each
 claim once, with every source that carries it, so a reader can follow how the
 estimates moved and where originators disagree. It is computed when loaded
 (``nkdata.load("timeline")``, ``Dataset.timeline``), never stored in a release.

@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import IntegrityError, UsageError
+from nkdata.errors import IntegrityError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa

@@ -1,0 +1,1 @@
+"""Access to releases: load, fetch, cache, the registry of released versions."""

@@ -1,0 +1,1 @@
+"""Checks of records, run on curated YAML and on built packages."""

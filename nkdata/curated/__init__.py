@@ -1,0 +1,1 @@
+"""Reading curated files: safe YAML with line:col, the project reader, the new-source scaffold."""

@@ -1,0 +1,1 @@
+"""Release layout and I/O: rows, the writer (build), the verified reader."""

@@ -1,0 +1,1 @@
+"""Versions: SemVer, diffs between releases, recording a release."""
