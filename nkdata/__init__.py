@@ -18,10 +18,10 @@ from nkdata._version import __version__
 from nkdata.errors import BuildError, DataNotAvailable, IntegrityError, NkdataError, UsageError, ValidationFailed
 
 if TYPE_CHECKING:  # pragma: no cover
-    from nkdata.release.writer import build
     from nkdata.access.loader import Dataset, load, tables, versions
-    from nkdata.problems import Problem
     from nkdata.checks.validation import validate
+    from nkdata.problems import Problem
+    from nkdata.release.writer import build
 
 _LAZY = {
     "load": "access.loader",

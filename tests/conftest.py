@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from nkdata.checks.validation import validate
 from nkdata.cli.main import main as cli_main
 from nkdata.problems import Problem
-from nkdata.checks.validation import validate
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT_DIRS = ("data", "seeds", "schema", "docs")

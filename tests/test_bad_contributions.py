@@ -19,12 +19,11 @@ import hashlib
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
 
 import pytest
-
 from conftest import (
     ENTITIES,
     SEED_001,
@@ -35,11 +34,12 @@ from conftest import (
     run_cli,
     run_cli_subprocess,
 )
-from nkdata.checks import records as checks
-from nkdata.problems import CODES, Problem
-from nkdata.curated.yamlsafe import MAX_BYTES, MAX_DEPTH
 
-Where = Callable[[Project], tuple[object, Optional[int]]]  # (line | range of lines | None, col | None)
+from nkdata.checks import records as checks
+from nkdata.curated.yamlsafe import MAX_BYTES, MAX_DEPTH
+from nkdata.problems import CODES, Problem
+
+Where = Callable[[Project], tuple[object, int | None]]  # (line | range of lines | None, col | None)
 
 
 # ---------------------------------------------------------------- edit builders
@@ -95,7 +95,7 @@ def set_sha(rel_yaml: str, rel_text: str) -> Callable[[Project], None]:
 def at(rel: str, needle: str, occurrence: int = 1, col: bool = True, col_offset: int = 0) -> Where:
     """Line (and column) where ``needle`` starts in the edited file."""
 
-    def run(p: Project) -> tuple[object, Optional[int]]:
+    def run(p: Project) -> tuple[object, int | None]:
         line, c = p.line_col(rel, needle, occurrence)
         return line, (c + col_offset if col else None)
 
@@ -105,7 +105,7 @@ def at(rel: str, needle: str, occurrence: int = 1, col: bool = True, col_offset:
 def key_before(rel: str, needle: str, key: str) -> Where:
     """Line and column of the last ``key`` before ``needle`` (the field whose value contains the edit)."""
 
-    def run(p: Project) -> tuple[object, Optional[int]]:
+    def run(p: Project) -> tuple[object, int | None]:
         text = p.read(rel)
         idx = text.index(needle)
         k = text.rindex(key, 0, idx)
@@ -118,17 +118,17 @@ def key_before(rel: str, needle: str, key: str) -> Where:
 def between(rel: str, first: str, last: str) -> Where:
     """Any line from the one holding ``first`` to the one holding ``last`` (no column)."""
 
-    def run(p: Project) -> tuple[object, Optional[int]]:
+    def run(p: Project) -> tuple[object, int | None]:
         return range(p.line_of(rel, first), p.line_of(rel, last) + 1), None
 
     return run
 
 
-def nowhere(p: Project) -> tuple[object, Optional[int]]:
+def nowhere(p: Project) -> tuple[object, int | None]:
     return None, None
 
 
-def file_start(p: Project) -> tuple[object, Optional[int]]:
+def file_start(p: Project) -> tuple[object, int | None]:
     return 1, 1
 
 
@@ -142,11 +142,11 @@ class Case:
     code: str
     path: str
     where: Where
-    record_id: Optional[str]
-    field: Optional[str]
+    record_id: str | None
+    field: str | None
     also: frozenset = frozenset()  # other codes this edit may legitimately cause
-    hint: Optional[str] = None  # a substring the hint must contain
-    message: Optional[Callable[[Project], str]] = None  # a substring the message must contain
+    hint: str | None = None  # a substring the hint must contain
+    message: Callable[[Project], str] | None = None  # a substring the message must contain
     extra: list = field(default_factory=list)  # further (code, path, Where, record_id, field) expected
     hostile: bool = False  # also run through a real subprocess
 
@@ -404,7 +404,7 @@ CASES: list[Case] = [
 # ---------------------------------------------------------------- assertions
 
 
-def _matches(p: Problem, code: str, path: str, where: tuple[object, Optional[int]], record_id: Optional[str], fld: Optional[str]) -> bool:
+def _matches(p: Problem, code: str, path: str, where: tuple[object, int | None], record_id: str | None, fld: str | None) -> bool:
     line, col = where
     line_ok = (p.line in line) if isinstance(line, range) else (p.line == line)
     col_ok = col is None or p.col == col

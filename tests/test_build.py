@@ -18,7 +18,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
-
 from helpers_release import (
     NAME,
     REPO,
@@ -38,10 +37,10 @@ from helpers_release import (
     snapshot,
 )
 
-from nkdata.release.writer import build
+from nkdata.checks.validation import validate
 from nkdata.errors import BuildError, IntegrityError, ValidationFailed
 from nkdata.release.reader import Release
-from nkdata.checks.validation import validate
+from nkdata.release.writer import build
 
 # The module behind the public function nkdata.build.
 BUILD = importlib.import_module("nkdata.release.writer")
@@ -424,8 +423,8 @@ def test_the_release_history_and_registry_record_the_embedded_release():
 
 
 def test_zipping_the_embedded_release_reproduces_the_published_zip(tmp_path):
-    from nkdata.release.writer import write_zip
     from nkdata.access.registry import registry
+    from nkdata.release.writer import write_zip
 
     write_zip(REPO / "nkdata" / "_release" / NAME, tmp_path / "z.zip")
     assert sha256(tmp_path / "z.zip") == registry()[VERSION]

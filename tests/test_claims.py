@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 
 import pytest
-
 from conftest import Project, problems_from_json, run_cli
-from nkdata.problems import CODES
+
 from nkdata.curated.reader import read_project
+from nkdata.problems import CODES
 
 MT = "data/sources/moscowtimes-a87427.yaml"  # clm-jcs-casualties-2024-12-23 (3 sources)
 FAMA = "data/sources/famagustagazette-2024-12-19.yaml"  # clm-nis-killed-2024-12-19 (3 sources)

@@ -9,7 +9,6 @@ import json
 import shutil
 
 import pytest
-
 from helpers_release import EMBEDDED, REPO, VERSION, assert_clean_failure, csv_rows, descriptor, flip_byte, run_nkdata
 
 TABLES = ["sources", "entities", "figures", "statements", "events"]

@@ -11,14 +11,13 @@ import json
 import shutil
 from pathlib import Path
 
-from nkdata._version import __version__
 import pytest
-
 from conftest import NEW_FIGURE, REPO, SRC_000, SRC_001, Project, copy_project, run_cli, run_cli_subprocess
+
+from nkdata._version import __version__
+from nkdata.errors import UsageError
 from nkdata.release.writer import build
 from nkdata.versioning.diff import Level, bump, compare_schemas, declared_version, diff, format_diff, parse_version
-from nkdata.errors import UsageError
-
 
 
 @pytest.fixture(scope="module")

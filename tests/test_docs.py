@@ -9,12 +9,12 @@ import re
 import click
 import pytest
 from click.testing import CliRunner
-
 from conftest import REPO
+
+from nkdata.checks.textmatch import _FOLD
 from nkdata.cli import docs as clidocs
 from nkdata.cli.main import main
 from nkdata.problems import CODES
-from nkdata.checks.textmatch import _FOLD
 
 COMMANDS = clidocs.command_names()
 CLI_MD = (REPO / clidocs.CLI_DOC).read_text(encoding="utf-8")

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from helpers_release import (  # noqa: F401 - old_release is a fixture
     EMBEDDED,
     NAME,
@@ -28,10 +27,10 @@ from helpers_release import (  # noqa: F401 - old_release is a fixture
 )
 
 import nkdata
-from nkdata.cli.main import main as cli_main
 from nkdata.access.download import save_zip
-from nkdata.errors import DataNotAvailable, IntegrityError, UsageError
 from nkdata.access.registry import registry
+from nkdata.cli.main import main as cli_main
+from nkdata.errors import DataNotAvailable, IntegrityError, UsageError
 
 OLD = "0.0.9"
 OLD_ZIP = f"nkdata-{OLD}.zip"

@@ -13,12 +13,11 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from helpers_release import EMBEDDED, HEAVY, REPO, TABLES, VERSION, copy_release, csv_rows, descriptor, flip_byte
 
 import nkdata
-from nkdata.errors import IntegrityError, UsageError
 from nkdata.access.loader import Dataset
+from nkdata.errors import IntegrityError, UsageError
 from nkdata.release.reader import Release
 
 RECORD_TABLES = {"figures": "figure_id", "statements": "statement_id", "events": "event_id"}

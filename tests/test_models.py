@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import itertools
-from typing import Any, Optional
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -86,7 +86,7 @@ def rule_error(model: type, data: dict[str, Any]) -> tuple[str, str] | None:
 # ---------------------------------------------------------------- qualifier / bounds matrix
 
 
-def bounds_oracle(q: str, v: Optional[float], lo: Optional[float], hi: Optional[float], unit: str = "persons") -> bool:
+def bounds_oracle(q: str, v: float | None, lo: float | None, hi: float | None, unit: str = "persons") -> bool:
     """What the qualifier vocabulary says is allowed."""
     if lo is not None and hi is not None and lo > hi:
         return False

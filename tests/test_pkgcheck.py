@@ -19,19 +19,18 @@ import json
 import random
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from conftest import REPO, run_cli, run_cli_subprocess
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nkdata.spec import rules
-from nkdata.release.writer import _write_csv, _write_parquet, build
-from nkdata.checks.textmatch import normalise_slow
 from nkdata.checks.package import (
     compile_columns,
     number_stands_alone,
@@ -39,11 +38,11 @@ from nkdata.checks.package import (
     validate_any,
     validate_package,
 )
-from nkdata.problems import Problem
-from nkdata.checks.textmatch import normalise, numbers_in
+from nkdata.checks.textmatch import normalise, normalise_slow, numbers_in
 from nkdata.checks.validation import validate
-
-from conftest import REPO, run_cli, run_cli_subprocess
+from nkdata.problems import Problem
+from nkdata.release.writer import _write_csv, _write_parquet, build
+from nkdata.spec import rules
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 import synth  # noqa: E402

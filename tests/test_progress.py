@@ -8,12 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import REPO, run_cli
 
+from nkdata.checks.validation import validate
 from nkdata.cli import progress
 from nkdata.release.writer import build
-from nkdata.checks.validation import validate
-
-from conftest import REPO, run_cli
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 import synth  # noqa: E402

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO, SRC_000, SRC_001, Project, problems_from_json, run_cli, run_cli_subprocess
+
 from nkdata.checks.validation import check_project, validate
 
 

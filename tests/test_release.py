@@ -12,8 +12,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import NEW_FIGURE, REPO, SRC_001, copy_project, run_cli, run_cli_subprocess, snapshot
+
 from nkdata.versioning.diff import declared_version
 from nkdata.versioning.record import check_recorded, registry_text
 

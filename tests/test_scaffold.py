@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import SEED_000, Project, run_cli, run_cli_subprocess
-from nkdata.spec.models import ID_PATTERNS, MODELS
+
 from nkdata.curated.scaffold import default_source_id, render
+from nkdata.spec.models import ID_PATTERNS, MODELS
 
 TEXT = (
     "North Korean soldiers in Russia: Fear, stress, and loyalty crisis\n"

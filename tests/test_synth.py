@@ -11,14 +11,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import REPO
 
 from nkdata._version import __version__
-
-from nkdata.release.writer import ROW_GROUP_SIZE, build
 from nkdata.checks.package import validate_package
 from nkdata.checks.validation import validate
-
-from conftest import REPO
+from nkdata.release.writer import ROW_GROUP_SIZE, build
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 import synth  # noqa: E402

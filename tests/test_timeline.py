@@ -15,11 +15,11 @@ import pytest
 
 import nkdata
 from nkdata.access import timeline
-from nkdata.release.writer import build
-from nkdata.errors import UsageError
 from nkdata.access.loader import Dataset
-from nkdata.release.reader import Release
 from nkdata.curated.reader import read_project
+from nkdata.errors import UsageError
+from nkdata.release.reader import Release
+from nkdata.release.writer import build
 
 REPO = Path(__file__).resolve().parents[1]
 

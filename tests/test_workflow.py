@@ -14,8 +14,8 @@ from pathlib import Path
 import click
 import pytest
 import yaml
-
 from conftest import REPO, copy_project, run_cli
+
 from nkdata.cli.main import main
 from nkdata.versioning.diff import diff
 

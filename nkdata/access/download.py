@@ -6,14 +6,14 @@ import shutil
 from pathlib import Path
 
 from nkdata._version import __version__
-from nkdata.errors import IntegrityError
 from nkdata.access.registry import registry
+from nkdata.errors import IntegrityError
 
 
 def save_zip(version: str | None = None, dest: Path | str = ".", mirror: str | None = None) -> Path:
     """Write ``nkdata-<version>.zip`` into ``dest`` and check it against the registry."""
-    from nkdata.release.writer import sha256_file, write_zip
     from nkdata.access.loader import embedded_release
+    from nkdata.release.writer import sha256_file, write_zip
 
     version = version or __version__
     dest = Path(dest)

@@ -15,8 +15,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from nkdata.errors import DataNotAvailable, IntegrityError, UsageError
 from nkdata.access.registry import registry, versions
+from nkdata.errors import DataNotAvailable, IntegrityError, UsageError
 
 CACHE_ENV = "NKDATA_CACHE"
 MIRROR_ENV = "NKDATA_MIRROR"

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from nkdata._version import __version__
-from nkdata.errors import DataNotAvailable, UsageError
 from nkdata.access import timeline
+from nkdata.errors import DataNotAvailable, UsageError
 from nkdata.release.reader import Release
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -48,7 +48,7 @@ def resolve(version: str | None = None, mirror: str | None = None) -> Release:
     return Release(unpack(fetch_zip(version, mirror), version))
 
 
-def convert(table: "pa.Table", fmt: str) -> Any:
+def convert(table: pa.Table, fmt: str) -> Any:
     """An Arrow table in the requested format, typed as its schema says."""
     if fmt == "arrow":
         return table
@@ -56,7 +56,7 @@ def convert(table: "pa.Table", fmt: str) -> Any:
         import pandas as pd
         import pyarrow as pa
 
-        def types(t: "pa.DataType") -> Any:
+        def types(t: pa.DataType) -> Any:
             if pa.types.is_integer(t):
                 return pd.Int64Dtype()  # nullable integers, not floats
             if pa.types.is_list(t) or pa.types.is_date(t):

@@ -40,7 +40,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 PRIMARY_KEY = "claim_id"
 
 
-def schema() -> "pa.Schema":
+def schema() -> pa.Schema:
     import pyarrow as pa
 
     types = {"string": pa.string(), "date": pa.date32(), "number": pa.float64(), "integer": pa.int64(), "array": pa.list_(pa.string())}
@@ -101,7 +101,7 @@ def rows(figures: list[dict[str, Any]], names: dict[str, str] | None = None) -> 
     return out
 
 
-def build(figures: "pa.Table", entities: "pa.Table | None" = None) -> "pa.Table":
+def build(figures: pa.Table, entities: pa.Table | None = None) -> pa.Table:
     """The timeline as an Arrow table, from a release's figures (and entities, for names)."""
     import pyarrow as pa
 

@@ -31,22 +31,23 @@ import tempfile
 import threading
 import time
 import zipfile
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
-from nkdata.spec import rules as rules_mod
-from nkdata.release.writer import sha256_file
 from nkdata.checks.records import FORMULA_START
-from nkdata.errors import UsageError
-from nkdata.spec.models import MODELS, RECORD_TABLES, Record
-from nkdata.release.reader import PARQUET_PROPERTY, TEXTS_PROPERTY
-from nkdata.problems import Problem
-from nkdata.curated.reader import describe_error
-from nkdata.spec.schema import all_schemas, field_type
 from nkdata.checks.textmatch import IndexedText, normalise, numbers_in
+from nkdata.curated.reader import describe_error
+from nkdata.errors import UsageError
+from nkdata.problems import Problem
+from nkdata.release.reader import PARQUET_PROPERTY, TEXTS_PROPERTY
+from nkdata.release.writer import sha256_file
+from nkdata.spec import rules as rules_mod
+from nkdata.spec.models import MODELS, RECORD_TABLES, Record
+from nkdata.spec.schema import all_schemas, field_type
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -285,10 +286,10 @@ class Checked:
     """One table after its own checks: the rows, which rows passed, where rows start in the CSV."""
 
     table: str
-    data: "pa.Table"
-    ok: "np.ndarray"  # bool per row: passed the model (field and rule) checks
+    data: pa.Table
+    ok: np.ndarray  # bool per row: passed the model (field and rule) checks
     csv_shown: str
-    _lines: "np.ndarray | None" = None
+    _lines: np.ndarray | None = None
     _ids: list[Any] | None = None
 
     @property
@@ -298,7 +299,7 @@ class Checked:
             self._ids = self.data[MODELS[self.table].id_field].to_pylist()
         return self._ids
 
-    def lines(self) -> "np.ndarray":
+    def lines(self) -> np.ndarray:
         """Line number of each row in the CSV (rows may hold line breaks inside quoted cells)."""
         import numpy as np
         import pyarrow as pa
@@ -540,7 +541,7 @@ class PackageCheck:
         self._check_rules(ct)
         self._check_formulas(ct)
 
-    def _read_parquet(self, table: str, rel: str, shown: str, schema: "pa.Schema") -> "pa.Table | None":
+    def _read_parquet(self, table: str, rel: str, shown: str, schema: pa.Schema) -> pa.Table | None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -561,7 +562,7 @@ class PackageCheck:
             return None
         return t.select(schema.names).cast(schema)
 
-    def _stream_compare(self, ct: Checked, rel: str, schema: "pa.Schema", pq_shown: str) -> dict[str, "np.ndarray"]:
+    def _stream_compare(self, ct: Checked, rel: str, schema: pa.Schema, pq_shown: str) -> dict[str, np.ndarray]:
         """Read the CSV in batches with the schema's types and compare each with the Parquet's rows (P803).
 
         Returns the cells that do not convert (already reported), which are not compared.
@@ -597,7 +598,7 @@ class PackageCheck:
             self._compare(ct, csv_t, pq_t, bad, pq_shown)
         return bad
 
-    def _csv_options(self, table: str, path: Path, shown: str, schema: "pa.Schema") -> tuple[Any, Callable[[dict[str, Any]], Any], dict[str, Any]] | None:
+    def _csv_options(self, table: str, path: Path, shown: str, schema: pa.Schema) -> tuple[Any, Callable[[dict[str, Any]], Any], dict[str, Any]] | None:
         """Check the CSV's header against the schema (M200/M201/P803); the reader options, or None when unreadable."""
         import pyarrow as pa
         import pyarrow.csv as pacsv
@@ -630,7 +631,7 @@ class PackageCheck:
         text_types = {f.name: (pa.string() if pa.types.is_list(f.type) else f.type) for f in schema}
         read = pacsv.ReadOptions(use_threads=True, block_size=1 << 22)
 
-        def convert(types: dict[str, "pa.DataType"]) -> Any:
+        def convert(types: dict[str, pa.DataType]) -> Any:
             return pacsv.ConvertOptions(
                 column_types=types, null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True,
                 true_values=["true"], false_values=["false"], include_columns=names,
@@ -638,7 +639,7 @@ class PackageCheck:
 
         return read, convert, text_types
 
-    def _read_csv(self, table: str, rel: str, shown: str, schema: "pa.Schema", pq_t: "pa.Table | None", checked_header: bool = False) -> tuple["pa.Table | None", dict[str, "np.ndarray"]]:
+    def _read_csv(self, table: str, rel: str, shown: str, schema: pa.Schema, pq_t: pa.Table | None, checked_header: bool = False) -> tuple[pa.Table | None, dict[str, np.ndarray]]:
         """The whole CSV with the schema's types (lists still JSON text), and the cells that failed to convert."""
         import pyarrow as pa
         import pyarrow.csv as pacsv
@@ -670,7 +671,7 @@ class PackageCheck:
             return None, {}
         return self._convert_cells(table, raw, text_types, shown, pq_t)
 
-    def _convert_cells(self, table: str, raw: "pa.Table", types: dict[str, "pa.DataType"], shown: str, pq_t: "pa.Table | None") -> tuple["pa.Table", dict[str, "np.ndarray"]]:
+    def _convert_cells(self, table: str, raw: pa.Table, types: dict[str, pa.DataType], shown: str, pq_t: pa.Table | None) -> tuple[pa.Table, dict[str, np.ndarray]]:
         """Convert a text-read CSV column by column; report each cell that does not convert (M202/M221)."""
         import numpy as np
         import pyarrow as pa
@@ -703,7 +704,7 @@ class PackageCheck:
             cols.append(pa.chunked_array([pa.array(good, want)]))
         return pa.table(cols, names=raw.column_names), bad_cells
 
-    def _parse_lists(self, ct: Checked, schema: "pa.Schema", bad_cells: dict[str, "np.ndarray"]) -> "pa.Table":
+    def _parse_lists(self, ct: Checked, schema: pa.Schema, bad_cells: dict[str, np.ndarray]) -> pa.Table:
         """Lists from their CSV spelling (JSON arrays of strings), when there is no Parquet to take them from."""
         import numpy as np
         import pyarrow as pa
@@ -727,7 +728,7 @@ class PackageCheck:
             t = t.set_column(t.schema.get_field_index(f.name), f.name, pa.array(out, f.type))
         return t
 
-    def _report_cell(self, ct: Checked, row: int, name: str, cell: str, want: "pa.DataType") -> None:
+    def _report_cell(self, ct: Checked, row: int, name: str, cell: str, want: pa.DataType) -> None:
         model = MODELS[ct.table]
         errs = explain(model, name, cell) if name in model.model_fields else []
         if errs:
@@ -739,7 +740,7 @@ class PackageCheck:
         self.add_row(ct, row, "M202", name, f"{cell!r} is not a valid {want} value", f"write {spelling}")
 
     # ------------------------------------------------------------ CSV vs Parquet
-    def _compare(self, ct: Checked, csv_t: "pa.Table | pa.RecordBatch", pq_t: "pa.Table", csv_bad: dict[str, "np.ndarray"], pq_shown: str, first_row: int = 0) -> None:
+    def _compare(self, ct: Checked, csv_t: pa.Table | pa.RecordBatch, pq_t: pa.Table, csv_bad: dict[str, np.ndarray], pq_shown: str, first_row: int = 0) -> None:
         """The CSV must say what the Parquet says, cell by cell (P803 where they differ); rows from ``first_row``."""
         import numpy as np
         import pyarrow as pa
@@ -767,7 +768,7 @@ class PackageCheck:
                 self.add_row(ct, first_row + r, "P803", name, f"the CSV says {_shorten(repr(x), 60)} but {pq_shown} says {_shorten(repr(y), 60)}", _REBUILD)
 
     # ------------------------------------------------------------ fields
-    def _check_fields(self, ct: Checked, csv_bad: dict[str, "np.ndarray"]) -> None:
+    def _check_fields(self, ct: Checked, csv_bad: dict[str, np.ndarray]) -> None:
         """Type-level checks of every column, compiled from the model; failing cells are worded by the model."""
         import numpy as np
         import pyarrow as pa
@@ -880,7 +881,7 @@ class PackageCheck:
                 if rid in first and first[rid] != r:
                     self.add_row(ct, r, "I300", id_field, f"id {rid!r} is already used at {ct.csv_shown}:{ct.line(first[rid])}", "give every record its own id")
 
-    def _valid_ids(self, table: str) -> "pa.Array":
+    def _valid_ids(self, table: str) -> pa.Array:
         import pyarrow as pa
 
         ct = self.tables.get(table)
@@ -986,7 +987,7 @@ class PackageCheck:
             self._evidence_slice(ct, sub.slice(lo, EVIDENCE_SLICE), rows[lo : lo + EVIDENCE_SLICE], texts, found)
         return found
 
-    def _evidence_slice(self, ct: Checked, sub: "pa.Table", rows: "np.ndarray", texts: dict[str, str], found: list[tuple[Any, ...]]) -> None:
+    def _evidence_slice(self, ct: Checked, sub: pa.Table, rows: np.ndarray, texts: dict[str, str], found: list[tuple[Any, ...]]) -> None:
         import pyarrow.compute as pc
 
         def add_row(_: Checked, row: int, *problem: Any) -> None:
@@ -1060,7 +1061,7 @@ class PackageCheck:
 _FORMULA_BYTES = frozenset(c.encode()[0] for c in FORMULA_START)
 
 
-def _starts_formula(values: "pa.Array") -> "np.ndarray":
+def _starts_formula(values: pa.Array) -> np.ndarray:
     """Which strings start with a character a spreadsheet runs (looks at first bytes only, in bulk)."""
     import numpy as np
     import pyarrow as pa
@@ -1086,7 +1087,7 @@ def _template_fields(rule: rules_mod.Rule) -> set[str]:
     return {f.split(".")[0].split("[")[0] for _, f, _, _ in string.Formatter().parse(rule.message) if f} - own
 
 
-def _violations(values: "pa.Array | pa.ChunkedArray", c: Constraints) -> "np.ndarray":
+def _violations(values: pa.Array | pa.ChunkedArray, c: Constraints) -> np.ndarray:
     """Rows (or items) whose non-null value breaks a constraint."""
     import numpy as np
     import pyarrow as pa
@@ -1105,14 +1106,14 @@ def _violations(values: "pa.Array | pa.ChunkedArray", c: Constraints) -> "np.nda
     return bad
 
 
-def _differs(a: "pa.ChunkedArray", b: "pa.ChunkedArray") -> "np.ndarray":
+def _differs(a: pa.ChunkedArray, b: pa.ChunkedArray) -> np.ndarray:
     import pyarrow.compute as pc
 
     one_null = pc.xor(a.is_null(), b.is_null())
     return pc.or_(one_null, pc.not_equal(a, b).fill_null(False)).to_numpy(zero_copy_only=False)
 
 
-def parse_json_lists(cells: "pa.ChunkedArray", type_: "pa.DataType") -> "pa.ChunkedArray":
+def parse_json_lists(cells: pa.ChunkedArray, type_: pa.DataType) -> pa.ChunkedArray:
     """Lists from CSV cells spelled as :func:`nkdata.release.rows.csv_cell` writes them, ``["a", "b"]``, vectorised.
 
     Cells with a backslash (an escaped character) are parsed with :func:`json.loads`;

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from pathlib import Path
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
-from nkdata.spec.models import MODELS, RECORD_TABLES, Figure, Statement
-from nkdata.problems import Problem
-from nkdata.curated.reader import SOURCES_DIR, Curated, Located
 from nkdata.checks.textmatch import IndexedText, normalise, numbers_in
+from nkdata.curated.reader import SOURCES_DIR, Curated, Located
+from nkdata.problems import Problem
+from nkdata.spec.models import MODELS, RECORD_TABLES, Figure, Statement
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_TEXT_BYTES = 10 * 1024 * 1024  # an archived article is kilobytes; refuse before reading a huge file

@@ -115,7 +115,7 @@ _NUMBER_RE = re.compile(
     rf"(?:[ -](?P<scale>hundred|thousand|million)\b|(?P<k>k)\b)?",
     re.IGNORECASE,
 )
-_RANGE_RE = re.compile(rf"(?<![\w.,])(?P<low>\d{{1,3}})\s*(?:to|-|and)\s*(?P<high>\d{{1,3}}(?:,\d{{3}})+)(?!\d|,\d)")
+_RANGE_RE = re.compile(r"(?<![\w.,])(?P<low>\d{1,3})\s*(?:to|-|and)\s*(?P<high>\d{1,3}(?:,\d{3})+)(?!\d|,\d)")
 
 
 def _to_number(num: str, scale: str | None) -> float | None:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 from nkdata.checks import records as checks
+from nkdata.checks.textmatch import IndexedText
+from nkdata.curated.reader import Curated, read_project
 from nkdata.errors import ValidationFailed
 from nkdata.problems import Problem
-from nkdata.curated.reader import Curated, read_project
-from nkdata.checks.textmatch import IndexedText
 
 
 @dataclass

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import click
 
-from nkdata.spec import generated
-
 from nkdata.problems import CODES
+from nkdata.spec import generated
 
 CLI_DOC = "docs/cli.md"
 CONTRIBUTING = "CONTRIBUTING.md"

@@ -10,14 +10,14 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
 from nkdata._version import __version__
 from nkdata.errors import NkdataError, UsageError, ValidationFailed
-
 
 #: What an invalid project means for each command that validates first.
 _WHEN_INVALID = {
@@ -79,8 +79,8 @@ def validate(path: Path | None, fmt: str | None, quiet: bool) -> None:
     in a package, LINE is the line of the CSV the record starts on.
     Exit 0 when valid, 1 when not, 2 on a usage error. Never writes a file.
     """
-    from nkdata.cli import progress as bar
     from nkdata.checks.package import validate_any as run
+    from nkdata.cli import progress as bar
     from nkdata.problems import format_problems
 
     fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
@@ -249,7 +249,8 @@ def diff(old: str | None, new: str | None, fmt: str, check_version: bool, root: 
     version (X.Y.Z), project root or 'none'. Defaults: OLD the latest release
     in data/releases/, NEW the working tree.
     """
-    from nkdata.versioning.diff import diff as run, format_diff
+    from nkdata.versioning.diff import diff as run
+    from nkdata.versioning.diff import format_diff
 
     result = run(old, new, root, max_details=max_details or None)
     click.echo(format_diff(result, fmt, check=check_version))

@@ -15,17 +15,18 @@ filled in from ``source.source_id``.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import ValidationError
 
-from nkdata.errors import UsageError
-from nkdata.spec.models import ID_PATTERNS, ID_RULE, MODELS, RECORD_TABLES, Record
-from nkdata.problems import Problem
 from nkdata.curated.yamlsafe import YamlDoc, YamlProblem, read_yaml
+from nkdata.errors import UsageError
+from nkdata.problems import Problem
 from nkdata.spec import vocab
+from nkdata.spec.models import ID_PATTERNS, ID_RULE, MODELS, RECORD_TABLES, Record
 
 SOURCE_SECTIONS = ("source",) + RECORD_TABLES
 ENTITY_FILE = "data/entities.yaml"

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nkdata.checks.records import MAX_TEXT_BYTES
+from nkdata.curated.reader import SOURCES_DIR, find_root
 from nkdata.errors import NkdataError, UsageError
 from nkdata.spec.models import ID_PATTERNS, ID_RULE
-from nkdata.curated.reader import SOURCES_DIR, find_root
 
 TEXT_NAME = re.compile(r"^[A-Za-z0-9._-]+\.txt$")  # what a source's text_path allows after seeds/
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")

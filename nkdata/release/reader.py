@@ -86,7 +86,7 @@ class Release:
         _check(path, data, entry)
         return data
 
-    def arrow(self, table: str) -> "pa.Table":
+    def arrow(self, table: str) -> pa.Table:
         """One table as Arrow, from its Parquet file; its CSV twin is verified alongside."""
         import pyarrow as pa
         import pyarrow.parquet as pq

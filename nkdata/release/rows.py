@@ -13,9 +13,9 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
+from nkdata.checks.textmatch import IndexedText
 from nkdata.spec.models import MODELS, RECORD_TABLES
 from nkdata.spec.schema import all_schemas
-from nkdata.checks.textmatch import IndexedText
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -28,7 +28,7 @@ Row = dict[str, Any]
 VERBATIM_FIELDS = ("text", "value_text", "date_text")
 
 
-def _verbatim(text: "IndexedText", words: str, start: int, end: int) -> str:
+def _verbatim(text: IndexedText, words: str, start: int, end: int) -> str:
     """The source's own characters for ``words``, looked for in the evidence first."""
     inner = IndexedText(text.text[start:end]).find(words)
     if inner is not None:
@@ -37,7 +37,7 @@ def _verbatim(text: "IndexedText", words: str, start: int, end: int) -> str:
     return text.text[whole[0] : whole[1]] if whole else words
 
 
-def rows_from_project(checked: "CheckedProject") -> dict[str, list[Row]]:
+def rows_from_project(checked: CheckedProject) -> dict[str, list[Row]]:
     """One row per record, computed columns filled, sorted by id (for reproducible output)."""
     out: dict[str, list[Row]] = {}
     for table, model in MODELS.items():
@@ -79,7 +79,7 @@ def csv_cell(value: Any, ftype: str) -> str:
     return str(value)
 
 
-def _schema_type(t: "pa.DataType") -> str:
+def _schema_type(t: pa.DataType) -> str:
     """The Table Schema type an Arrow column stands for (the inverse of :func:`arrow_type`)."""
     import pyarrow as pa
 
@@ -93,7 +93,7 @@ def _schema_type(t: "pa.DataType") -> str:
     return next((ftype for test, ftype in kinds if test(t)), "string")
 
 
-def csv_text(table: "pa.Table") -> str:
+def csv_text(table: pa.Table) -> str:
     """An Arrow table as CSV text spelled as the release's CSV files are (for ``nkdata show``)."""
     names, types = table.column_names, [_schema_type(f.type) for f in table.schema]
     buf = io.StringIO(newline="")
@@ -104,7 +104,7 @@ def csv_text(table: "pa.Table") -> str:
     return buf.getvalue()
 
 
-def json_text(table: "pa.Table") -> str:
+def json_text(table: pa.Table) -> str:
     """An Arrow table as a JSON list of records: dates as ISO dates, lists as lists, nulls as null."""
     return json.dumps(table.to_pylist(), ensure_ascii=False, indent=2, default=lambda v: v.isoformat())
 
@@ -112,7 +112,7 @@ def json_text(table: "pa.Table") -> str:
 # ---------------------------------------------------------------- Arrow
 
 
-def arrow_type(ftype: str) -> "pa.DataType":
+def arrow_type(ftype: str) -> pa.DataType:
     import pyarrow as pa
 
     return {
@@ -125,7 +125,7 @@ def arrow_type(ftype: str) -> "pa.DataType":
     }[ftype]
 
 
-def arrow_schema(table: str) -> "pa.Schema":
+def arrow_schema(table: str) -> pa.Schema:
     """Arrow schema of a table, with each column's description in its field metadata."""
     import pyarrow as pa
 
@@ -142,7 +142,7 @@ def arrow_schema(table: str) -> "pa.Schema":
     return pa.schema(fields, metadata={"table": table, "primary_key": schema["primaryKey"][0]})
 
 
-def rows_to_arrow(table: str, rows: list[Row]) -> "pa.Table":
+def rows_to_arrow(table: str, rows: list[Row]) -> pa.Table:
     import pyarrow as pa
 
     schema = arrow_schema(table)

@@ -16,16 +16,17 @@ import os
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from nkdata._version import __version__
-from nkdata.errors import BuildError
-from nkdata.spec.models import MODELS
-from nkdata.release.reader import PARQUET_PROPERTY, TEXTS_PROPERTY
-from nkdata.spec.schema import all_schemas
-from nkdata.release.rows import csv_cell, rows_from_project, rows_to_arrow
 from nkdata.checks.validation import CheckedProject, load_valid
+from nkdata.errors import BuildError
+from nkdata.release.reader import PARQUET_PROPERTY, TEXTS_PROPERTY
+from nkdata.release.rows import csv_cell, rows_from_project, rows_to_arrow
+from nkdata.spec.models import MODELS
+from nkdata.spec.schema import all_schemas
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)

@@ -10,14 +10,12 @@ the generators need beyond the Python type: ``vocab`` (a vocabulary in
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, ClassVar, Literal, NamedTuple, Optional
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
-from nkdata.spec import rules
-
-from nkdata.spec import vocab
+from nkdata.spec import rules, vocab
 
 # ---------------------------------------------------------------- identifiers
 
@@ -135,16 +133,16 @@ class Record(BaseModel):
 class Dated(Record):
     """Records that refer to a date interval with a precision, as UCDP GED does."""
 
-    date_start: Optional[Day] = col("First day of the interval the record refers to; null if the source gives no date.", None)
-    date_end: Optional[Day] = col("Last day of that interval (inclusive); equals date_start for a single day.", None)
-    date_precision: Optional[DatePrecision] = col("How precise the interval is.", None, vocab="date_precision")
-    date_text: Optional[Text] = col("The source's own words for the date, verbatim (e.g. 'as of mid-March').", None)
+    date_start: Day | None = col("First day of the interval the record refers to; null if the source gives no date.", None)
+    date_end: Day | None = col("Last day of that interval (inclusive); equals date_start for a single day.", None)
+    date_precision: DatePrecision | None = col("How precise the interval is.", None, vocab="date_precision")
+    date_text: Text | None = col("The source's own words for the date, verbatim (e.g. 'as of mid-March').", None)
     date_inferred: bool = col(
         "True when any part of the interval (e.g. the year) comes from outside the text; notes say from where.", False
     )
 
     @model_validator(mode="after")
-    def _dates(self) -> "Dated":
+    def _dates(self) -> Dated:
         _enforce(rules.DATED, rules.Attrs(self))
         return self
 
@@ -164,23 +162,23 @@ class Source(Record):
     caption = "Archived source texts, one row per text."
 
     source_id: SourceId = col("Identifier of the source: " + ID_RULE + ".", pattern=ID_PATTERNS["sources"])
-    title: Optional[Text] = col("Title of the text as it appears in it (or as published); null if unknown.", None)
-    publisher: Optional[EntityId] = col("Entity that published the text; null if the text does not say.", None, ref="entities", ref_kinds=["news_outlet", "government", "government_agency"])
-    url: Optional[Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]] = col("Address the text was published at; null if unknown.", None)
-    published_start: Optional[Day] = col("First possible day of publication; null if unknown.", None)
-    published_end: Optional[Day] = col("Last possible day of publication.", None)
-    published_precision: Optional[DatePrecision] = col("Precision of the publication date.", None, vocab="date_precision")
+    title: Text | None = col("Title of the text as it appears in it (or as published); null if unknown.", None)
+    publisher: EntityId | None = col("Entity that published the text; null if the text does not say.", None, ref="entities", ref_kinds=["news_outlet", "government", "government_agency"])
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = col("Address the text was published at; null if unknown.", None)
+    published_start: Day | None = col("First possible day of publication; null if unknown.", None)
+    published_end: Day | None = col("Last possible day of publication.", None)
+    published_precision: DatePrecision | None = col("Precision of the publication date.", None, vocab="date_precision")
     published_inferred: bool = col("True when the publication date is not stated by the text itself; notes say how it was found.", False)
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] = col("Language of the archived text (BCP 47, e.g. 'en').", pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")
     cites: list[EntityId] = col("Entities the text names as where it comes from (e.g. an 'Original Source:' line).", [], ref="entities")
     text_path: Annotated[str, StringConstraints(pattern=r"^seeds/[A-Za-z0-9._-]+\.txt$")] = col("Path of the archived UTF-8 text, relative to the project root.", pattern=r"^seeds/[A-Za-z0-9._-]+\.txt$")
     text_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] = col("sha256 of the archived text's bytes.", pattern=r"^[0-9a-f]{64}$")
     text_kind: TextKind = col("Whether the archived text is the full text or verbatim excerpts.", "full", vocab="text_kind")
-    retrieved: Optional[Day] = col("Day the text was retrieved for archiving; null if unknown.", None)
-    notes: Optional[Text] = col("Curator's notes: what is inferred and from where.", None)
+    retrieved: Day | None = col("Day the text was retrieved for archiving; null if unknown.", None)
+    notes: Text | None = col("Curator's notes: what is inferred and from where.", None)
 
     @model_validator(mode="after")
-    def _published(self) -> "Source":
+    def _published(self) -> Source:
         _enforce(rules.SOURCE, rules.Attrs(self))
         return self
 
@@ -194,10 +192,10 @@ class Entity(Record):
     entity_id: EntityId = col("Identifier of the entity: " + ID_RULE + ".", pattern=ID_PATTERNS["entities"])
     name: Text = col("Common English name.")
     kind: EntityKind = col("What sort of entity this is.", vocab="entity_kind")
-    country: Optional[Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]] = col("ISO 3166-1 alpha-2 code of the country it belongs to; null if none or unknown.", None, pattern=r"^[A-Z]{2}$")
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = col("ISO 3166-1 alpha-2 code of the country it belongs to; null if none or unknown.", None, pattern=r"^[A-Z]{2}$")
     aliases: list[Text] = col("Other names, including the exact wordings the sources use.", [])
-    description: Optional[Text] = col("One line on who or what this is, in the curator's words.", None)
-    wikidata_id: Optional[Annotated[str, StringConstraints(pattern=r"^Q[0-9]+$")]] = col("Wikidata item (Q-number), only when verified; null otherwise.", None, pattern=r"^Q[0-9]+$")
+    description: Text | None = col("One line on who or what this is, in the curator's words.", None)
+    wikidata_id: Annotated[str, StringConstraints(pattern=r"^Q[0-9]+$")] | None = col("Wikidata item (Q-number), only when verified; null otherwise.", None, pattern=r"^Q[0-9]+$")
 
 
 class Figure(Dated):
@@ -210,26 +208,26 @@ class Figure(Dated):
 
     figure_id: Annotated[str, StringConstraints(pattern=ID_PATTERNS["figures"])] = col("Identifier of the figure: " + ID_RULE + ".", pattern=ID_PATTERNS["figures"])
     source_id: SourceId = col("Source that reports the figure (set from the YAML file it is in).", ref="sources", pattern=ID_PATTERNS["sources"])
-    claim_id: Optional[Annotated[str, StringConstraints(pattern=ID_PATTERNS["claims"])]] = col(
+    claim_id: Annotated[str, StringConstraints(pattern=ID_PATTERNS["claims"])] | None = col(
         "Shared by figures in different sources that report the same claim (same originator, metric, "
         "numbers and date); the timeline counts each claim once. Null when no other source repeats it.",
         None,
         pattern=ID_PATTERNS["claims"],
     )
     metric: Metric = col("What is counted.", vocab="metric")
-    value: Optional[Number] = col("The number as stated; null for a range.", None, ge=0)
-    value_low: Optional[Number] = col("Lower bound (see qualifier); null when the source gives none.", None, ge=0)
-    value_high: Optional[Number] = col("Upper bound (see qualifier); null when the source gives none.", None, ge=0)
+    value: Number | None = col("The number as stated; null for a range.", None, ge=0)
+    value_low: Number | None = col("Lower bound (see qualifier); null when the source gives none.", None, ge=0)
+    value_high: Number | None = col("Upper bound (see qualifier); null when the source gives none.", None, ge=0)
     qualifier: Qualifier = col("How sure the source is of the number.", vocab="qualifier")
     value_text: Text = col("The source's words stating the number, verbatim (e.g. 'more than 4,000').")
     unit: Unit = col("Unit of value and bounds.", vocab="unit")
-    location_id: Optional[EntityId] = col("Place the figure refers to; null if none given.", None, ref="entities", ref_kinds=["place", "country"])
+    location_id: EntityId | None = col("Place the figure refers to; null if none given.", None, ref="entities", ref_kinds=["place", "country"])
     attribution: list[EntityId] = col("Who reports it, originator first, then each relayer and outlet in order.", ref="entities")
     evidence: Text = col("Verbatim span of the source text that states the figure (normalised as documented).")
-    notes: Optional[Text] = col("Curator's notes: inference, ambiguity, context.", None)
+    notes: Text | None = col("Curator's notes: inference, ambiguity, context.", None)
 
     @model_validator(mode="after")
-    def _bounds(self) -> "Figure":
+    def _bounds(self) -> Figure:
         _enforce(rules.FIGURE, rules.Attrs(self))  # qualifier → bounds table: rules.QUALIFIER_BOUNDS
         return self
 
@@ -244,16 +242,16 @@ class Statement(Dated):
 
     statement_id: Annotated[str, StringConstraints(pattern=ID_PATTERNS["statements"])] = col("Identifier of the statement: " + ID_RULE + ".", pattern=ID_PATTERNS["statements"])
     source_id: SourceId = col("Source that carries the statement (set from the YAML file it is in).", ref="sources", pattern=ID_PATTERNS["sources"])
-    speaker_id: Optional[EntityId] = col("Who said it; null when the source does not say.", None, ref="entities")
+    speaker_id: EntityId | None = col("Who said it; null when the source does not say.", None, ref="entities")
     attribution: list[EntityId] = col("Chain from originator to outlet; includes the speaker when known.", [], ref="entities")
     kind: StatementKind = col("Direct quotation or reported claim.", vocab="statement_kind")
     text: Text = col("For a direct quote the quoted words (without the quotation marks); for a reported claim the reporting sentence. Verbatim.")
-    evidence: Optional[Text] = col("Verbatim span containing text and its attribution; defaults to text.", None)
+    evidence: Text | None = col("Verbatim span containing text and its attribution; defaults to text.", None)
     topics: list[Topic] = col("What the statement is about.", [], vocab="topic")
-    notes: Optional[Text] = col("Curator's notes.", None)
+    notes: Text | None = col("Curator's notes.", None)
 
     @model_validator(mode="after")
-    def _speaker(self) -> "Statement":
+    def _speaker(self) -> Statement:
         _enforce(rules.STATEMENT, rules.Attrs(self))
         return self
 
@@ -270,11 +268,11 @@ class Event(Dated):
     source_id: SourceId = col("Source that reports the event (set from the YAML file it is in).", ref="sources", pattern=ID_PATTERNS["sources"])
     event_type: EventType = col("What kind of happening.", vocab="event_type")
     summary: Text = col("The curator's own short description.")
-    location_id: Optional[EntityId] = col("Where it happened; null if not given.", None, ref="entities", ref_kinds=["place", "country"])
+    location_id: EntityId | None = col("Where it happened; null if not given.", None, ref="entities", ref_kinds=["place", "country"])
     actor_ids: list[EntityId] = col("Who acted.", [], ref="entities")
     attribution: list[EntityId] = col("Who reports it, originator first.", [], ref="entities")
     evidence: Text = col("Verbatim span of the source text that reports the event.")
-    notes: Optional[Text] = col("Curator's notes.", None)
+    notes: Text | None = col("Curator's notes.", None)
 
 
 MODELS: dict[str, type[Record]] = {m.table: m for m in (Source, Entity, Figure, Statement, Event)}

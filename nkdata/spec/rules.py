@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import calendar
 import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -38,7 +39,7 @@ class ArrowColumns(dict):  # type: ignore[type-arg]
         self.memo: dict[Expr, Any] = {}
 
 
-def _arrow(e: "Expr", cols: Columns) -> "pa.Array":
+def _arrow(e: Expr, cols: Columns) -> pa.Array:
     memo = getattr(cols, "memo", None)
     if memo is None:
         return e.arrow(cols)
@@ -53,7 +54,7 @@ class Expr:
     def py(self, rec: Values) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def arrow(self, cols: Columns) -> "pa.Array":  # pragma: no cover - abstract
+    def arrow(self, cols: Columns) -> pa.Array:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def fields(self) -> set[str]:
@@ -73,7 +74,7 @@ class F(Expr):
     def py(self, rec: Values) -> Any:
         return rec[self.name]
 
-    def arrow(self, cols: Columns) -> "pa.Array":
+    def arrow(self, cols: Columns) -> pa.Array:
         return cols[self.name]
 
     def fields(self) -> set[str]:
@@ -98,7 +99,7 @@ class _Date(Expr):
             return calendar.monthrange(d.year, d.month)[1]
         return getattr(d, self.part)
 
-    def arrow(self, cols: Columns) -> "pa.Array":
+    def arrow(self, cols: Columns) -> pa.Array:
         import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -214,7 +215,7 @@ class Cond(Expr):
         raise ValueError(op)  # pragma: no cover
 
     # Arrow: whole columns
-    def arrow(self, cols: Columns) -> "pa.Array":
+    def arrow(self, cols: Columns) -> pa.Array:
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -247,7 +248,7 @@ class Cond(Expr):
         raise ValueError(op)  # pragma: no cover
 
 
-def _not_member(item: "pa.Array", lists: "pa.Array") -> "pa.Array":
+def _not_member(item: pa.Array, lists: pa.Array) -> pa.Array:
     """``item is not None and item not in (lists or [])``, row by row, vectorised."""
     import numpy as np
     import pyarrow as pa
@@ -413,7 +414,7 @@ class Attrs(Mapping[str, Any]):
 # ---------------------------------------------------------------- date intervals
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def interval(prefix: str) -> tuple[Rule, ...]:
     """A UCDP-style interval ``PREFIX_start``..``PREFIX_end`` with ``PREFIX_precision``."""
     fs, fe, fp = f"{prefix}_start", f"{prefix}_end", f"{prefix}_precision"

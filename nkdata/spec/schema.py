@@ -15,9 +15,7 @@ from typing import Any
 
 from pydantic.fields import FieldInfo
 
-from nkdata.spec import generated
-
-from nkdata.spec import vocab
+from nkdata.spec import generated, vocab
 from nkdata.spec.models import ID_PATTERNS, ID_RULE, MODELS, Record
 
 MISSING_VALUES = [""]

@@ -23,11 +23,12 @@ import json
 import re
 import tempfile
 import zipfile
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from nkdata.errors import IntegrityError, UsageError
 
@@ -109,7 +110,7 @@ class Side:
     version: str
     meta: dict[str, Any]
     schemas: dict[str, dict[str, Any]]
-    read: Callable[[str], "pa.Table"]
+    read: Callable[[str], pa.Table]
 
 
 def _descriptor_meta(descriptor: dict[str, Any]) -> dict[str, Any]:
@@ -141,9 +142,9 @@ def _zip_side(zip_path: Path, label: str, stack: ExitStack) -> Side:
 
 def _project_side(root: Path, label: str) -> Side:
     """The working tree: validated, then rows exactly as the build writes them."""
-    from nkdata.spec.schema import all_schemas
-    from nkdata.release.rows import rows_from_project, rows_to_arrow
     from nkdata.checks.validation import load_valid
+    from nkdata.release.rows import rows_from_project, rows_to_arrow
+    from nkdata.spec.schema import all_schemas
 
     checked = load_valid(root)  # ValidationFailed carries every problem
     rows = rows_from_project(checked)
@@ -160,7 +161,7 @@ def _project_side(root: Path, label: str) -> Side:
 
 
 def _empty_side() -> Side:
-    def read(table: str) -> "pa.Table":  # pragma: no cover - an empty side has no tables to read
+    def read(table: str) -> pa.Table:  # pragma: no cover - an empty side has no tables to read
         raise KeyError(table)
 
     return Side("none (empty)", "0.0.0", {}, {}, read)
@@ -478,7 +479,7 @@ def _digest(values: tuple[Any, ...]) -> bytes:
     return hashlib.blake2b(repr(values).encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def _compare_aligned(diff: TableDiff, old: "pa.Table", new: "pa.Table", key: str, values: list[str], max_details: int | None) -> None:
+def _compare_aligned(diff: TableDiff, old: pa.Table, new: pa.Table, key: str, values: list[str], max_details: int | None) -> None:
     """The common case, the same ids in the same order: skip equal slices without leaving Arrow."""
     for start in range(0, old.num_rows, BATCH_ROWS):
         a, b = old.slice(start, BATCH_ROWS), new.slice(start, BATCH_ROWS)

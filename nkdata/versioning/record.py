@@ -18,10 +18,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from nkdata.curated.reader import find_root
+from nkdata.errors import BuildError, NkdataError
 from nkdata.release.writer import build, release_name, sha256_file
 from nkdata.versioning.diff import RELEASES_DIR, VERSION_RE, declared_version, diff, parse_version, released_versions
-from nkdata.errors import BuildError, NkdataError
-from nkdata.curated.reader import find_root
 
 REGISTRY_FILE = "nkdata/registry.txt"
 EMBEDDED_DIR = "nkdata/_release"
