@@ -17,6 +17,8 @@ CODES: dict[str, str] = {
     "Y103": "file too large",
     "Y104": "file structure is not what nkdata expects",
     "Y105": "duplicate key in a mapping",
+    "Y106": "a file in data/ is a symlink leaving the project, or not a regular file",
+    "Y107": "a YAML integer has more than 19 digits (outside the 64-bit range)",
     "M200": "unknown field",
     "M201": "required field missing",
     "M202": "value of the wrong type or form",

@@ -14,6 +14,7 @@ from typing import Any
 
 from nkdata.checks.textmatch import IndexedText, normalise, numbers_in
 from nkdata.curated.reader import SOURCES_DIR, Curated, Located
+from nkdata.curated.safeopen import NotInside, TooLarge, read_inside
 from nkdata.problems import Problem
 from nkdata.spec.models import MODELS, RECORD_TABLES, Figure, Statement
 
@@ -78,11 +79,13 @@ def check_texts(cur: Curated) -> dict[str, IndexedText]:
             cur.problems.append(loc.problem("T503", "text_path", f"{src.text_path} resolves outside seeds/", "keep archived texts as plain files in seeds/"))  # type: ignore[attr-defined]
             continue
         try:
-            size = path.stat().st_size
-            if size > MAX_TEXT_BYTES:
-                cur.problems.append(loc.problem("T504", "text_path", f"{src.text_path} is {size:,} bytes; the limit is {MAX_TEXT_BYTES:,}", "archive only the article's text, as plain UTF-8"))  # type: ignore[attr-defined]
-                continue
-            raw = path.read_bytes()
+            raw = read_inside(path, seeds, MAX_TEXT_BYTES, "seeds/")
+        except NotInside as exc:
+            cur.problems.append(loc.problem("T503", "text_path", f"{src.text_path} {exc}", "keep archived texts as plain files in seeds/"))  # type: ignore[attr-defined]
+            continue
+        except TooLarge as exc:
+            cur.problems.append(loc.problem("T504", "text_path", f"{src.text_path} is {exc}; the limit is {MAX_TEXT_BYTES:,}", "archive only the article's text, as UTF-8"))  # type: ignore[attr-defined]
+            continue
         except OSError:
             cur.problems.append(loc.problem("T500", "text_path", f"archived text {src.text_path} is missing", "add the text to seeds/ or fix text_path"))  # type: ignore[attr-defined]
             continue

@@ -30,6 +30,8 @@ FIXES: dict[str, str] = {
     "Y103": "Split the records over several source files.",
     "Y104": "Restore the layout: `source:` and the `figures:`, `statements:`, `events:` lists (`entities:` in entities.yaml), each entry a mapping.",
     "Y105": "Keep one of the two keys with the same name.",
+    "Y106": "Replace the symlink (or device, FIFO) by the plain file itself, inside the project.",
+    "Y107": "Write the number as stated, with at most 19 digits; a longer one is a typo.",
     "M200": "Correct the misspelt field name (the hint names the closest) or remove the field.",
     "M201": "Add the required field (the hint says what it holds).",
     "M202": "Write the value in the form docs/data-dictionary.md gives (number, YYYY-MM-DD date, list, text, pattern).",

@@ -135,7 +135,7 @@ def _validate_record(model: type[Record], raw: Any, doc: YamlDoc, section: str, 
 def _read(path: Path, root: Path, out: Curated) -> YamlDoc | None:
     shown = path.relative_to(root).as_posix()
     try:
-        return read_yaml(path, shown)
+        return read_yaml(path, shown, root)
     except YamlProblem as exc:
         out.problems.append(Problem(shown, exc.line, exc.col, exc.code, None, None, exc.message, exc.hint))
     except OSError as exc:
@@ -207,7 +207,7 @@ def read_project(path: Path | str | None = None, progress: Callable[[str, int, i
             else:
                 out.problems.append(Problem(doc.path, 1, 1, "Y104", None, None, "package.yaml must be a mapping", "see the example in the repository"))
     ent = root / ENTITY_FILE
-    if not ent.exists():
+    if not ent.exists() and not ent.is_symlink():
         out.problems.append(Problem(ENTITY_FILE, None, None, "Y104", None, None, "entities file is missing", "create data/entities.yaml with an 'entities:' list"))
     else:
         doc = _read(ent, root, out)

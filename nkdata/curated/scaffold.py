@@ -16,6 +16,7 @@ from pathlib import Path
 
 from nkdata.checks.records import MAX_TEXT_BYTES
 from nkdata.curated.reader import SOURCES_DIR, find_root
+from nkdata.curated.safeopen import NotInside, TooLarge, read_inside
 from nkdata.errors import NkdataError, UsageError
 from nkdata.spec.models import ID_PATTERNS, ID_RULE
 
@@ -49,7 +50,7 @@ def _existing_sources(root: Path) -> tuple[dict[str, str], dict[str, str]]:
     folder = root / SOURCES_DIR
     for path in sorted(folder.glob("*.y*ml")) if folder.is_dir() else []:
         try:
-            data = read_yaml(path).data
+            data = read_yaml(path, root=root).data
         except (YamlProblem, OSError):
             continue  # nkdata validate reports it; it cannot claim an id or text here
         source = data.get("source") if isinstance(data, dict) else None
@@ -62,11 +63,19 @@ def _existing_sources(root: Path) -> tuple[dict[str, str], dict[str, str]]:
     return ids, texts
 
 
+def _read_existing(target: Path, seeds: Path) -> bytes | None:
+    """The bytes of a text already in seeds/, or None if it is not a plain file there (validate says why)."""
+    try:
+        return read_inside(target, seeds, MAX_TEXT_BYTES, "seeds/")
+    except (NotInside, TooLarge, OSError):
+        return None
+
+
 def _read_text(path: Path) -> bytes:
-    size = path.stat().st_size
-    if size > MAX_TEXT_BYTES:
-        raise UsageError(f"{path} is {size:,} bytes; archived texts are at most {MAX_TEXT_BYTES:,} (archive the article, not a whole site)")
-    raw = path.read_bytes()
+    with open(path, "rb") as fh:  # a regular file (checked by the caller); read no more than the limit + 1
+        raw = fh.read(MAX_TEXT_BYTES + 1)
+    if len(raw) > MAX_TEXT_BYTES:
+        raise UsageError(f"{path} is more than {MAX_TEXT_BYTES:,} bytes; archived texts are at most {MAX_TEXT_BYTES:,} (archive the article, not a whole site)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -195,7 +204,7 @@ def new_source(
     target = seeds / src.name
     rel_text = f"seeds/{src.name}"
     raw = _read_text(src)
-    if target.exists() and target.resolve() != src.resolve() and target.read_bytes() != raw:
+    if target.exists() and target.resolve() != src.resolve() and _read_existing(target, seeds) != raw:
         raise ScaffoldRefused(f"{rel_text} already exists with different content: rename your text (archived texts never change)")
     stem = src.name[: -len(".txt")]
     yaml_path = root / SOURCES_DIR / f"{stem}.yaml"

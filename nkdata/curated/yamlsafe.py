@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from nkdata.curated.safeopen import NotInside, TooLarge, read_inside
+
 try:  # the C composer is ~10x faster; fall back to pure Python where it is missing
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover
@@ -168,13 +170,19 @@ class _Builder:
         raise YamlProblem("Y101", "unsupported YAML node", *_mark(node), "")  # pragma: no cover
 
 
-def read_yaml(path: Path, display: str | None = None) -> YamlDoc:
-    """Parse one curated YAML file; raise :class:`YamlProblem` with its location."""
+def read_yaml(path: Path, display: str | None = None, root: Path | None = None) -> YamlDoc:
+    """Parse one curated YAML file; raise :class:`YamlProblem` with its location.
+
+    The file must resolve inside ``root`` (default: its own folder) and be a regular file.
+    """
     shown = display or str(path)
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise YamlProblem("Y103", f"file is {size:,} bytes; the limit is {MAX_BYTES:,}", None, None, "split the records over several source files")
-    raw = path.read_bytes()
+    try:
+        raw = read_inside(path, root if root is not None else path.parent, MAX_BYTES)
+    except NotInside as exc:
+        hint = "keep curated files as plain files inside the project, not symlinks or devices"
+        raise YamlProblem("Y106", f"not read: the file {exc}", None, None, hint) from None
+    except TooLarge as exc:
+        raise YamlProblem("Y103", f"file is {exc}; the limit is {MAX_BYTES:,}", None, None, "split the records over several source files") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -1,0 +1,82 @@
+"""Opening a curated file (YAML in data/, a text in seeds/) without trusting what the path is.
+
+A pull request can carry a symlink: to a file outside the project (whose contents
+would then be read and echoed in problem messages), or to ``/dev/zero`` or
+``/dev/urandom`` (which report a size of 0 and never end). So every curated read
+goes through :func:`read_inside`: the path must resolve inside ``root`` and be a
+regular file, checked before it is opened (a device or FIFO is never opened) and
+again on the open descriptor; and at most ``limit + 1`` bytes are read, whatever
+``st_size`` says.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+_CHUNK = 1 << 20
+_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
+class NotInside(Exception):
+    """The path resolves outside the root, or is not a regular file (a device, FIFO, socket or folder)."""
+
+
+class TooLarge(Exception):
+    """The file holds more than the limit: ``str()`` says how much ("12,345 bytes", or "more than N bytes"
+    when the size is known only from reading, as for a file that grows or lies about its size)."""
+
+    def __init__(self, size: int, exact: bool) -> None:
+        super().__init__(f"{size:,} bytes" if exact else f"more than {size - 1:,} bytes")
+        self.size = size
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISLNK(mode):
+        return "a symlink"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"  # pragma: no cover (doors, ports, whiteouts)
+
+
+def read_inside(path: Path, root: Path, limit: int, label: str = "the project") -> bytes:
+    """The bytes of ``path``, a regular file inside ``root`` (after resolving symlinks), at most ``limit``.
+
+    Raises :class:`NotInside` (its message says why: "is a symlink leading outside the
+    project", "is a device", ...; ``label`` names ``root``), :class:`TooLarge`, or
+    :class:`OSError` (missing, unreadable).
+    """
+    real = Path(os.path.realpath(path))
+    top = Path(os.path.realpath(root))
+    if real != top and top not in real.parents:
+        raise NotInside(f"is a symlink leading outside {label}" if os.path.islink(path) else f"resolves outside {label}")
+    st = os.lstat(real)  # FileNotFoundError for a missing file or a dangling symlink
+    if not stat.S_ISREG(st.st_mode):
+        raise NotInside(f"is {_kind(st.st_mode)}")
+    fd = os.open(real, _FLAGS)  # O_NOFOLLOW + O_NONBLOCK: a swap for a symlink or FIFO since lstat neither follows nor blocks
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotInside(f"is {_kind(st.st_mode)}")
+        if st.st_size > limit:
+            raise TooLarge(st.st_size, exact=True)
+        chunks: list[bytes] = []
+        seen = 0
+        while seen <= limit:  # never more than limit + 1 bytes, whatever st_size said
+            chunk = os.read(fd, min(_CHUNK, limit + 1 - seen))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            seen += len(chunk)
+        if seen > limit:
+            raise TooLarge(seen, exact=False)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
