@@ -25,6 +25,8 @@ except ImportError:  # pragma: no cover
 MAX_BYTES = 10 * 1024 * 1024
 MAX_NODES = 1_000_000
 MAX_DEPTH = 64  # curated records nest 4 levels deep; this keeps recursion far from Python's limit
+MAX_INT_DIGITS = 19  # the int64 range of the Parquet columns; counted before int() (which refuses > 4,300 digits with a traceback)
+_INT64 = 2**63
 
 _STR = "tag:yaml.org,2002:str"
 _SCALAR_TAGS = {
@@ -35,6 +37,7 @@ _SCALAR_TAGS = {
     "tag:yaml.org,2002:null",
     "tag:yaml.org,2002:timestamp",
 }
+_INT = "tag:yaml.org,2002:int"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
 
@@ -119,6 +122,21 @@ def _check_expansion(root: yaml.Node) -> None:
     visit(root, 0)
 
 
+def _construct_int(loader: Any, node: yaml.ScalarNode) -> Any:
+    """A YAML integer (decimal, 0x, 0o, 0b, 1_000, 1:30), refused as Y107 outside the int64 range.
+
+    The digits are counted first: Python refuses to convert more than 4,300 (a ValueError), and
+    converting a long string costs quadratic time.
+    """
+    digits = sum(c.isalnum() for c in node.value.lower().lstrip("+-").removeprefix("0x").removeprefix("0o").removeprefix("0b"))
+    value = loader.construct_object(node) if digits <= MAX_INT_DIGITS else None
+    if value is None or not -_INT64 <= value < _INT64:
+        shown = node.value if len(node.value) <= 30 else f"{node.value[:12]}...{node.value[-6:]} ({len(node.value):,} characters)"
+        message = f"value too large: the integer {shown} is outside the 64-bit range the tables hold"
+        raise YamlProblem("Y107", message, *_mark(node), f"write at most {MAX_INT_DIGITS} digits; a quantity this large is a typo")
+    return value
+
+
 class _Redo(Exception):
     """A quick build met a limit or a problem: redo it the careful way, which reports it exactly."""
 
@@ -149,6 +167,8 @@ class _Builder:
                 raise YamlProblem("Y101", f"tag {node.tag!r} is not allowed", *_mark(node), "remove the tag; write a plain value")
             if node.tag in (_STR, "tag:yaml.org,2002:timestamp"):
                 return node.value
+            if node.tag == _INT:
+                return _construct_int(self._scalars, node)
             return self._scalars.construct_object(node)
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ:
