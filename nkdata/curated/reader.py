@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from nkdata.curated.package_meta import check_package
 from nkdata.curated.yamlsafe import YamlDoc, YamlProblem, read_yaml
 from nkdata.errors import UsageError
 from nkdata.problems import Problem
@@ -199,11 +200,17 @@ def read_project(path: Path | str | None = None, progress: Callable[[str, int, i
     root = find_root(path)
     out = Curated(root)
     pkg = root / PACKAGE_FILE
-    if pkg.exists():
+    if not pkg.exists() and not pkg.is_symlink():
+        hint = "create data/package.yaml with the release metadata (name, title, release_date, licenses, ...)"
+        out.problems.append(Problem(PACKAGE_FILE, None, None, "Y104", None, None, "package file is missing", hint))
+    else:
         doc = _read(pkg, root, out)
         if doc is not None:
             if isinstance(doc.data, dict):
-                out.package = doc.data
+                bad_meta = check_package(doc)
+                out.problems.extend(bad_meta)
+                if not bad_meta:
+                    out.package = doc.data
             else:
                 out.problems.append(Problem(doc.path, 1, 1, "Y104", None, None, "package.yaml must be a mapping", "see the example in the repository"))
     ent = root / ENTITY_FILE
