@@ -47,6 +47,7 @@ CODES: dict[str, str] = {
     "F701": "record belongs to another source",
     "F702": "archived text in seeds/ that no source file refers to",
     "F703": "file in data/sources/ that is not read (not .yaml)",
+    "F704": "YAML file in data/ that nothing reads",
     "P800": "package file missing",
     "P801": "package file hash or size differs from datapackage.json",
     "P802": "package descriptor invalid",

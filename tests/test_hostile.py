@@ -656,7 +656,6 @@ def test_new_source_refuses_odd_names(project: Path, tmp_path: Path, env: dict[s
     assert (sorted(os.listdir(project / "seeds")), sorted(os.listdir(project / "data/sources"))) == before, "new-source wrote files"
 
 
-@xfail("weaknesses", "a YAML file in data/ that nothing reads (data/figures.yaml) passes silently")
 def test_unread_yaml_in_data_is_reported(project: Path, env: dict[str, str]) -> None:
     (project / "data/figures.yaml").write_text("figures:\n  - figure_id: fig-lost\n", encoding="utf-8")
     r = cli("validate", project, env=env, timeout=30)

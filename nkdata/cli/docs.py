@@ -60,6 +60,7 @@ FIXES: dict[str, str] = {
     "F701": "Move the record to its own source's file, or drop its source_id (the file sets it).",
     "F702": "Start the text's source file with `nkdata new-source seeds/NAME.txt`, or delete the text.",
     "F703": "Rename the file to end in `.yaml` (or move it out of data/sources/): nothing else there is read.",
+    "F704": "Move the records into `data/sources/NAME.yaml` (with their source) or `data/entities.yaml`, or delete the file: only those and `data/package.yaml` are read.",
     "P800": "Rebuild the release with `nkdata build`; never copy files into a release by hand.",
     "P801": "Rebuild the release; a built file is never edited.",
     "P802": "Rebuild the release; datapackage.json is generated, never edited.",

@@ -15,6 +15,7 @@ filled in from ``source.source_id``.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ SOURCE_SECTIONS = ("source",) + RECORD_TABLES
 ENTITY_FILE = "data/entities.yaml"
 PACKAGE_FILE = "data/package.yaml"
 SOURCES_DIR = "data/sources"
+RELEASES_DIR = "data/releases"
 
 
 @dataclass
@@ -241,7 +243,30 @@ def read_project(path: Path | str | None = None, progress: Callable[[str, int, i
         _read_source_file(f, root, out)
         if progress is not None:
             progress("reading data/sources", i + 1, len(files))
+    out.problems.extend(_unread_yaml(root))
     return out
+
+
+def _unread_yaml(root: Path) -> list[Problem]:
+    """F704 for each YAML file under data/ that nothing reads (e.g. data/figures.yaml): its records would vanish.
+
+    Read are data/package.yaml, data/entities.yaml and data/sources/*.yaml; data/releases/ holds
+    recorded releases, and hidden files and folders are left alone. Symlinked folders are not followed.
+    """
+    data = root / "data"
+    read = {PACKAGE_FILE, ENTITY_FILE}
+    found = []
+    for folder, dirs, names in os.walk(data):
+        here = Path(folder)
+        rel_dir = here.relative_to(root).as_posix()
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and f"{rel_dir}/{d}" != RELEASES_DIR)
+        for name in sorted(names):
+            rel = f"{rel_dir}/{name}"
+            if name.startswith(".") or not name.endswith((".yaml", ".yml")) or rel in read or rel_dir == SOURCES_DIR:
+                continue
+            found.append(Problem(rel, None, None, "F704", None, None, f"{rel} is not read: nothing in data/ reads this file, so its records would be left out",
+                                 f"curated records go in {SOURCES_DIR}/<name>.yaml (with their source) and {ENTITY_FILE}; move them there, or delete the file"))
+    return found
 
 
 __all__ = ["Curated", "Located", "read_project", "find_root", "ID_PATTERNS"]
