@@ -645,7 +645,6 @@ def test_ids_cannot_forge_output_lines(project: Path, tmp_path: Path, env: dict[
     [("-rf.txt", []), ("--help.txt", []), ("..txt", ["--id", "src-dots"]), ("good.txt", ["--id", "src-good\n"])],
     ids=["dash-rf", "dash-help", "dotdot", "id-newline"],
 )
-@xfail("weaknesses", "new-source accepts file names starting with '-' or '.', and an --id with a trailing newline")
 def test_new_source_refuses_odd_names(project: Path, tmp_path: Path, env: dict[str, str], name: str, extra: list[str]) -> None:
     work = tmp_path / "work"
     work.mkdir()

@@ -20,8 +20,11 @@ from nkdata.curated.safeopen import NotInside, TooLarge, read_inside
 from nkdata.errors import NkdataError, UsageError
 from nkdata.spec.models import ID_PATTERNS, ID_RULE
 
-TEXT_NAME = re.compile(r"^[A-Za-z0-9._-]+\.txt$")  # what a source's text_path allows after seeds/
-LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Z]{2})?$")
+# What a source's text_path allows after seeds/, and no leading '.' or '-' (no '..txt', no '-rf.txt'
+# that a shell or a later tool would take for an option). Always used with fullmatch: '$' in
+# re.match accepts a trailing newline.
+TEXT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.txt")
+LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Z]{2})?")
 
 
 class ScaffoldRefused(NkdataError):
@@ -194,9 +197,11 @@ def new_source(
     src = Path(text_file)
     if not src.is_file():
         raise UsageError(f"{src}: no such file (give the archived text to start a source for)")
-    if not TEXT_NAME.match(src.name):
-        raise UsageError(f"{src.name}: rename the text to letters, digits, '.', '_' or '-' ending in .txt (e.g. 002_korea-herald.txt)")
-    if not LANGUAGE.match(language):
+    if not TEXT_NAME.fullmatch(src.name):
+        raise UsageError(
+            f"{src.name!r}: rename the text to letters, digits, '.', '_' or '-' ending in .txt, starting with a letter or digit (e.g. 002_korea-herald.txt)"
+        )
+    if not LANGUAGE.fullmatch(language):
         raise UsageError(f"--language {language!r} is not a BCP 47 code such as en, ko or pt-BR")
     seeds = root / "seeds"
     if src.resolve().parent != seeds.resolve() and seeds.resolve() in src.resolve().parents:
@@ -212,7 +217,7 @@ def new_source(
         if existing.exists():
             raise ScaffoldRefused(f"{existing.relative_to(root).as_posix()} already exists; new-source never overwrites curated files")
     sid = source_id or default_source_id(stem)
-    if not re.match(ID_PATTERNS["sources"], sid):
+    if not re.fullmatch(ID_PATTERNS["sources"], sid):
         raise UsageError(f"source id {sid!r} is not valid: ids are {ID_RULE} (pass --id src-...)")
     ids, texts = _existing_sources(root)
     if sid in ids:
