@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -154,6 +155,7 @@ class Case:
 CLAIMED = frozenset({"I303"})  # the seed figure shares its claim with another source's figure
 ORPHAN = frozenset({"F702"})  # the real seed no longer has a source pointing at it
 MAX_TEXT_BYTES = getattr(checks, "MAX_TEXT_BYTES", 10 * 1024 * 1024)
+PACKAGE = "data/package.yaml"
 
 FIG1 = "fig-nis-casualties-2025-03-mid"
 FIG2 = "fig-nis-casualties-2025-01"
@@ -234,6 +236,20 @@ CASES: list[Case] = [
          "Y105", SRC_001, at(SRC_001, "metric: killed"), None, None, hostile=True),
     Case("Y105-duplicate-section", append(SRC_001, "figures: []\n"),
          "Y105", SRC_001, at(SRC_001, "figures: []"), None, None),
+    Case("Y106-symlink-outside-project", lambda p: os.symlink(_outside_file(p), p.path("data/sources/zz.yaml")),
+         "Y106", "data/sources/zz.yaml", nowhere, None, None, hostile=True),
+    Case("Y106-symlink-to-device", lambda p: os.symlink(os.devnull, p.path("data/sources/zz.yaml")),
+         "Y106", "data/sources/zz.yaml", nowhere, None, None, hostile=True),
+    Case("Y107-huge-integer", rep(SRC_001, "    value: 4000\n", f"    value: {'9' * 5000}\n"),
+         "Y107", SRC_001, at(SRC_001, "9999", col=True), None, None, also=ORPHAN | frozenset({"I301"}), hostile=True),
+    Case("Y107-past-int64", rep(SRC_001, "    value: 4000\n", "    value: 9223372036854775808\n"),
+         "Y107", SRC_001, at(SRC_001, "9223372036854775808"), None, None, also=ORPHAN | frozenset({"I301"})),
+    Case("M200-package-unknown-key", rep(PACKAGE, "licenses:\n", "licences: []\nlicenses:\n"),
+         "M200", PACKAGE, at(PACKAGE, "licences:"), None, "licences", hint="did you mean 'licenses'?"),
+    Case("M202-package-keywords-not-a-list", rep(PACKAGE, "keywords: [North Korea", "keywords: 5\nkeyword: [North Korea"),
+         "M202", PACKAGE, at(PACKAGE, "keywords: 5"), None, "keywords", also=frozenset({"M200"})),
+    Case("M221-package-impossible-release-date", lambda p: p.write(PACKAGE, re.sub(r"release_date: \S+", "release_date: 2026-13-45", p.read(PACKAGE))),
+         "M221", PACKAGE, at(PACKAGE, "release_date: 2026-13-45"), None, "release_date"),
     # ------------------------------------------------------------ M: one record against its model
     Case("M200-misspelt-field", rep(SRC_001, "    qualifier: more_than\n", "    qualifer: more_than\n"),
          "M200", SRC_001, at(SRC_001, "qualifer:"), FIG1, "qualifer", also=frozenset({"M201"}), hint="did you mean 'qualifier'?"),
@@ -388,6 +404,8 @@ CASES: list[Case] = [
          "M221", SRC_001, at(SRC_001, "date_start: 1741651200"), FIG1, "date_start"),
     Case("M230-speaker-with-empty-chain", rep(SRC_001, "speaker_id: ent-lee-seong-kweun\n    attribution: [ent-lee-seong-kweun, ent-korea-herald]", "speaker_id: ent-lee-seong-kweun\n    attribution: []"),
          "M230", SRC_001, at(SRC_001, "attribution: []"), STM_4000, "attribution"),
+    Case("F704-yaml-in-data-not-read", lambda p: p.write("data/figures.yaml", "figures:\n  - figure_id: fig-lost\n"),
+         "F704", "data/figures.yaml", nowhere, None, None),
     Case("F703-source-file-wrong-extension", lambda p: p.path(SRC_001).rename(p.path(SRC_001[: -len(".yaml")] + ".YAML")),
          "F703", SRC_001[: -len(".yaml")] + ".YAML", nowhere, None, None, also=ORPHAN),
     Case("I303-claim-figures-disagree", seq(
@@ -442,7 +460,7 @@ def _check_case(project: Project, case: Case) -> tuple[list[Problem], list[Probl
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_bad_contribution(project: Project, case: Case) -> None:
-    if case.code == "T503" and sys.platform == "win32":
+    if case.code in ("T503", "Y106") and sys.platform == "win32":
         pytest.skip("symlinks need privileges on Windows")
     if case.code not in CODES:
         pytest.skip(f"{case.code} is not (yet) a code of this version")
@@ -478,7 +496,7 @@ HOSTILE = [c for c in CASES if c.hostile]
 @pytest.mark.parametrize("case", HOSTILE, ids=lambda c: c.id)
 def test_hostile_input_in_a_real_process(project: Project, case: Case) -> None:
     """A real `python -m nkdata.cli.main validate` in the project folder: fails cleanly, fast, writes nothing."""
-    if case.code == "T503" and sys.platform == "win32":
+    if case.code in ("T503", "Y106") and sys.platform == "win32":
         pytest.skip("symlinks need privileges on Windows")
     case.edit(project)
     before = project.snapshot()
