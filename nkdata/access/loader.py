@@ -63,7 +63,9 @@ def convert(table: pa.Table, fmt: str) -> Any:
                 return pd.ArrowDtype(t)  # lists stay lists, dates stay dates
             return None
 
-        return table.to_pandas(types_mapper=types)
+        # In this thread: Arrow's CPU pool buys nothing for tables this small, and its
+        # workers should not outlive the call (see Release.arrow and apache/arrow#34314).
+        return table.to_pandas(types_mapper=types, use_threads=False)
     if fmt == "polars":
         try:
             import polars as pl
