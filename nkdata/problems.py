@@ -49,6 +49,7 @@ CODES: dict[str, str] = {
     "P801": "package file hash or size differs from datapackage.json",
     "P802": "package descriptor invalid",
     "P803": "a table's CSV and Parquet copies disagree, or one cannot be read",
+    "P804": "derived data (a figure's originator, the claims table) differs from what the figures make",
 }
 
 

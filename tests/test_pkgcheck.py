@@ -41,6 +41,7 @@ from nkdata.checks.package import (
 from nkdata.checks.textmatch import normalise, normalise_slow, numbers_in
 from nkdata.checks.validation import validate
 from nkdata.problems import Problem
+from nkdata.release.rows import claims_table
 from nkdata.release.writer import _write_csv, _write_parquet, build
 from nkdata.spec import rules
 
@@ -100,12 +101,24 @@ def refresh_descriptor(folder: Path) -> None:
     path.write_text(json.dumps(desc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def rewrite(folder: Path, table: str, edit: Callable[[Rows], Rows | None]) -> None:
-    """Apply ``edit`` to a table's rows and write its CSV and Parquet again, descriptor included."""
+def rewrite(folder: Path, table: str, edit: Callable[[Rows], Rows | None], derive: bool = True) -> None:
+    """Apply ``edit`` to a table's rows and write its CSV and Parquet again, descriptor included.
+
+    With ``derive``, what the build derives from the edited rows follows them (each figure's
+    originator, the claims table), so that only the rule the edit aims at is broken.
+    """
     rows = rows_of(folder, table)
     rows = edit(rows) or rows
+    if derive and table == "figures":
+        for r in rows:
+            r["originator"] = (r.get("attribution") or [None])[0]
     _write_csv(folder / f"{table}.csv", table, rows)
     _write_parquet(folder / f"{table}.parquet", table, rows)
+    if derive and table in ("figures", "entities", "sources"):
+        tables = {t: pq.read_table(folder / f"{t}.parquet") for t in ("figures", "entities", "sources")}
+        claim_rows = claims_table(tables).to_pylist()
+        _write_csv(folder / "claims.csv", "claims", claim_rows)
+        _write_parquet(folder / "claims.parquet", "claims", claim_rows)
     refresh_descriptor(folder)
 
 
@@ -550,3 +563,32 @@ def test_progress_is_reported(real_release: Path) -> None:
     assert problems == []
     assert calls and calls[-1][1] == calls[-1][2]
     assert all(0 < done <= total for _, done, total in calls)
+
+
+# ---------------------------------------------------------------- derived data (P804)
+
+
+def test_an_edited_claims_table_is_reported(pkg: Path) -> None:
+    """The claims table is recomputed from the figures: a cell that differs is P804 at its line."""
+    claim = pick(pkg, "claims", lambda r: r["best"] is not None)
+    rewrite(pkg, "claims", lambda rows: rows[row_index(rows, "claim_id", claim["claim_id"])].update(best=claim["best"] + 1), derive=False)
+    got = validate_package(pkg)
+    assert [(p.code, p.record_id, p.field) for p in got] == [("P804", claim["claim_id"], "best")]
+    assert got[0].line == csv_line_of(pkg / "claims.csv", "claim_id", claim["claim_id"])
+    assert got[0].message == f"best is {claim['best'] + 1!r} but its figures make {claim['best']!r}"
+
+
+def test_a_missing_claim_is_reported(pkg: Path) -> None:
+    claim = pick(pkg, "claims", lambda r: True)
+    rewrite(pkg, "claims", lambda rows: [r for r in rows if r["claim_id"] != claim["claim_id"]], derive=False)
+    got = validate_package(pkg)
+    assert [(p.code, p.record_id, p.path.rsplit("/", 1)[-1]) for p in got] == [("P804", claim["claim_id"], "claims.csv")]
+    assert "is missing" in got[0].message
+
+
+def test_an_originator_that_is_not_attribution_0_is_reported(pkg: Path) -> None:
+    fig = pick(pkg, "figures", lambda r: len(r["attribution"]) > 1)
+    rewrite(pkg, "figures", lambda rows: rows[row_index(rows, "figure_id", fig["figure_id"])].update(originator=fig["attribution"][1]), derive=False)
+    got = validate_package(pkg)
+    assert [(p.code, p.record_id, p.field) for p in got] == [("P804", fig["figure_id"], "originator")]
+    assert got[0].line == csv_line_of(pkg / "figures.csv", "figure_id", fig["figure_id"])

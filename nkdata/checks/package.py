@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nkdata.checks import derived
 from nkdata.checks.records import FORMULA_START
 from nkdata.checks.textmatch import IndexedText, normalise, numbers_in
 from nkdata.curated.reader import describe_error
@@ -45,6 +46,7 @@ from nkdata.errors import UsageError
 from nkdata.problems import Problem
 from nkdata.release.reader import PARQUET_PROPERTY, TEXTS_PROPERTY
 from nkdata.release.writer import sha256_file
+from nkdata.spec import claims as claims_spec
 from nkdata.spec import rules as rules_mod
 from nkdata.spec.models import MODELS, RECORD_TABLES, Record
 from nkdata.spec.schema import all_schemas, field_type
@@ -281,6 +283,12 @@ def open_target(path: Path) -> Iterator[Target | Problem]:
 # ---------------------------------------------------------------- the checker
 
 
+def primary_key(table: str) -> str:
+    """The id column of a table of a release (a record table, or the derived claims table)."""
+    return MODELS[table].id_field if table in MODELS else claims_spec.ID_FIELD
+
+
+
 @dataclass
 class Checked:
     """One table after its own checks: the rows, which rows passed, where rows start in the CSV."""
@@ -296,7 +304,7 @@ class Checked:
     def ids(self) -> list[Any]:
         """Each row's record id (as written, even when invalid); read only when a problem needs it."""
         if self._ids is None:
-            self._ids = self.data[MODELS[self.table].id_field].to_pylist()
+            self._ids = self.data[primary_key(self.table)].to_pylist()
         return self._ids
 
     def lines(self) -> np.ndarray:
@@ -330,7 +338,7 @@ class PackageCheck:
         self.tables: dict[str, Checked] = {}
         self.bad_files: set[str] = set()
         self._steps = 0
-        self._total = 3 + len(MODELS) + len(RECORD_TABLES)  # the calls of _step in run()
+        self._total = 4 + len(MODELS) + len(RECORD_TABLES)  # the calls of _step in run()
         self.timings: dict[str, float] = {}  # seconds per step, for profiling
         self._local = threading.local()
         self._clock = time.perf_counter()
@@ -416,6 +424,8 @@ class PackageCheck:
                         if ct.ok[row]:  # as in the curated path, only records that passed the model
                             self.add_row(ct, row, *problem)
                 self._step(f"checked {table} evidence")
+            self._check_derived()
+            self._step("checked claims")
 
     # ------------------------------------------------------------ descriptor
     def _read_descriptor(self) -> bool:
@@ -436,8 +446,8 @@ class PackageCheck:
         self.resources: dict[str, dict[str, Any]] = {}
         for i, res in enumerate(self.descriptor["resources"]):
             name = res.get("name") if isinstance(res, dict) else None
-            if name not in MODELS:
-                self.add(shown, None, "P802", None, "resources", f"resource {i} ({name!r}) is not a table of nkdata", f"tables: {', '.join(MODELS)}")
+            if name not in schemas:
+                self.add(shown, None, "P802", None, "resources", f"resource {i} ({name!r}) is not a table of nkdata", f"tables: {', '.join(schemas)}")
                 continue
             bad = [k for k in ("path", "hash", "bytes") if not isinstance(res.get(k), (str, int))] + [
                 f"{PARQUET_PROPERTY}.{k}" for k in ("path", "hash", "bytes") if not isinstance((res.get(PARQUET_PROPERTY) or {}).get(k), (str, int))
@@ -449,7 +459,7 @@ class PackageCheck:
                 self.add(shown, None, "P802", None, name, f"the Table Schema of {name!r} differs from the one this nkdata's models generate ({_schema_difference(res.get('schema'), schemas[name])})",
                          "build the package with the same nkdata version, or validate it with the version that built it")
             self.resources[name] = res
-        for name in MODELS:
+        for name in schemas:
             if name not in self.resources and not any(isinstance(r, dict) and r.get("name") == name for r in self.descriptor["resources"]):
                 self.add(shown, None, "P802", None, "resources", f"the package has no {name!r} resource", _REBUILD)
         texts = self.descriptor.get(TEXTS_PROPERTY, [])
@@ -605,27 +615,30 @@ class PackageCheck:
 
         if not path.is_file():
             return None
-        model = MODELS[table]
+        model = MODELS.get(table)
         try:
             with open(path, encoding="utf-8", newline="") as fh:
                 header = next(csv.reader(fh), [])
-        except (OSError, UnicodeDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
             self.add(shown, 1, "P803", None, None, f"cannot read the CSV file ({exc})", _REBUILD)
-            return None, {}
+            return None
         names = schema.names
         unknown = [h for h in header if h not in names]
         missing = [n for n in names if n not in header]
         for h in unknown:
-            code, fname, message, hint = describe_error({"type": "extra_forbidden", "loc": (h,), "msg": ""}, model)
+            if model is not None:
+                code, fname, message, hint = describe_error({"type": "extra_forbidden", "loc": (h,), "msg": ""}, model)
+            else:
+                code, fname, message, hint = "M200", h, f"unknown field {h!r}", _REBUILD
             self.add(shown, 1, code, None, fname, message, hint)
         for n in missing:
-            if n in model.model_fields:
+            if model is not None and n in model.model_fields:
                 code, fname, message, hint = describe_error({"type": "missing", "loc": (n,), "msg": ""}, model)
             else:
                 code, fname, message, hint = "M201", n, f"required field {n!r} is missing", "the build computes it"
             self.add(shown, 1, code, None, fname, f"{message}: the CSV has no column {n!r}", hint)
         if unknown or missing:
-            return None, {}
+            return None
         if header != names:
             self.add(shown, 1, "P803", None, None, f"the CSV's columns are in another order than the schema's ({', '.join(header)})", _REBUILD)
         text_types = {f.name: (pa.string() if pa.types.is_list(f.type) else f.type) for f in schema}
@@ -856,6 +869,50 @@ class PackageCheck:
             for r, s in pairs:
                 if ct.ok[r]:
                     self.add_row(ct, r, "C600", name, f"{_shorten(s, 40)!r} starts with {s[0]!r}, which spreadsheets run as a formula", "reword or trim the value so it does not start with = + - @ or a tab")
+
+    # ------------------------------------------------------------ derived data
+    def _check_derived(self) -> None:
+        """P804: each figure's originator, and the claims table, must be what the figures make."""
+        figures = self.tables.get("figures")
+        if figures is not None:
+            self._report_derived(figures, derived.originator_differences(figures.data))
+        ct = self._read_claims()
+        if ct is not None and figures is not None:
+            self._report_derived(ct, derived.claims_differences(ct.data, {name: t.data for name, t in self.tables.items()}))
+
+    def _report_derived(self, ct: Checked, differences: list[derived.Difference]) -> None:
+        for d in differences:
+            if d.row is None:  # a row that is missing: the file, not a line
+                self.add(ct.csv_shown, None, derived.CODE, d.record_id, d.field, d.message, derived.HINT)
+            else:
+                self.add_row(ct, d.row, derived.CODE, d.field, d.message, derived.HINT)
+
+    def _read_claims(self) -> Checked | None:
+        """The package's claims table (Parquet, its CSV compared with it; or the CSV alone)."""
+        import numpy as np
+
+        from nkdata.release.rows import arrow_schema
+
+        res = self.resources.get(claims_spec.TABLE)
+        if res is None:
+            return None
+        table, schema = claims_spec.TABLE, arrow_schema(claims_spec.TABLE)
+        csv_rel, pq_rel = res["path"], res[PARQUET_PROPERTY]["path"]
+        csv_shown, pq_shown = self.target.show(csv_rel), self.target.show(pq_rel)
+        pq_t = self._read_parquet(table, pq_rel, pq_shown, schema)
+        if pq_t is not None:
+            csv_path = self._inside(csv_rel)
+            csv_exists = csv_path is not None and csv_path.is_file()
+            ct = Checked(table, pq_t, np.ones(pq_t.num_rows, dtype=bool), csv_shown if csv_exists else pq_shown)
+            if csv_exists:
+                self._stream_compare(ct, csv_rel, schema, pq_shown)
+            return ct
+        csv_t, csv_bad = self._read_csv(table, csv_rel, csv_shown, schema, None)
+        if csv_t is None:
+            return None
+        ct = Checked(table, csv_t, np.ones(csv_t.num_rows, dtype=bool), csv_shown)
+        ct.data = self._parse_lists(ct, schema, csv_bad)
+        return None if csv_bad and any(b.any() for b in csv_bad.values()) else ct
 
     # ------------------------------------------------------------ ids and references
     def _check_ids(self) -> None:
@@ -1183,4 +1240,4 @@ def validate_any(path: Path | str | None = None, progress: Progress | None = Non
     return validate(path, progress=progress)
 
 
-__all__ = ["validate_package", "validate_any", "compile_columns", "fast_normalise", "number_stands_alone", "parse_json_lists", "Progress"]
+__all__ = ["validate_package", "validate_any", "compile_columns", "number_stands_alone", "parse_json_lists", "Progress"]

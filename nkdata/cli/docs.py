@@ -62,6 +62,7 @@ FIXES: dict[str, str] = {
     "P801": "Rebuild the release; a built file is never edited.",
     "P802": "Rebuild the release; datapackage.json is generated, never edited.",
     "P803": "Rebuild the release; a table's CSV and Parquet are written together from the same rows, never edited.",
+    "P804": "Rebuild the release; each figure's originator and the claims table are computed from the figures by the build, never edited.",
 }
 
 

@@ -11,9 +11,11 @@ import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from nkdata.checks.textmatch import IndexedText
+from nkdata.release import claims
 from nkdata.spec.models import MODELS, RECORD_TABLES
 from nkdata.spec.schema import all_schemas
 
@@ -23,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from nkdata.checks.validation import CheckedProject
 
 Row = dict[str, Any]
+CLAIMS = "claims"
 
 #: Columns holding words copied from the source; published as the source's exact characters.
 VERBATIM_FIELDS = ("text", "value_text", "date_text")
@@ -57,7 +60,15 @@ def rows_from_project(checked: CheckedProject) -> dict[str, list[Row]]:
             rows.append(row)
         rows.sort(key=lambda r: r[model.id_field])
         out[table] = rows
+    add_derived(out)
     return out
+
+
+def add_derived(rows: dict[str, list[Row]]) -> None:
+    """Fill what the build derives from the records: each figure's originator, and the claims table."""
+    for fig in rows["figures"]:
+        fig["originator"] = claims.originator(fig)
+    rows[CLAIMS] = claims.rows_from_tables(rows)
 
 
 # ---------------------------------------------------------------- CSV cells
@@ -148,3 +159,18 @@ def rows_to_arrow(table: str, rows: list[Row]) -> pa.Table:
     schema = arrow_schema(table)
     columns = {f.name: [r.get(f.name) for r in rows] for f in schema}
     return pa.Table.from_pydict(columns, schema=schema)
+
+
+def claims_table(tables: Mapping[str, pa.Table]) -> pa.Table:
+    """The claims table of a release given its tables by name: the stored one, else derived from
+    its figures (with entities for names and sources for publication days, when given)."""
+    if CLAIMS in tables:
+        return tables[CLAIMS]
+    figures = tables["figures"]
+    rows: dict[str, list[Row]] = {"figures": figures.select([c for c in claims.FIGURE_COLUMNS if c in figures.column_names]).to_pylist()}
+    if "entities" in tables:
+        rows["entities"] = tables["entities"].select(["entity_id", "name"]).to_pylist()
+    if "sources" in tables:
+        sources = tables["sources"]
+        rows["sources"] = sources.select([c for c in ("source_id", "published_start") if c in sources.column_names]).to_pylist()
+    return rows_to_arrow(CLAIMS, claims.rows_from_tables(rows))

@@ -82,6 +82,8 @@ class Computed(NamedTuple):
     name: str
     type: str
     description: str
+    constraints: dict[str, Any] = {"required": True, "minimum": 0}  # never mutated
+    ref: str | None = None  # the table an id column points to
 
 
 # ---------------------------------------------------------------- shared rules
@@ -202,7 +204,12 @@ class Figure(Dated):
     table = "figures"
     noun = "figure"
     id_field = "figure_id"
-    computed = EVIDENCE_OFFSETS
+    computed = (
+        *EVIDENCE_OFFSETS,
+        # Optional in the Table Schema and without a foreign key, so that adding it is a MINOR change;
+        # the package validator checks it equals attribution[0] (P804), which is checked as a reference.
+        Computed("originator", "string", "Entity id of who made the figure's claim: attribution[0] (an id in 'entities'); computed by the build.", {}),
+    )
     dates_before = "location_id"
     caption = "Reported quantities: one row per number a source reports, with its bounds and attribution."
 
@@ -210,7 +217,7 @@ class Figure(Dated):
     source_id: SourceId = col("Source that reports the figure (set from the YAML file it is in).", ref="sources", pattern=ID_PATTERNS["sources"])
     claim_id: Annotated[str, StringConstraints(pattern=ID_PATTERNS["claims"])] | None = col(
         "Shared by figures in different sources that report the same claim (same originator, metric, "
-        "numbers and date); the timeline counts each claim once. Null when no other source repeats it.",
+        "number and date); the claims table counts each claim once. Null when the figure makes a claim of its own.",
         None,
         pattern=ID_PATTERNS["claims"],
     )

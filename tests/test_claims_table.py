@@ -1,4 +1,4 @@
-"""The timeline view: one row per distinct claim, derived from the figures table.
+"""The claims table: one row per claim, derived from the figures by the build and published.
 
 The curated project is built once into a temporary release (the embedded release
 may predate the claims), then read back through ``Dataset`` exactly as users do.
@@ -14,12 +14,14 @@ import pyarrow as pa
 import pytest
 
 import nkdata
-from nkdata.access import timeline
 from nkdata.access.loader import Dataset
 from nkdata.curated.reader import read_project
 from nkdata.errors import UsageError
+from nkdata.release import claims
 from nkdata.release.reader import Release
+from nkdata.release.rows import arrow_schema, claims_table
 from nkdata.release.writer import build
+from nkdata.spec.claims import COLUMNS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -31,16 +33,16 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Release:
 
 @pytest.fixture(scope="module")
 def curated_claims() -> dict[str, set[str]]:
-    """Claim key -> figure ids, straight from the curated YAML (independent of the timeline code)."""
-    claims: dict[str, set[str]] = defaultdict(set)
+    """Claim key -> figure ids, straight from the curated YAML (independent of the claims code)."""
+    out: dict[str, set[str]] = defaultdict(set)
     for loc in read_project(REPO).records["figures"]:
         rec = loc.record
-        claims[rec.claim_id or rec.figure_id].add(rec.figure_id)  # type: ignore[attr-defined]
-    return claims
+        out[rec.claim_id or "clm-" + rec.figure_id].add(rec.figure_id)  # type: ignore[attr-defined]
+    return out
 
 
 def test_each_claim_is_counted_once(release: Release, curated_claims: dict[str, set[str]]) -> None:
-    t = Dataset(release, "arrow").timeline
+    t = Dataset(release, "arrow").claims
     assert t.num_rows == len(curated_claims)
     rows = t.to_pylist()
     assert len({r["claim_id"] for r in rows}) == t.num_rows
@@ -53,22 +55,23 @@ def test_each_claim_is_counted_once(release: Release, curated_claims: dict[str, 
 
 
 def test_a_claim_told_by_three_sources(release: Release) -> None:
-    rows = {r["claim_id"]: r for r in Dataset(release, "arrow").timeline.to_pylist()}
+    rows = {r["claim_id"]: r for r in Dataset(release, "arrow").claims.to_pylist()}
     jcs = rows["clm-jcs-casualties-2024-12-23"]
     assert jcs["n_sources"] == 3
     assert jcs["source_ids"] == ["src-aljazeera-2024-12-23", "src-moscowtimes-a87427", "src-urdupoint-1898337"]
     assert jcs["figure_ids"] == sorted(jcs["figure_ids"]) and len(jcs["figure_ids"]) == 3
     assert (jcs["metric"], jcs["originator"], jcs["originator_name"]) == ("casualties", "ent-jcs", "Joint Chiefs of Staff (South Korea)")
-    assert (jcs["value"], jcs["value_low"], jcs["value_high"], jcs["qualifier"], jcs["unit"]) == (1100.0, None, None, "approximately", "persons")
+    assert (jcs["best"], jcs["low"], jcs["high"], jcs["qualifier"], jcs["unit"]) == (1100.0, None, None, "approximately", "persons")
+    assert jcs["n_figures"] == 3 and jcs["first_reported"] == dt.date(2024, 12, 23)
     assert (jcs["date_start"], jcs["date_end"], jcs["date_precision"]) == (dt.date(2024, 12, 23), dt.date(2024, 12, 23), "day")
     # on the same day Zelensky's larger figure stands as its own claim, attributed to him
     zel = rows["clm-zelensky-casualties-2024-12-23"]
-    assert zel["originator"] == "ent-zelensky" and zel["qualifier"] == "more_than" and zel["value_low"] == 3000.0
+    assert zel["originator"] == "ent-zelensky" and zel["qualifier"] == "more_than" and zel["low"] == 3000.0
     assert zel["n_sources"] == 2
 
 
 def test_claim_dates_are_the_overlap_of_its_figures(release: Release) -> None:
-    rows = {r["claim_id"]: r for r in Dataset(release, "arrow").timeline.to_pylist()}
+    rows = {r["claim_id"]: r for r in Dataset(release, "arrow").claims.to_pylist()}
     # "Earlier in the week" (6-10 January 2025) and "last week" (6-12 January) of the US envoy's briefing
     un = rows["clm-us-un-troops-deployed-2025-01"]
     assert un["n_sources"] == 2 and un["source_ids"] == ["src-upi-2025-01-13", "src-yahoo-upi-2025-01-11"]
@@ -79,7 +82,7 @@ def test_claim_dates_are_the_overlap_of_its_figures(release: Release) -> None:
 
 
 def test_sorted_by_date_metric_originator(release: Release) -> None:
-    rows = Dataset(release, "arrow").timeline.to_pylist()
+    rows = Dataset(release, "arrow").claims.to_pylist()
     keys = [(r["date_start"] is None, r["date_start"] or dt.date.min, r["metric"], r["originator"]) for r in rows]
     assert keys == sorted(keys)
     assert rows[0]["date_start"] is not None and rows[-1]["date_start"] is None  # undated claims come last
@@ -88,9 +91,9 @@ def test_sorted_by_date_metric_originator(release: Release) -> None:
 @pytest.mark.parametrize("fmt", ["pandas", "arrow", "polars"])
 def test_formats(release: Release, fmt: str) -> None:
     ds = Dataset(release, fmt)
-    t = ds.timeline
-    assert ds["timeline"] is t  # converted once
-    n = Dataset(release, "arrow").timeline.num_rows
+    t = ds.claims
+    assert ds["claims"] is t  # converted once
+    n = Dataset(release, "arrow").claims.num_rows
     if fmt == "pandas":
         import pandas as pd
 
@@ -102,36 +105,54 @@ def test_formats(release: Release, fmt: str) -> None:
         ]
     elif fmt == "arrow":
         assert isinstance(t, pa.Table) and t.num_rows == n
-        assert t.schema == timeline.schema()
+        assert t.schema == arrow_schema("claims")
         assert t.schema.field("date_start").type == pa.date32()
     else:
         import polars as pl
 
         assert isinstance(t, pl.DataFrame) and t.height == n
         assert t.schema["source_ids"] == pl.List(pl.String)
-    assert list(t.columns if fmt != "arrow" else t.column_names) == [c[0] for c in timeline.COLUMNS]
+    assert list(t.columns if fmt != "arrow" else t.column_names) == [c.name for c in COLUMNS]
 
 
-def test_a_derived_view_not_a_stored_table(release: Release) -> None:
-    ds = Dataset(release)
-    assert "timeline" not in list(ds) and "timeline" not in release.table_names()
+def test_a_published_table(release: Release) -> None:
+    """claims.csv, claims.parquet and a resource with its Table Schema, in every build; the figures carry their originator."""
     import json
 
-    resources = json.loads((release.folder / "datapackage.json").read_text())["resources"]
-    assert "timeline" not in [r["name"] for r in resources]
-    assert not list(release.folder.glob("timeline*"))
-    assert len(ds.timeline) == len(ds["timeline"])
-    with pytest.raises(KeyError, match="the view 'timeline'"):
+    ds = Dataset(release, "arrow")
+    assert "claims" in list(ds) and "claims" in release.table_names()
+    resources = {r["name"]: r for r in json.loads((release.folder / "datapackage.json").read_text())["resources"]}
+    assert resources["claims"]["schema"]["primaryKey"] == ["claim_id"]
+    assert resources["claims"]["schema"] == json.loads((REPO / "schema" / "claims.schema.json").read_text())
+    assert (release.folder / "claims.csv").is_file() and (release.folder / "claims.parquet").is_file()
+    # what is stored is what the figures make
+    assert ds.claims.equals(claims_table({t: ds[t] for t in ("figures", "entities", "sources")}))
+    for fig in ds.figures.to_pylist():
+        assert fig["originator"] == fig["attribution"][0]
+    with pytest.raises(KeyError, match="no table 'nope'"):
         ds["nope"]
     with pytest.raises(AttributeError):
         ds.nope  # noqa: B018
 
 
+def test_timeline_is_a_deprecated_alias(release: Release) -> None:
+    ds = Dataset(release, "arrow")
+    with pytest.deprecated_call():
+        t = ds.timeline
+    assert t is ds.claims
+    with pytest.deprecated_call():
+        assert ds["timeline"] is ds.claims
+    with pytest.deprecated_call():
+        old = nkdata.load("timeline", format="arrow")
+    assert old.equals(nkdata.load("claims", format="arrow"))
+
+
 @pytest.mark.parametrize("fmt", ["pandas", "arrow", "polars"])
-def test_load_timeline_from_the_embedded_release(fmt: str) -> None:
-    t = nkdata.load("timeline", format=fmt)
+def test_load_claims_from_the_embedded_release(fmt: str) -> None:
+    """Derived on load when the embedded release predates the table, read when it has one."""
+    t = nkdata.load("claims", format=fmt)
     figures = nkdata.load("figures", format="arrow").to_pylist()
-    keys = {f["claim_id"] or f["figure_id"] for f in figures}
+    keys = {f["claim_id"] or "clm-" + f["figure_id"] for f in figures}
     assert (t.num_rows if fmt == "arrow" else len(t)) == len(keys)
 
 
@@ -150,7 +171,7 @@ def _fig(fid: str, source: str, claim: str | None, start: str | None, end: str |
 
 
 def test_rows_overlap_precision_and_location() -> None:
-    rows = timeline.rows(
+    rows = claims.claim_rows(
         [
             _fig("fig-a", "src-1", "clm-x", "2025-01-06", "2025-01-12", "interval", location_id="ent-kursk"),
             _fig("fig-b", "src-2", "clm-x", "2025-01-01", "2025-01-31", "month", location_id="ent-kursk"),
@@ -158,18 +179,52 @@ def test_rows_overlap_precision_and_location() -> None:
             _fig("fig-d", "src-3", None, None, None, None),
         ],
         {"ent-nis": "National Intelligence Service"},
+        {"src-1": dt.date(2025, 1, 14), "src-2": dt.date(2025, 1, 13), "src-3": None},
     )
-    assert [r["claim_id"] for r in rows] == ["clm-x", "fig-d"]
+    assert [r["claim_id"] for r in rows] == ["clm-x", "clm-fig-d"]
     x = rows[0]
     # the overlap 10-12 January is no figure's own interval
     assert (x["date_start"], x["date_end"], x["date_precision"]) == (dt.date(2025, 1, 10), dt.date(2025, 1, 12), "interval")
     assert x["n_sources"] == 2 and x["source_ids"] == ["src-1", "src-2"] and x["figure_ids"] == ["fig-a", "fig-b", "fig-c"]
     assert x["location_id"] is None  # the figures do not agree on a place
     assert x["originator_name"] == "National Intelligence Service"
-    assert rows[1]["date_start"] is None and rows[1]["n_sources"] == 1
+    assert x["first_reported"] == dt.date(2025, 1, 13) and x["n_figures"] == 3
+    assert rows[1]["date_start"] is None and rows[1]["n_sources"] == 1 and rows[1]["first_reported"] is None
 
 
-def test_build_accepts_a_release_without_claim_ids() -> None:
+def test_a_release_without_claim_ids() -> None:
     figures = pa.Table.from_pylist([{k: v for k, v in _fig("fig-a", "src-1", None, "2025-01-06", "2025-01-06", "day").items() if k != "claim_id"}])
-    t = timeline.build(figures)
-    assert t.num_rows == 1 and t.column("claim_id").to_pylist() == ["fig-a"] and t.column("originator_name").to_pylist() == [None]
+    t = claims_table({"figures": figures})
+    assert t.num_rows == 1 and t.column("claim_id").to_pylist() == ["clm-fig-a"] and t.column("originator_name").to_pylist() == [None]
+    # no source publication day known: first reported is the figure's date
+    assert t.column("first_reported").to_pylist() == [dt.date(2025, 1, 6)]
+
+
+def _bounds(fid: str, qualifier: str, value: float | None, low: float | None, high: float | None) -> dict:
+    return _fig(fid, "src-" + fid, "clm-x", "2025-01-13", "2025-01-13", "day", qualifier=qualifier, value=value, value_low=low, value_high=high)
+
+
+@pytest.mark.parametrize(
+    ("figures", "expected"),
+    [
+        # "about 300" and "300": approximately 300, no bounds (not every figure states one)
+        ([("approximately", 300.0, None, None), ("exact", 300.0, 300.0, 300.0)], (300.0, None, None, "approximately")),
+        # all agree: their qualifier and bounds
+        ([("exact", 300.0, 300.0, 300.0), ("exact", 300.0, 300.0, 300.0)], (300.0, 300.0, 300.0, "exact")),
+        # "more than 3,000" and "3,000": a lower bound from both, no upper bound from the first
+        ([("more_than", 3000.0, 3000.0, None), ("exact", 3000.0, 3000.0, 3000.0)], (3000.0, 3000.0, None, "more_than")),
+        # a range is a range: no best; bounds from both
+        ([("range", None, 3000.0, 4000.0), ("range", None, 3000.0, 4000.0)], (None, 3000.0, 4000.0, "range")),
+        # an approximation with stated bounds, and an exact figure: the widest bounds both state
+        ([("approximately", 300.0, 250.0, 350.0), ("exact", 300.0, 300.0, 300.0)], (300.0, 250.0, 350.0, "approximately")),
+        # "at least" and "at most" of one number: the first in the order more_than, at_least, less_than, at_most
+        ([("at_most", 500.0, None, 500.0), ("at_least", 500.0, 500.0, None)], (500.0, None, None, "at_least")),
+    ],
+)
+def test_reconciliation_rule(figures: list[tuple[str, float | None, float | None, float | None]], expected: tuple[object, ...]) -> None:
+    """best, low, high and qualifier as the data dictionary states the rule."""
+    rows = claims.claim_rows([_bounds(f"fig-{i}", *f) for i, f in enumerate(figures)])
+    assert len(rows) == 1
+    r = rows[0]
+    assert (r["best"], r["low"], r["high"], r["qualifier"]) == expected
+    assert "Reconciling a claim's figures" in (REPO / "docs" / "data-dictionary.md").read_text(encoding="utf-8")
