@@ -38,10 +38,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nkdata.checks import derived
+from nkdata.checks import derived, fields
+from nkdata.checks.fields import describe_error
 from nkdata.checks.records import FORMULA_START
 from nkdata.checks.textmatch import IndexedText, normalise, numbers_in
-from nkdata.curated.reader import describe_error
 from nkdata.errors import UsageError
 from nkdata.problems import Problem
 from nkdata.release.reader import PARQUET_PROPERTY, TEXTS_PROPERTY
@@ -626,16 +626,10 @@ class PackageCheck:
         unknown = [h for h in header if h not in names]
         missing = [n for n in names if n not in header]
         for h in unknown:
-            if model is not None:
-                code, fname, message, hint = describe_error({"type": "extra_forbidden", "loc": (h,), "msg": ""}, model)
-            else:
-                code, fname, message, hint = "M200", h, f"unknown field {h!r}", _REBUILD
+            code, fname, message, hint = fields.unknown_column(h, model, _REBUILD)
             self.add(shown, 1, code, None, fname, message, hint)
         for n in missing:
-            if model is not None and n in model.model_fields:
-                code, fname, message, hint = describe_error({"type": "missing", "loc": (n,), "msg": ""}, model)
-            else:
-                code, fname, message, hint = "M201", n, f"required field {n!r} is missing", "the build computes it"
+            code, fname, message, hint = fields.missing_value(n, model)
             self.add(shown, 1, code, None, fname, f"{message}: the CSV has no column {n!r}", hint)
         if unknown or missing:
             return None
@@ -735,7 +729,7 @@ class PackageCheck:
                         raise ValueError
                 except ValueError:
                     value, bad[r] = None, True
-                    self.add_row(ct, r, "M202", f.name, f"{_shorten(cell, 60)!r} is not a JSON array of strings", 'list columns are JSON arrays in CSV, e.g. ["ent-a", "ent-b"]')
+                    self.add_row(ct, r, *fields.not_a_list(f.name, _shorten(cell, 60)))
                 out.append(value)
             bad_cells[f.name] = bad
             t = t.set_column(t.schema.get_field_index(f.name), f.name, pa.array(out, f.type))
@@ -749,8 +743,7 @@ class PackageCheck:
                 code, fname, message, hint = describe_error(err, model)
                 self.add_row(ct, row, code, fname, message, hint)
             return
-        spelling = {"bool": "true or false", "double": "a number such as 4000 or 2.5", "int64": "a whole number", "date32[day]": "a date as YYYY-MM-DD"}.get(str(want), str(want))
-        self.add_row(ct, row, "M202", name, f"{cell!r} is not a valid {want} value", f"write {spelling}")
+        self.add_row(ct, row, *fields.not_of_type(name, cell, str(want)))
 
     # ------------------------------------------------------------ CSV vs Parquet
     def _compare(self, ct: Checked, csv_t: pa.Table | pa.RecordBatch, pq_t: pa.Table, csv_bad: dict[str, np.ndarray], pq_shown: str, first_row: int = 0) -> None:
@@ -798,11 +791,7 @@ class PackageCheck:
                 if col.name in csv_bad:
                     missing &= ~csv_bad[col.name]
                 for r in np.flatnonzero(missing).tolist():
-                    if col.in_model:
-                        code, fname, message, hint = describe_error({"type": "missing", "loc": (col.name,), "msg": ""}, model)
-                    else:
-                        code, fname, message, hint = "M201", col.name, f"required field {col.name!r} is missing", "the build computes it"
-                    self.add_row(ct, r, code, fname, message, hint)
+                    self.add_row(ct, r, *fields.missing_value(col.name, model if col.in_model else None))
                 bad_rows |= missing
             if col.item is not None:
                 flagged = _violations(pc.list_flatten(values), col.item)
@@ -818,7 +807,7 @@ class PackageCheck:
             for r, value in zip(hits.tolist(), values.take(pa.array(hits)).to_pylist()):
                 errs = explain(model, col.name, value) if col.in_model else []
                 if not errs:
-                    self.add_row(ct, r, "M202", col.name, f"{value!r} is less than {col.value.minimum:g}" if col.value.minimum is not None else f"{value!r} is not allowed here", "the build computes it" if not col.in_model else "")
+                    self.add_row(ct, r, *fields.out_of_range(col.name, value, col.value.minimum, not col.in_model))
                 for err in errs:
                     code, fname, message, hint = describe_error(err, model)
                     self.add_row(ct, r, code, fname, message, hint)

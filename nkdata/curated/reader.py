@@ -22,11 +22,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from nkdata.checks.fields import describe_error
 from nkdata.curated.yamlsafe import YamlDoc, YamlProblem, read_yaml
 from nkdata.errors import UsageError
 from nkdata.problems import Problem
-from nkdata.spec import vocab
-from nkdata.spec.models import ID_PATTERNS, ID_RULE, MODELS, RECORD_TABLES, Record
+from nkdata.spec.models import ID_PATTERNS, MODELS, RECORD_TABLES, Record
 
 SOURCE_SECTIONS = ("source",) + RECORD_TABLES
 ENTITY_FILE = "data/entities.yaml"
@@ -67,46 +67,6 @@ def find_root(path: Path | str | None) -> Path:
     if root.is_file() or not (root / "data").is_dir():
         raise UsageError(f"{root} is not an nkdata project: expected a data/ folder (with entities.yaml and sources/) there")
     return root
-
-
-_TYPE_CODES = {"extra_forbidden": "M200", "missing": "M201", "literal_error": "M203", "bounds": "M210", "dates": "M220", "rule": "M230"}
-_REF_FIELDS = {"source_id", "publisher", "cites", "attribution", "speaker_id", "location_id", "actor_ids"}
-
-
-def describe_error(err: dict[str, Any], model: type[Record]) -> tuple[str, str | None, str, str]:
-    """(code, field, message, hint) of one pydantic error; the package checker words its problems with it too."""
-    loc = tuple(err["loc"])
-    etype = err["type"]
-    field_name = str(loc[0]) if loc else (err.get("ctx") or {}).get("field")
-    code = _TYPE_CODES.get(etype, "M202")
-    hint = ""
-    message = err["msg"]
-    if etype.startswith(("date_", "datetime_")) and "date" in str(field_name or "") or etype.startswith("date_from"):
-        code, hint = "M221", "write a real calendar date as YYYY-MM-DD"
-        message = f"{err.get('input')!r} is not a real date ({(err.get('ctx') or {}).get('error', err['msg'])})"
-    elif etype == "extra_forbidden":
-        close = difflib.get_close_matches(str(field_name), list(model.model_fields), n=1)
-        message = f"unknown field {field_name!r} in a {model.noun} record"
-        hint = f"did you mean {close[0]!r}?" if close else f"allowed fields: {', '.join(model.model_fields)}"
-    elif etype == "missing":
-        message = f"required field {field_name!r} is missing"
-        hint = f"add {field_name}: ... ({model.model_fields[str(field_name)].description})"
-    elif etype == "literal_error":
-        extra = model.model_fields[str(field_name)].json_schema_extra or {}
-        terms = list(vocab.VOCABULARIES.get(str(extra.get("vocab")), {}))
-        close = difflib.get_close_matches(str(err.get("input")), terms, n=1)
-        message = f"{err.get('input')!r} is not a term of the {extra.get('vocab')} vocabulary"
-        hint = (f"did you mean {close[0]!r}? " if close else "") + f"terms: {', '.join(terms)} (docs/data-dictionary.md)"
-    elif etype == "string_pattern_mismatch":
-        if field_name in _REF_FIELDS or (field_name or "").endswith("_id"):
-            code = "M204"
-            message = f"{err.get('input')!r} is not a valid id"
-            hint = "ids are " + ID_RULE
-        else:
-            message = f"{err.get('input')!r} does not match the pattern {(err.get('ctx') or {}).get('pattern')}"
-    elif code in ("M210", "M220", "M230"):
-        message = err["msg"]
-    return code, field_name, message, hint
 
 
 def _error_to_problem(err: dict[str, Any], model: type[Record], raw: dict[str, Any], doc: YamlDoc, section: str, index: int) -> Problem:
