@@ -19,9 +19,10 @@ from nkdata.curated.reader import read_project
 from nkdata.errors import UsageError
 from nkdata.release import claims
 from nkdata.release.reader import Release
-from nkdata.release.rows import arrow_schema, claims_table
+from nkdata.release.rows import claims_table
 from nkdata.release.writer import build
 from nkdata.spec.claims import COLUMNS
+from nkdata.spec.columns import arrow_schema
 
 REPO = Path(__file__).resolve().parents[1]
 

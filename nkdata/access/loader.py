@@ -70,17 +70,9 @@ def convert(table: pa.Table, fmt: str) -> Any:
     if fmt == "arrow":
         return table
     if fmt == "pandas":
-        import pandas as pd
-        import pyarrow as pa
+        from nkdata.spec.columns import pandas_dtype  # nullable Int64, Arrow-backed lists and dates
 
-        def types(t: pa.DataType) -> Any:
-            if pa.types.is_integer(t):
-                return pd.Int64Dtype()  # nullable integers, not floats
-            if pa.types.is_list(t) or pa.types.is_date(t):
-                return pd.ArrowDtype(t)  # lists stay lists, dates stay dates
-            return None
-
-        return table.to_pandas(types_mapper=types)
+        return table.to_pandas(types_mapper=pandas_dtype)
     if fmt == "polars":
         try:
             import polars as pl

@@ -2,7 +2,7 @@
 
 The curated path gets pydantic's errors for a YAML record; the package path
 hands the few cells that fail its vectorised checks to the model's own field
-validator (:func:`nkdata.checks.package.explain`) and words them here too, so a
+validator (:func:`nkdata.checks.columns.explain`) and words them here too, so a
 problem reads the same wherever it is found. Cross-field rules (M210, M220,
 M230) are worded by :mod:`nkdata.spec.rules`.
 """

@@ -24,8 +24,9 @@ from nkdata._version import __version__
 from nkdata.checks.validation import CheckedProject, load_valid
 from nkdata.errors import BuildError
 from nkdata.release.reader import PARQUET_PROPERTY, TEXTS_PROPERTY
-from nkdata.release.rows import csv_cell, rows_from_project, rows_to_arrow
+from nkdata.release.rows import rows_from_project, rows_to_arrow
 from nkdata.spec import claims
+from nkdata.spec.columns import csv_cell
 from nkdata.spec.models import MODELS
 from nkdata.spec.schema import all_schemas
 
