@@ -18,6 +18,7 @@ from nkdata.checks import fields
 from nkdata.checks.fields import describe_error
 from nkdata.checks.tablerows import TableRows
 from nkdata.spec import rules as rules_mod
+from nkdata.spec.conditions import ArrowColumns
 from nkdata.spec.models import MODELS, Record
 from nkdata.spec.schema import all_schemas, field_type
 
@@ -172,7 +173,7 @@ def check_rules(ct: TableRows) -> None:
     if not checks or not ct.ok.any():
         return
     needed = set().union(*(r.needs() for r in checks)) | {n for r in checks for n in template_fields(r)}
-    cols = rules_mod.ArrowColumns({n: ct.data[n].combine_chunks() for n in needed})
+    cols = ArrowColumns({n: ct.data[n].combine_chunks() for n in needed})
     pending = ct.ok.copy()
     for rule in checks:
         broken = rule.when.arrow(cols).to_numpy(zero_copy_only=False) & pending
