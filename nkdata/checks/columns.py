@@ -115,14 +115,13 @@ def explain(model: type[Record], name: str, value: Any) -> list[dict[str, Any]]:
     key = (model.table, name)
     if key not in _ADAPTERS:
         info = model.model_fields[name]
-        annotation = Annotated[tuple([info.annotation, *info.metadata])] if info.metadata else info.annotation  # type: ignore[valid-type]
+        annotation: Any = Annotated[tuple([info.annotation, *info.metadata])] if info.metadata else info.annotation
         _ADAPTERS[key] = TypeAdapter(annotation)
     try:
         _ADAPTERS[key].validate_python(value)
     except ValidationError as exc:
         return [{**e, "loc": (name, *e["loc"])} for e in exc.errors()]
     return []
-
 
 
 def check_fields(ct: TableRows, csv_bad: dict[str, np.ndarray]) -> None:
@@ -155,7 +154,7 @@ def check_fields(ct: TableRows, csv_bad: dict[str, np.ndarray]) -> None:
             continue
         bad_rows |= rows
         hits = np.flatnonzero(rows)
-        for r, value in zip(hits.tolist(), values.take(pa.array(hits)).to_pylist()):
+        for r, value in zip(hits.tolist(), values.take(pa.array(hits)).to_pylist(), strict=True):
             errs = explain(model, col.name, value) if col.in_model else []
             if not errs:
                 ct.report(r, *fields.out_of_range(col.name, value, col.value.minimum, not col.in_model))
@@ -163,6 +162,7 @@ def check_fields(ct: TableRows, csv_bad: dict[str, np.ndarray]) -> None:
                 code, fname, message, hint = describe_error(err, model)
                 ct.report(r, code, fname, message, hint)
     ct.ok &= ~bad_rows
+
 
 def check_rules(ct: TableRows) -> None:
     """Cross-field rules of :mod:`nkdata.spec.rules` on rows whose fields are fine; the first broken rule per row."""

@@ -87,7 +87,6 @@ def _fmt(x: float) -> str:
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,}"
 
 
-
 def near_miss(text: IndexedText, span: str) -> str:
     """Point at the longest leading part of the span that the text does contain."""
     needle = normalise(span)
@@ -99,7 +98,7 @@ def near_miss(text: IndexedText, span: str) -> str:
         else:
             hi = mid - 1
     if lo >= 10:
-        return f"the text matches up to {needle[:lo][-30:]!r} then differs at {needle[lo:lo + 20]!r}; copy the span exactly"
+        return f"the text matches up to {needle[:lo][-30:]!r} then differs at {needle[lo : lo + 20]!r}; copy the span exactly"
     return "copy the span exactly from the archived text (quotes, dashes and spaces may differ; nothing else)"
 
 
@@ -125,7 +124,12 @@ def content_problems(c: Claimed, text: str, indexed: Callable[[], IndexedText]) 
     """V401–V404 for one record whose evidence is in its text; ``indexed()`` gives the text's index."""
     if c.table == "statements" and c.quote is not None and c.quote not in c.evidence and not _contains(c.evidence, c.quote):
         what = "quote" if c.quote_kind == "direct_quote" else "text"
-        yield "V401", "text", f"the {what} is not part of the evidence, verbatim: {shorten(c.quote)!r}", "copy the quoted words exactly from the evidence, without the quotation marks"
+        yield (
+            "V401",
+            "text",
+            f"the {what} is not part of the evidence, verbatim: {shorten(c.quote)!r}",
+            "copy the quoted words exactly from the evidence, without the quotation marks",
+        )
     if c.table == "figures":
         norm = None
         seen: dict[float, bool] = {}  # bounds often repeat the value: one look each
@@ -137,7 +141,12 @@ def content_problems(c: Claimed, text: str, indexed: Callable[[], IndexedText]) 
                     norm = c.evidence if c.plain else normalise(c.evidence)
                 seen[v] = number_stands_alone(norm, v) or v in _numbers_cached(c.evidence)
             if not seen[v]:
-                yield "V402", name, f"{name} {_fmt(v)} does not occur in the evidence", "a figure's numbers must be written in its evidence; widen the evidence or correct the number"
+                yield (
+                    "V402",
+                    name,
+                    f"{name} {_fmt(v)} does not occur in the evidence",
+                    "a figure's numbers must be written in its evidence; widen the evidence or correct the number",
+                )
         if c.value_text is not None and c.value_text not in c.evidence and not _contains(c.evidence, c.value_text):
             yield "V404", "value_text", f"value_text {c.value_text!r} is not in the evidence", "copy the words that state the number from the evidence"
     words = c.date_text
@@ -168,9 +177,13 @@ def check_curated(cur: Curated, texts: dict[str, IndexedText]) -> dict[str, tupl
                 cur.problems.append(loc.problem(*not_found("evidence" if rec.evidence is not None else "text", rec.source_id, evidence, text)))
                 continue
             offsets[rec.record_id] = span
-            for problem in content_problems(_claimed(table, rec, evidence), text.text, lambda t=text: t):
+            for problem in content_problems(_claimed(table, rec, evidence), text.text, functools.partial(_same, text)):
                 cur.problems.append(loc.problem(*problem))
     return offsets
+
+
+def _same(text: IndexedText) -> IndexedText:
+    return text
 
 
 def _claimed(table: str, rec: Any, evidence: str) -> Claimed:
@@ -247,5 +260,5 @@ def _slice_rows(table: str, sub: pa.Table) -> Iterator[tuple[str, int, int, Clai
         value_text, nums, plain = [None] * n, [()] * n, [False] * n
     for k in range(n):
         field = "evidence" if ev[k] is not None else "text"  # a statement's evidence defaults to its text
-        evidence = ev[k] if ev[k] is not None else said[k]
+        evidence = str(ev[k] if ev[k] is not None else said[k])
         yield src[k], starts[k], ends[k], Claimed(table, evidence, said[k], kinds[k], nums[k], value_text[k], date_text[k], bool(plain[k]), field)

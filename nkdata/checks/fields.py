@@ -47,7 +47,8 @@ def describe_error(err: dict[str, Any], model: type[Record]) -> tuple[str, str |
         message = f"required field {field_name!r} is missing"
         hint = f"add {field_name}: ... ({model.model_fields[str(field_name)].description})"
     elif etype == "literal_error":
-        extra = model.model_fields[str(field_name)].json_schema_extra or {}
+        schema_extra = model.model_fields[str(field_name)].json_schema_extra
+        extra = schema_extra if isinstance(schema_extra, dict) else {}
         terms = list(vocab.VOCABULARIES.get(str(extra.get("vocab")), {}))
         close = difflib.get_close_matches(str(err.get("input")), terms, n=1)
         message = f"{err.get('input')!r} is not a term of the {extra.get('vocab')} vocabulary"
@@ -62,8 +63,6 @@ def describe_error(err: dict[str, Any], model: type[Record]) -> tuple[str, str |
     elif etype in KIND_CODES:  # a rule of nkdata.spec.rules: its message as the rule words it
         message = err["msg"]
     return code, field_name, message, hint
-
-
 
 
 def unknown_column(name: str, model: type[Record] | None, hint: str = "") -> Described:

@@ -50,7 +50,7 @@ def check_formulas(rows: TableRows) -> None:
             parents = pc.list_parent_indices(col).to_numpy(zero_copy_only=False)
             starts = col.offsets.to_numpy(zero_copy_only=False)[:-1] - col.offsets[0].as_py()
             items = np.flatnonzero(starts_formula(flat))
-            hits = [(int(parents[i]), flat[int(i)].as_py(), (int(i - starts[parents[i]]),)) for i in items]
+            hits: list[tuple[int, str, tuple[int, ...]]] = [(int(parents[i]), flat[int(i)].as_py(), (int(i - starts[parents[i]]),)) for i in items]
         elif pa.types.is_string(col.type):
             found = np.flatnonzero(starts_formula(col))
             hits = [(r, s, ()) for r, s in zip(found.tolist(), col.take(pa.array(found)).to_pylist(), strict=True)]
@@ -58,5 +58,11 @@ def check_formulas(rows: TableRows) -> None:
             continue
         for r, s, sub in hits:
             if rows.ok[r]:
-                rows.report(r, "C600", name, f"{shorten(s, 40)!r} starts with {s[0]!r}, which spreadsheets run as a formula",
-                            "reword or trim the value so it does not start with = + - @ or a tab", sub)
+                rows.report(
+                    r,
+                    "C600",
+                    name,
+                    f"{shorten(s, 40)!r} starts with {s[0]!r}, which spreadsheets run as a formula",
+                    "reword or trim the value so it does not start with = + - @ or a tab",
+                    sub,
+                )

@@ -121,4 +121,11 @@ def _check_column(rows: TableRows, name: str, target: str, allowed: list[str] | 
     got = kinds.take(pa.array(where[hits])).to_numpy(zero_copy_only=False)
     for i in hits[~np.isin(got, np.array(allowed, dtype=object))].tolist():
         kind = kinds[int(where[i])].as_py()
-        rows.report(int(parents[i]), "I302", name, f"{values[i].as_py()!r} is a {kind}, but {name} takes {' or '.join(allowed)}", "point to an entity of the right kind", sub(i))
+        rows.report(
+            int(parents[i]),
+            "I302",
+            name,
+            f"{values[i].as_py()!r} is a {kind}, but {name} takes {' or '.join(allowed)}",
+            "point to an entity of the right kind",
+            sub(i),
+        )

@@ -99,9 +99,9 @@ class PackageCheck(PackageFiles):
             for table in RECORD_TABLES:
                 if table in found:
                     ct = self.tables[table]
-                    for row, *problem in found[table].result():
+                    for row, code, field, message, hint in found[table].result():
                         if ct.ok[row]:  # as in the curated path, only records that passed the model
-                            ct.report(row, *problem)
+                            ct.report(row, code, field, message, hint)
                 self._step(f"checked {table} evidence")
             self._check_derived()
             self._step("checked claims")

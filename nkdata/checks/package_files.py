@@ -61,11 +61,29 @@ def open_target(path: Path) -> Iterator[Target | Problem]:
                     names = zf.namelist()
                     bad = [n for n in names if n.startswith("/") or ".." in Path(n).parts or ":" in n]
                     if bad:
-                        yield Problem(shown, None, None, "P802", None, None, f"the zip holds a path that leaves its folder: {bad[0]!r}", "a release zip holds one folder, nkdata-VERSION/")
+                        yield Problem(
+                            shown,
+                            None,
+                            None,
+                            "P802",
+                            None,
+                            None,
+                            f"the zip holds a path that leaves its folder: {bad[0]!r}",
+                            "a release zip holds one folder, nkdata-VERSION/",
+                        )
                         return
                     descriptors = sorted((n for n in names if Path(n).name == DESCRIPTOR), key=lambda n: n.count("/"))
                     if not descriptors:
-                        yield Problem(shown, None, None, "P800", None, None, f"the zip has no {DESCRIPTOR}", "a release zip holds nkdata-VERSION/datapackage.json and its files")
+                        yield Problem(
+                            shown,
+                            None,
+                            None,
+                            "P800",
+                            None,
+                            None,
+                            f"the zip has no {DESCRIPTOR}",
+                            "a release zip holds nkdata-VERSION/datapackage.json and its files",
+                        )
                         return
                     zf.extractall(tmp)
             except (zipfile.BadZipFile, OSError) as exc:
@@ -102,7 +120,8 @@ class PackageFiles:
         """Collect this thread's problems in a list of their own for a while (to keep or drop)."""
         had = hasattr(self._local, "sink")
         outer = getattr(self._local, "sink", None)
-        self._local.sink = found = []
+        found: list[Problem] = []
+        self._local.sink = found
         try:
             yield found
         finally:
@@ -130,7 +149,9 @@ class PackageFiles:
         try:
             self.descriptor = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            self.add(shown, None, "P800", None, None, f"no {DESCRIPTOR} in {self.target.shown or '.'}", "validate a release folder, its datapackage.json or its zip")
+            self.add(
+                shown, None, "P800", None, None, f"no {DESCRIPTOR} in {self.target.shown or '.'}", "validate a release folder, its datapackage.json or its zip"
+            )
             return False
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             self.add(shown, None, "P802", None, None, f"not valid JSON ({exc})", REBUILD)
@@ -151,8 +172,15 @@ class PackageFiles:
                 self.add(shown, None, "P802", None, name, f"resource {name!r} lacks {', '.join(bad)}", REBUILD)
                 continue
             if res.get("schema") != schemas[name]:
-                self.add(shown, None, "P802", None, name, f"the Table Schema of {name!r} differs from the one this nkdata's models generate ({schema_difference(res.get('schema'), schemas[name])})",
-                         "build the package with the same nkdata version, or validate it with the version that built it")
+                self.add(
+                    shown,
+                    None,
+                    "P802",
+                    None,
+                    name,
+                    f"the Table Schema of {name!r} differs from the one this nkdata's models generate ({schema_difference(res.get('schema'), schemas[name])})",
+                    "build the package with the same nkdata version, or validate it with the version that built it",
+                )
             self.resources[name] = res
         for name in schemas:
             if name not in self.resources and not any(isinstance(r, dict) and r.get("name") == name for r in self.descriptor["resources"]):
@@ -163,7 +191,6 @@ class PackageFiles:
             texts = []
         self.text_entries = {e["path"]: e for e in texts}
         return True
-
 
     def check_files(self, entries: list[dict[str, Any]]) -> set[str]:
         """P800/P801 for files the descriptor lists; returns the paths that failed."""
@@ -177,7 +204,9 @@ class PackageFiles:
             self.add(self.target.show(DESCRIPTOR), None, "P802", None, "path", f"{rel!r} leaves the package folder", REBUILD)
             return None
         if not path.is_file():
-            self.add(shown, None, "P800", None, None, f"{rel} is listed in {DESCRIPTOR} but missing", "a release is complete or it is not: download or rebuild it")
+            self.add(
+                shown, None, "P800", None, None, f"{rel} is listed in {DESCRIPTOR} but missing", "a release is complete or it is not: download or rebuild it"
+            )
             return None
         size = path.stat().st_size
         if isinstance(e.get("bytes"), int) and size != e["bytes"]:
@@ -201,7 +230,6 @@ class PackageFiles:
             else:
                 self.check_file(e)
         return out
-
 
 
 def schema_difference(got: Any, want: dict[str, Any]) -> str:

@@ -57,7 +57,6 @@ class Checked(TableRows):
         return int(self.lines()[row])
 
 
-
 class TableReader:
     """Reads the tables of one package, reporting what cannot be read or disagrees."""
 
@@ -78,9 +77,13 @@ class TableReader:
             return None
         missing = [f.name for f in schema if f.name not in t.column_names]
         extra = [n for n in t.column_names if n not in schema.names]
-        wrong = [f"{f.name} is {t.schema.field(f.name).type}, not {f.type}" for f in schema if f.name in t.column_names and t.schema.field(f.name).type != f.type]
+        wrong = [
+            f"{f.name} is {t.schema.field(f.name).type}, not {f.type}" for f in schema if f.name in t.column_names and t.schema.field(f.name).type != f.type
+        ]
         if missing or extra or wrong:
-            what = "; ".join(x for x in (missing and f"missing columns {', '.join(missing)}", extra and f"unknown columns {', '.join(extra)}", "; ".join(wrong)) if x)
+            what = "; ".join(
+                x for x in (missing and f"missing columns {', '.join(missing)}", extra and f"unknown columns {', '.join(extra)}", "; ".join(wrong)) if x
+            )
             self.files.add(shown, None, "P803", None, None, f"the Parquet file's columns differ from the schema: {what}", REBUILD)
             return None
         return t.select(schema.names).cast(schema)
@@ -152,13 +155,20 @@ class TableReader:
 
         def convert(types: dict[str, pa.DataType]) -> Any:
             return pacsv.ConvertOptions(
-                column_types=types, null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=True,
-                true_values=["true"], false_values=["false"], include_columns=names,
+                column_types=types,
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                true_values=["true"],
+                false_values=["false"],
+                include_columns=names,
             )
 
         return read, convert, text_types
 
-    def read_csv(self, table: str, rel: str, shown: str, schema: pa.Schema, pq_t: pa.Table | None, checked_header: bool = False) -> tuple[pa.Table | None, dict[str, np.ndarray]]:
+    def read_csv(
+        self, table: str, rel: str, shown: str, schema: pa.Schema, pq_t: pa.Table | None, checked_header: bool = False
+    ) -> tuple[pa.Table | None, dict[str, np.ndarray]]:
         """The whole CSV with the schema's types (lists still JSON text), and the cells that failed to convert."""
         import pyarrow as pa
         import pyarrow.csv as pacsv
@@ -191,7 +201,9 @@ class TableReader:
             return None, {}
         return self.convert_cells(table, raw, text_types, shown, pq_t)
 
-    def convert_cells(self, table: str, raw: pa.Table, types: dict[str, pa.DataType], shown: str, pq_t: pa.Table | None) -> tuple[pa.Table, dict[str, np.ndarray]]:
+    def convert_cells(
+        self, table: str, raw: pa.Table, types: dict[str, pa.DataType], shown: str, pq_t: pa.Table | None
+    ) -> tuple[pa.Table, dict[str, np.ndarray]]:
         """Convert a text-read CSV column by column; report each cell that does not convert (M202/M221)."""
         import numpy as np
         import pyarrow as pa
@@ -283,16 +295,16 @@ class TableReader:
             if not len(rows):
                 continue
             a, b = mine.take(pa.array(rows)).to_pylist(), pq_col.take(pa.array(rows)).to_pylist()
-            for r, x, y in zip(rows.tolist(), a, b):
+            for r, x, y in zip(rows.tolist(), a, b, strict=True):
                 ct.report(first_row + r, "P803", name, f"the CSV says {shorten(repr(x), 60)} but {pq_shown} says {shorten(repr(y), 60)}", REBUILD)
 
 
-
 def differs(a: pa.ChunkedArray, b: pa.ChunkedArray) -> np.ndarray:
+    import numpy as np
     import pyarrow.compute as pc
 
     one_null = pc.xor(a.is_null(), b.is_null())
-    return pc.or_(one_null, pc.not_equal(a, b).fill_null(False)).to_numpy(zero_copy_only=False)
+    return np.asarray(pc.or_(one_null, pc.not_equal(a, b).fill_null(False)).to_numpy(zero_copy_only=False))
 
 
 def parse_json_lists(cells: pa.ChunkedArray, type_: pa.DataType) -> pa.ChunkedArray:
@@ -322,4 +334,3 @@ def parse_json_lists(cells: pa.ChunkedArray, type_: pa.DataType) -> pa.ChunkedAr
                 fixed[r] = None
         lists = pa.array(fixed, lists.type)
     return pa.chunked_array([lists.cast(type_)])
-

@@ -54,7 +54,18 @@ def check_orphan_texts(cur: Curated) -> None:
     for p in entries:
         if p not in files and not p.name.startswith("."):
             rel = p.relative_to(cur.root).as_posix()
-            cur.problems.append(Problem(rel, None, None, "F703", None, None, f"{rel} is not read: source files end in .yaml", f"rename it to {SOURCES_DIR}/{p.stem.split('.')[0]}.yaml, or move it out of {SOURCES_DIR}/"))
+            cur.problems.append(
+                Problem(
+                    rel,
+                    None,
+                    None,
+                    "F703",
+                    None,
+                    None,
+                    f"{rel} is not read: source files end in .yaml",
+                    f"rename it to {SOURCES_DIR}/{p.stem.split('.')[0]}.yaml, or move it out of {SOURCES_DIR}/",
+                )
+            )
     if len(files) != len(cur.records["sources"]):
         return  # a source file failed to load: its text_path is unknown, and that failure is reported already
     used = {loc.record.text_path for loc in cur.records["sources"]}  # type: ignore[attr-defined]
@@ -64,8 +75,16 @@ def check_orphan_texts(cur: Curated) -> None:
         if path.is_dir() or any(part.startswith(".") for part in path.relative_to(seeds).parts) or rel in used:
             continue
         cur.problems.append(
-            Problem(rel, None, None, "F702", None, None, f"{rel} is not the text of any source: no file in {SOURCES_DIR}/ has text_path: {rel}",
-                    f"start its source file with 'nkdata new-source {rel}', or delete the text")
+            Problem(
+                rel,
+                None,
+                None,
+                "F702",
+                None,
+                None,
+                f"{rel} is not the text of any source: no file in {SOURCES_DIR}/ has text_path: {rel}",
+                f"start its source file with 'nkdata new-source {rel}', or delete the text",
+            )
         )
 
 
@@ -107,7 +126,8 @@ def _where(loc: Located) -> str:
 
 def _claim_fields(cur: Curated, claim_id: str, locs: list[Located]) -> None:
     for name in CLAIM_FIELDS:
-        def value(loc: Located) -> Any:
+
+        def value(loc: Located, name: str = name) -> Any:
             if name == "value":
                 return _stated_number(loc.record)
             v = getattr(loc.record, name)
@@ -124,7 +144,9 @@ def _claim_fields(cur: Curated, claim_id: str, locs: list[Located]) -> None:
         sub = (0,) if name == "attribution" else ()
         for loc in locs:
             if value(loc) != value(ref):
-                cur.problems.append(loc.problem("I303", name, f"claim {claim_id}: {label} is {value(loc)!r} here but {value(ref)!r} in {_where(ref)}", _CLAIM_HINT, *sub))
+                cur.problems.append(
+                    loc.problem("I303", name, f"claim {claim_id}: {label} is {value(loc)!r} here but {value(ref)!r} in {_where(ref)}", _CLAIM_HINT, *sub)
+                )
 
 
 def _claim_dates(cur: Curated, claim_id: str, locs: list[Located]) -> None:
@@ -134,7 +156,11 @@ def _claim_dates(cur: Curated, claim_id: str, locs: list[Located]) -> None:
         odd, ref = (dated, undated[0]) if len(dated) < len(undated) else (undated, dated[0])
         for loc in odd:
             state = "has a date" if loc in dated else "has no date"
-            cur.problems.append(loc.problem("I303", "date_start", f"claim {claim_id}: this figure {state}, unlike {_where(ref)}", "give every figure of a claim its date, or none"))
+            cur.problems.append(
+                loc.problem(
+                    "I303", "date_start", f"claim {claim_id}: this figure {state}, unlike {_where(ref)}", "give every figure of a claim its date, or none"
+                )
+            )
         return
 
     def apart(a: Any, b: Any) -> bool:
@@ -149,7 +175,14 @@ def _claim_dates(cur: Curated, claim_id: str, locs: list[Located]) -> None:
         other = clashes[id(worst)][0]
         w: Any = worst.record
         o: Any = other.record
-        cur.problems.append(worst.problem("I303", "date_start", f"claim {claim_id}: dates {w.date_start}..{w.date_end} do not overlap {o.date_start}..{o.date_end} of {_where(other)}", _CLAIM_HINT))
+        cur.problems.append(
+            worst.problem(
+                "I303",
+                "date_start",
+                f"claim {claim_id}: dates {w.date_start}..{w.date_end} do not overlap {o.date_start}..{o.date_end} of {_where(other)}",
+                _CLAIM_HINT,
+            )
+        )
         left.remove(worst)
 
 

@@ -102,11 +102,36 @@ class IndexedText:
 # ---------------------------------------------------------------- numbers
 
 NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
-    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-    "eighty": 80, "ninety": 90, "a": 1, "an": 1, "dozen": 12,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "a": 1,
+    "an": 1,
+    "dozen": 12,
 }
 _SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "k": 1_000}
 _NUM = r"\d{1,3}(?:[,\u00a0 ]\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?"
@@ -157,9 +182,7 @@ _TENS_WORDS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty
 _SMALL_WORDS = sorted((w for w in NUMBER_WORDS if w not in ("a", "an", "dozen")), key=len, reverse=True)
 _TENS_UNITS = rf"(?:{'|'.join(_TENS_WORDS)})-(?:{'|'.join(_UNIT_WORDS)})"
 _SMALL = rf"(?:\d{{1,3}}(?![\d,]|\.\d)|(?:{_TENS_UNITS}|{'|'.join(_SMALL_WORDS)})\b)"
-_TENS_UNITS_RE = re.compile(
-    rf"(?<![\w.])(?P<num>{_TENS_UNITS})\b(?:[ -](?P<scale>hundred|thousand|million)\b)?", re.IGNORECASE
-)
+_TENS_UNITS_RE = re.compile(rf"(?<![\w.])(?P<num>{_TENS_UNITS})\b(?:[ -](?P<scale>hundred|thousand|million)\b)?", re.IGNORECASE)
 _THOUSAND_PLUS_RE = re.compile(
     rf"(?<![\w.,])(?P<head>{_SMALL})[ -]thousand[ -](?:and[ -])?"
     rf"(?P<rest>{_SMALL}(?:[ -]hundred\b(?:[ -](?:and[ -])?{_SMALL})?)?)(?![\w,]|\.\d)",

@@ -30,8 +30,12 @@ def decode_text(raw: bytes | None, rel: str, sha256: str, report: Report, missin
         return None
     digest = hashlib.sha256(raw).hexdigest()
     if digest != sha256:
-        report("T501", "text_sha256", f"{rel} has sha256 {digest}, the record says {sha256}",
-               "archived texts never change: restore the original bytes; if the new text is right, it is a new source")
+        report(
+            "T501",
+            "text_sha256",
+            f"{rel} has sha256 {digest}, the record says {sha256}",
+            "archived texts never change: restore the original bytes; if the new text is right, it is a new source",
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -81,13 +81,24 @@ def _error_to_problem(err: dict[str, Any], model: type[Record], raw: dict[str, A
 def _validate_record(model: type[Record], raw: Any, doc: YamlDoc, section: str, index: int, out: Curated) -> Located | None:
     if not isinstance(raw, dict):
         line, col = doc.where(section, index)
-        out.problems.append(Problem(doc.path, line, col, "Y104", None, None, f"each {section} entry must be a mapping of field: value", "start the entry with '- ' and write field: value pairs"))
+        out.problems.append(
+            Problem(
+                doc.path,
+                line,
+                col,
+                "Y104",
+                None,
+                None,
+                f"each {section} entry must be a mapping of field: value",
+                "start the entry with '- ' and write field: value pairs",
+            )
+        )
         return None
     try:
         record = model.model_validate(raw)
     except ValidationError as exc:
         for err in exc.errors():
-            out.problems.append(_error_to_problem(err, model, raw, doc, section, index))
+            out.problems.append(_error_to_problem(dict(err), model, raw, doc, section, index))
         return None
     return Located(record, doc, section, index)
 
@@ -110,7 +121,16 @@ def _structure(doc: YamlDoc, allowed: tuple[str, ...], message: str, hint: str) 
         if key not in allowed:
             line, col = doc.where(key)
             close = difflib.get_close_matches(key, allowed, n=1)
-            return Problem(doc.path, line, col, "Y104", None, key, f"unknown section {key!r}", f"did you mean {close[0]!r}?" if close else f"sections: {', '.join(allowed)}")
+            return Problem(
+                doc.path,
+                line,
+                col,
+                "Y104",
+                None,
+                key,
+                f"unknown section {key!r}",
+                f"did you mean {close[0]!r}?" if close else f"sections: {', '.join(allowed)}",
+            )
     return None
 
 
@@ -118,13 +138,20 @@ def _read_source_file(path: Path, root: Path, out: Curated) -> None:
     doc = _read(path, root, out)
     if doc is None:
         return
-    bad = _structure(doc, SOURCE_SECTIONS, "a source file is a mapping with 'source:' and lists 'figures:', 'statements:', 'events:'", "see CONTRIBUTING.md or run 'nkdata new-source'")
+    bad = _structure(
+        doc,
+        SOURCE_SECTIONS,
+        "a source file is a mapping with 'source:' and lists 'figures:', 'statements:', 'events:'",
+        "see CONTRIBUTING.md or run 'nkdata new-source'",
+    )
     if bad:
         out.problems.append(bad)
         return
     raw_source = doc.data.get("source")
     if raw_source is None:
-        out.problems.append(Problem(doc.path, 1, 1, "Y104", None, "source", "the file has no 'source:' section", "add the source record this file's records come from"))
+        out.problems.append(
+            Problem(doc.path, 1, 1, "Y104", None, "source", "the file has no 'source:' section", "add the source record this file's records come from")
+        )
         return
     source = _validate_record(MODELS["sources"], raw_source, doc, "source", -1, out)
     source_id = raw_source.get("source_id") if isinstance(raw_source, dict) else None
@@ -136,7 +163,11 @@ def _read_source_file(path: Path, root: Path, out: Curated) -> None:
         items = [] if items is None else items
         if not isinstance(items, list):
             line, col = doc.where(table)
-            out.problems.append(Problem(doc.path, line, col, "Y104", None, table, f"'{table}' must be a list of records", f"write each record as '- {MODELS[table].id_field}: ...'"))
+            out.problems.append(
+                Problem(
+                    doc.path, line, col, "Y104", None, table, f"'{table}' must be a list of records", f"write each record as '- {MODELS[table].id_field}: ...'"
+                )
+            )
             continue
         for i, raw in enumerate(items):
             n_records += 1
@@ -144,14 +175,36 @@ def _read_source_file(path: Path, root: Path, out: Curated) -> None:
                 given = raw.get("source_id")
                 if given is not None and given != source_id:
                     line, col = doc.where(table, i, "source_id")
-                    out.problems.append(Problem(doc.path, line, col, "F701", str(raw.get(MODELS[table].id_field)), "source_id", f"record says source_id {given!r} but this file is the source {source_id!r}", "put the record in its own source's file, or remove source_id (it is filled in from the file)"))
+                    out.problems.append(
+                        Problem(
+                            doc.path,
+                            line,
+                            col,
+                            "F701",
+                            str(raw.get(MODELS[table].id_field)),
+                            "source_id",
+                            f"record says source_id {given!r} but this file is the source {source_id!r}",
+                            "put the record in its own source's file, or remove source_id (it is filled in from the file)",
+                        )
+                    )
                     continue
                 raw = {**raw, "source_id": source_id}
             located = _validate_record(MODELS[table], raw, doc, table, i, out)
             if located:
                 out.records[table].append(located)
     if n_records == 0:
-        out.problems.append(Problem(doc.path, 1, 1, "F700", source_id, None, "the source file has no figures, statements or events", "add the records this source supports, or remove the file and its text"))
+        out.problems.append(
+            Problem(
+                doc.path,
+                1,
+                1,
+                "F700",
+                source_id,
+                None,
+                "the source file has no figures, statements or events",
+                "add the records this source supports, or remove the file and its text",
+            )
+        )
 
 
 def read_project(path: Path | str | None = None, progress: Callable[[str, int, int], None] | None = None) -> Curated:
@@ -168,7 +221,9 @@ def read_project(path: Path | str | None = None, progress: Callable[[str, int, i
                 out.problems.append(Problem(doc.path, 1, 1, "Y104", None, None, "package.yaml must be a mapping", "see the example in the repository"))
     ent = root / ENTITY_FILE
     if not ent.exists():
-        out.problems.append(Problem(ENTITY_FILE, None, None, "Y104", None, None, "entities file is missing", "create data/entities.yaml with an 'entities:' list"))
+        out.problems.append(
+            Problem(ENTITY_FILE, None, None, "Y104", None, None, "entities file is missing", "create data/entities.yaml with an 'entities:' list")
+        )
     else:
         doc = _read(ent, root, out)
         if doc is not None:
@@ -180,7 +235,11 @@ def read_project(path: Path | str | None = None, progress: Callable[[str, int, i
                 items = [] if items is None else items
                 if not isinstance(items, list):
                     line, col = doc.where("entities")
-                    out.problems.append(Problem(doc.path, line, col, "Y104", None, "entities", "'entities' must be a list of records", "write each entity as '- entity_id: ...'"))
+                    out.problems.append(
+                        Problem(
+                            doc.path, line, col, "Y104", None, "entities", "'entities' must be a list of records", "write each entity as '- entity_id: ...'"
+                        )
+                    )
                     items = []
                 for i, raw in enumerate(items):
                     located = _validate_record(MODELS["entities"], raw, doc, "entities", i, out)
@@ -189,7 +248,9 @@ def read_project(path: Path | str | None = None, progress: Callable[[str, int, i
     src_dir = root / SOURCES_DIR
     files = sorted(p for p in src_dir.glob("*") if p.suffix in (".yaml", ".yml")) if src_dir.is_dir() else []
     if not files:
-        out.problems.append(Problem(SOURCES_DIR, None, None, "Y104", None, None, "no source files found", "add data/sources/<name>.yaml (nkdata new-source seeds/<name>.txt)"))
+        out.problems.append(
+            Problem(SOURCES_DIR, None, None, "Y104", None, None, "no source files found", "add data/sources/<name>.yaml (nkdata new-source seeds/<name>.txt)")
+        )
     for i, f in enumerate(files):
         _read_source_file(f, root, out)
         if progress is not None:

@@ -79,7 +79,9 @@ def _check_expansion(root: yaml.Node) -> None:
     active: set[int] = set()
 
     def too_deep(node: yaml.Node) -> YamlProblem:
-        return YamlProblem("Y104", f"values nested more than {MAX_DEPTH} levels deep", *_mark(node), "curated records are flat mappings of fields and short lists")
+        return YamlProblem(
+            "Y104", f"values nested more than {MAX_DEPTH} levels deep", *_mark(node), "curated records are flat mappings of fields and short lists"
+        )
 
     def visit(node: yaml.Node, depth: int) -> int:
         if depth > MAX_DEPTH:
@@ -91,7 +93,12 @@ def _check_expansion(root: yaml.Node) -> None:
                 raise too_deep(node)
             return size
         if key in active:
-            raise YamlProblem("Y102", "an alias refers to a value that contains it (infinite expansion)", *_mark(node), "do not use anchors (&) and aliases (*); write records out")
+            raise YamlProblem(
+                "Y102",
+                "an alias refers to a value that contains it (infinite expansion)",
+                *_mark(node),
+                "do not use anchors (&) and aliases (*); write records out",
+            )
         active.add(key)
         size, height = 1, 0
         if isinstance(node, yaml.SequenceNode):
@@ -158,7 +165,12 @@ class _Builder:
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR:
-                    raise YamlProblem("Y101", "keys must be plain names (no merge keys <<, complex, number, date, null or true/false keys)", *_mark(key_node), "write each field out as name: value")
+                    raise YamlProblem(
+                        "Y101",
+                        "keys must be plain names (no merge keys <<, complex, number, date, null or true/false keys)",
+                        *_mark(key_node),
+                        "write each field out as name: value",
+                    )
                 key = str(self.build(key_node, path + ("<key>",)))
                 if key in out:
                     raise YamlProblem("Y105", f"key {key!r} appears twice in one mapping", *_mark(key_node), "keep one of them")

@@ -18,8 +18,20 @@ Row = dict[str, Any]
 
 #: The figure columns the derivation reads.
 FIGURE_COLUMNS = (
-    "figure_id", "source_id", "claim_id", "metric", "value", "value_low", "value_high", "qualifier", "unit",
-    "date_start", "date_end", "date_precision", "location_id", "attribution",
+    "figure_id",
+    "source_id",
+    "claim_id",
+    "metric",
+    "value",
+    "value_low",
+    "value_high",
+    "qualifier",
+    "unit",
+    "date_start",
+    "date_end",
+    "date_precision",
+    "location_id",
+    "attribution",
 )
 _RANK = {q: i for i, q in enumerate(QUALIFIER_ORDER)}
 

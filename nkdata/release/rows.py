@@ -80,7 +80,7 @@ def csv_text(table: pa.Table) -> str:
     writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(names)
     for row in table.to_pylist():
-        writer.writerow([csv_cell(row[n], t) for n, t in zip(names, types)])
+        writer.writerow([csv_cell(row[n], t) for n, t in zip(names, types, strict=True)])
     return buf.getvalue()
 
 

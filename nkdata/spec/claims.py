@@ -43,7 +43,12 @@ class ClaimColumn(NamedTuple):
 
 
 COLUMNS: tuple[ClaimColumn, ...] = (
-    ClaimColumn("claim_id", "string", True, "Identifier of the claim: the figures' shared claim_id, or clm- followed by the figure id when a figure has no claim_id and makes a claim of its own."),
+    ClaimColumn(
+        "claim_id",
+        "string",
+        True,
+        "Identifier of the claim: the figures' shared claim_id, or clm- followed by the figure id when a figure has no claim_id and makes a claim of its own.",
+    ),
     ClaimColumn("originator", "string", True, "Entity id of who made the claim: attribution[0] of its figures.", "entities"),
     ClaimColumn("originator_name", "string", False, "Name of the originator entity."),
     ClaimColumn("metric", "string", True, "What is counted (metric vocabulary)."),
@@ -57,7 +62,12 @@ COLUMNS: tuple[ClaimColumn, ...] = (
     ClaimColumn("qualifier", "string", True, "How sure the claim is of the number: the figures' shared qualifier, else the least precise of theirs."),
     ClaimColumn("n_sources", "integer", True, "Number of distinct sources that carry the claim."),
     ClaimColumn("n_figures", "integer", True, "Number of figures that report the claim."),
-    ClaimColumn("first_reported", "date", False, "Earliest publication day (published_start) of its sources; the earliest date_start of its figures when no source has one; null when neither is known."),
+    ClaimColumn(
+        "first_reported",
+        "date",
+        False,
+        "Earliest publication day (published_start) of its sources; the earliest date_start of its figures when no source has one; null when neither is known.",
+    ),
     ClaimColumn("source_ids", "array", True, "The sources that carry the claim, sorted. Encoded in CSV as a JSON array of strings."),
     ClaimColumn("figure_ids", "array", True, "The figures that report the claim, sorted. Encoded in CSV as a JSON array of strings."),
     ClaimColumn("location_id", "string", False, "Place the claim refers to when all its figures name the same one; else null.", "entities"),
@@ -74,7 +84,7 @@ RECONCILIATION = (
     "- **low** = the lowest value_low of its figures if every figure states a lower bound, else null.",
     "- **high** = the highest value_high of its figures if every figure states an upper bound, else null.",
     "- **qualifier** = the qualifier its figures share; when they word it differently, the least precise of theirs, "
-    "in the order " + ", ".join(f"`{q}`" for q in QUALIFIER_ORDER) + " (so \"about 300\" and \"300\" make "
+    "in the order " + ", ".join(f"`{q}`" for q in QUALIFIER_ORDER) + ' (so "about 300" and "300" make '
     "`approximately` 300 with no bounds).",
     "- **date_start**, **date_end** = the overlap of the figures' intervals (the days every figure refers to); "
     "**date_precision** = the precision of the figure whose interval that is, else `interval`.",

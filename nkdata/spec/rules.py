@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import calendar
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -112,7 +112,8 @@ def _compile(rules: tuple[Rule, ...]) -> Callable[[Values], int]:
     lines.append("    return -1")
     scope: dict[str, Any] = {"_month_end": _month_end}
     exec("\n".join(lines), scope)  # noqa: S102 - source built above from the rule tables only
-    return scope["first_broken"]
+    compiled: Callable[[Values], int] = scope["first_broken"]
+    return compiled
 
 
 def first_broken(rules: tuple[Rule, ...], rec: Values) -> Rule | None:
@@ -133,7 +134,7 @@ class Attrs(Mapping[str, Any]):
     def __getitem__(self, key: str) -> Any:
         return getattr(self.obj, key, None)
 
-    def __iter__(self):  # pragma: no cover - not needed
+    def __iter__(self) -> Iterator[str]:  # pragma: no cover - not needed
         return iter(type(self.obj).model_fields)
 
     def __len__(self) -> int:  # pragma: no cover - not needed
@@ -237,19 +238,39 @@ def _qualifiers(test: Callable[[Bounds], bool]) -> tuple[str, ...]:
     return tuple(q for q, b in QUALIFIER_BOUNDS.items() if test(b))
 
 
+def _lists(kind: str, field: str, bounds: Bounds) -> bool:
+    """Whether ``bounds`` lists ``field`` among its ``kind`` (need, equal, null) fields."""
+    return field in getattr(bounds, kind)
+
+
 def _bounds_rules() -> tuple[Rule, ...]:
     q, v, lo, hi = F("qualifier"), F("value"), F("value_low"), F("value_high")
     no_value = _qualifiers(lambda b: not b.value)
     rules = [Rule("bounds", "value", and_(is_in(q, no_value), not_null(v)), "a range has no single value: set value to null and give value_low and value_high")]
-    rules += [Rule("bounds", f, and_(is_in(q, _qualifiers(lambda b, f=f: f in b.need)), is_null(F(f))), "a range needs both value_low and value_high") for f in BOUND_FIELDS]
-    rules.append(Rule("bounds", "value", and_(is_in(q, _qualifiers(lambda b: b.value)), is_null(v)), "qualifier '{qualifier}' needs the stated number in value"))
     rules += [
-        Rule("bounds", f, and_(is_in(q, _qualifiers(lambda b, f=f: f in b.equal)), ne(F(f), v)), f"qualifier '{{qualifier}}' sets {f} to the stated number {{value:g}}")
+        Rule("bounds", f, and_(is_in(q, _qualifiers(functools.partial(_lists, "need", f))), is_null(F(f))), "a range needs both value_low and value_high")
+        for f in BOUND_FIELDS
+    ]
+    rules.append(
+        Rule("bounds", "value", and_(is_in(q, _qualifiers(lambda b: b.value)), is_null(v)), "qualifier '{qualifier}' needs the stated number in value")
+    )
+    rules += [
+        Rule(
+            "bounds",
+            f,
+            and_(is_in(q, _qualifiers(functools.partial(_lists, "equal", f))), ne(F(f), v)),
+            f"qualifier '{{qualifier}}' sets {f} to the stated number {{value:g}}",
+        )
         for f in BOUND_FIELDS
     ]
     for f, side in (("value_high", "upper"), ("value_low", "lower")):
         rules.append(
-            Rule("bounds", f, and_(is_in(q, _qualifiers(lambda b, f=f: f in b.null)), not_null(F(f))), f"qualifier '{{qualifier}}' states no {side} bound: {f} must be null")
+            Rule(
+                "bounds",
+                f,
+                and_(is_in(q, _qualifiers(functools.partial(_lists, "null", f))), not_null(F(f))),
+                f"qualifier '{{qualifier}}' states no {side} bound: {f} must be null",
+            )
         )
     enclose = _qualifiers(lambda b: b.enclose)
     rules += [
