@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from nkdata.checks.fields import describe_error
-from nkdata.curated.yamlsafe import YamlDoc, YamlProblem, read_yaml
+from nkdata.curated.yamlsafe import YamlDoc, YamlProblem, read_yaml, structure_problem
 from nkdata.errors import UsageError
 from nkdata.problems import Problem
 from nkdata.spec.models import ID_PATTERNS, MODELS, RECORD_TABLES, Record
@@ -82,12 +82,10 @@ def _validate_record(model: type[Record], raw: Any, doc: YamlDoc, section: str, 
     if not isinstance(raw, dict):
         line, col = doc.where(section, index)
         out.problems.append(
-            Problem(
+            structure_problem(
                 doc.path,
                 line,
                 col,
-                "Y104",
-                None,
                 None,
                 f"each {section} entry must be a mapping of field: value",
                 "start the entry with '- ' and write field: value pairs",
@@ -109,24 +107,20 @@ def _read(path: Path, root: Path, out: Curated) -> YamlDoc | None:
         return read_yaml(path, shown)
     except YamlProblem as exc:
         out.problems.append(Problem(shown, exc.line, exc.col, exc.code, None, None, exc.message, exc.hint))
-    except OSError as exc:
-        out.problems.append(Problem(shown, None, None, "Y100", None, None, f"cannot read: {exc.strerror}", "check the file exists and is readable"))
     return None
 
 
 def _structure(doc: YamlDoc, allowed: tuple[str, ...], message: str, hint: str) -> Problem | None:
     if not isinstance(doc.data, dict):
-        return Problem(doc.path, 1, 1, "Y104", None, None, message, hint)
+        return structure_problem(doc.path, 1, 1, None, message, hint)
     for key in doc.data:
         if key not in allowed:
             line, col = doc.where(key)
             close = difflib.get_close_matches(key, allowed, n=1)
-            return Problem(
+            return structure_problem(
                 doc.path,
                 line,
                 col,
-                "Y104",
-                None,
                 key,
                 f"unknown section {key!r}",
                 f"did you mean {close[0]!r}?" if close else f"sections: {', '.join(allowed)}",
@@ -150,7 +144,7 @@ def _read_source_file(path: Path, root: Path, out: Curated) -> None:
     raw_source = doc.data.get("source")
     if raw_source is None:
         out.problems.append(
-            Problem(doc.path, 1, 1, "Y104", None, "source", "the file has no 'source:' section", "add the source record this file's records come from")
+            structure_problem(doc.path, 1, 1, "source", "the file has no 'source:' section", "add the source record this file's records come from")
         )
         return
     source = _validate_record(MODELS["sources"], raw_source, doc, "source", -1, out)
@@ -164,9 +158,7 @@ def _read_source_file(path: Path, root: Path, out: Curated) -> None:
         if not isinstance(items, list):
             line, col = doc.where(table)
             out.problems.append(
-                Problem(
-                    doc.path, line, col, "Y104", None, table, f"'{table}' must be a list of records", f"write each record as '- {MODELS[table].id_field}: ...'"
-                )
+                structure_problem(doc.path, line, col, table, f"'{table}' must be a list of records", f"write each record as '- {MODELS[table].id_field}: ...'")
             )
             continue
         for i, raw in enumerate(items):
@@ -218,12 +210,10 @@ def read_project(path: Path | str | None = None, progress: Callable[[str, int, i
             if isinstance(doc.data, dict):
                 out.package = doc.data
             else:
-                out.problems.append(Problem(doc.path, 1, 1, "Y104", None, None, "package.yaml must be a mapping", "see the example in the repository"))
+                out.problems.append(structure_problem(doc.path, 1, 1, None, "package.yaml must be a mapping", "see the example in the repository"))
     ent = root / ENTITY_FILE
     if not ent.exists():
-        out.problems.append(
-            Problem(ENTITY_FILE, None, None, "Y104", None, None, "entities file is missing", "create data/entities.yaml with an 'entities:' list")
-        )
+        out.problems.append(structure_problem(ENTITY_FILE, None, None, None, "entities file is missing", "create data/entities.yaml with an 'entities:' list"))
     else:
         doc = _read(ent, root, out)
         if doc is not None:
@@ -236,9 +226,7 @@ def read_project(path: Path | str | None = None, progress: Callable[[str, int, i
                 if not isinstance(items, list):
                     line, col = doc.where("entities")
                     out.problems.append(
-                        Problem(
-                            doc.path, line, col, "Y104", None, "entities", "'entities' must be a list of records", "write each entity as '- entity_id: ...'"
-                        )
+                        structure_problem(doc.path, line, col, "entities", "'entities' must be a list of records", "write each entity as '- entity_id: ...'")
                     )
                     items = []
                 for i, raw in enumerate(items):
@@ -249,7 +237,7 @@ def read_project(path: Path | str | None = None, progress: Callable[[str, int, i
     files = sorted(p for p in src_dir.glob("*") if p.suffix in (".yaml", ".yml")) if src_dir.is_dir() else []
     if not files:
         out.problems.append(
-            Problem(SOURCES_DIR, None, None, "Y104", None, None, "no source files found", "add data/sources/<name>.yaml (nkdata new-source seeds/<name>.txt)")
+            structure_problem(SOURCES_DIR, None, None, None, "no source files found", "add data/sources/<name>.yaml (nkdata new-source seeds/<name>.txt)")
         )
     for i, f in enumerate(files):
         _read_source_file(f, root, out)

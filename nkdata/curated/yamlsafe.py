@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from nkdata.problems import Problem
+
 try:  # the C composer is ~10x faster; fall back to pure Python where it is missing
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover
@@ -183,10 +185,13 @@ class _Builder:
 def read_yaml(path: Path, display: str | None = None) -> YamlDoc:
     """Parse one curated YAML file; raise :class:`YamlProblem` with its location."""
     shown = display or str(path)
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise YamlProblem("Y103", f"file is {size:,} bytes; the limit is {MAX_BYTES:,}", None, None, "split the records over several source files")
-    raw = path.read_bytes()
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise YamlProblem("Y103", f"file is {size:,} bytes; the limit is {MAX_BYTES:,}", None, None, "split the records over several source files")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise YamlProblem("Y100", f"cannot read: {exc.strerror}", None, None, "check the file exists and is readable") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -216,3 +221,8 @@ def read_yaml(path: Path, display: str | None = None) -> YamlDoc:
     builder = _Builder()
     data = builder.build(node, ())
     return YamlDoc(shown, data, builder.marks)
+
+
+def structure_problem(path: str, line: int | None, col: int | None, field: str | None, message: str, hint: str) -> Problem:
+    """Y104: a curated file whose layout is not what nkdata expects (sections, lists of records, mappings)."""
+    return Problem(path, line, col, "Y104", None, field, message, hint)
