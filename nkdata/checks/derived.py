@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from nkdata.release.claims import first_items
 from nkdata.release.rows import claims_table
 from nkdata.spec.claims import ID_FIELD
 
@@ -40,7 +41,7 @@ def originator_differences(figures: pa.Table) -> list[Difference]:
 
     if "originator" not in figures.column_names:
         return []
-    first = pc.list_element(figures["attribution"].combine_chunks(), 0) if figures.num_rows else figures["originator"]
+    first = first_items(figures["attribution"])
     same = pc.equal(figures["originator"], first).fill_null(False)
     both_null = pc.and_(figures["originator"].is_null(), first.is_null())
     rows = np.flatnonzero(~pc.or_(same, both_null).to_numpy(zero_copy_only=False))

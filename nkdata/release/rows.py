@@ -103,13 +103,4 @@ def rows_to_arrow(table: str, rows: list[Row]) -> pa.Table:
 def claims_table(tables: Mapping[str, pa.Table]) -> pa.Table:
     """The claims table of a release given its tables by name: the stored one, else derived from
     its figures (with entities for names and sources for publication days, when given)."""
-    if CLAIMS in tables:
-        return tables[CLAIMS]
-    figures = tables["figures"]
-    rows: dict[str, list[Row]] = {"figures": figures.select([c for c in claims.FIGURE_COLUMNS if c in figures.column_names]).to_pylist()}
-    if "entities" in tables:
-        rows["entities"] = tables["entities"].select(["entity_id", "name"]).to_pylist()
-    if "sources" in tables:
-        sources = tables["sources"]
-        rows["sources"] = sources.select([c for c in ("source_id", "published_start") if c in sources.column_names]).to_pylist()
-    return rows_to_arrow(CLAIMS, claims.rows_from_tables(rows))
+    return claims.read(tables)
