@@ -229,3 +229,35 @@ def test_reconciliation_rule(figures: list[tuple[str, float | None, float | None
     r = rows[0]
     assert (r["best"], r["low"], r["high"], r["qualifier"]) == expected
     assert "Reconciling a claim's figures" in (REPO / "docs" / "data-dictionary.md").read_text(encoding="utf-8")
+
+
+def test_a_claim_of_one_figure_reads_as_a_claim_of_two_identical_ones() -> None:
+    """One figure's claim is its own columns; two identical figures (another outlet) reconcile to the same claim."""
+    import random
+
+    rng = random.Random(7)
+    quals = [("exact", 300.0, 300.0, 300.0), ("approximately", 300.0, None, None), ("more_than", 300.0, 300.0, None), ("range", None, 200.0, 400.0)]
+    days = [(None, None, None), ("2025-01-06", "2025-01-12", "interval"), ("2025-01-09", "2025-01-09", "day"), ("2025-01-09", None, None)]
+    singles, doubles = [], []
+    for k in range(40):
+        q, v, lo, hi = rng.choice(quals)
+        start, end, precision = rng.choice(days)
+        fig = _fig(f"fig-{k:03d}-a", f"src-{k % 7}", f"clm-{k:03d}", start, end, precision, qualifier=q, value=v, value_low=lo, value_high=hi,
+                   location_id=rng.choice([None, "ent-kursk"]))
+        singles.append(fig)
+        doubles += [fig, {**fig, "figure_id": f"fig-{k:03d}-b", "source_id": f"src-{k % 7}-b"}]
+    published = {f"src-{i}": dt.date(2025, 2, i + 1) for i in range(7)}
+    one = claims.claim_rows(singles, {"ent-nis": "NIS"}, published)
+    two = claims.claim_rows(doubles, {"ent-nis": "NIS"}, published)
+    assert len(one) == len(two) == 40
+    for a, b in zip(one, two, strict=True):
+        assert b["n_figures"] == 2 and b["figure_ids"] == [a["figure_ids"][0], a["figure_ids"][0][:-1] + "b"]
+        same = ("n_figures", "n_sources", "figure_ids", "source_ids")
+        assert {k: v for k, v in a.items() if k not in same} == {k: v for k, v in b.items() if k not in same}
+
+
+def test_an_invalid_qualifier_does_not_stop_the_derivation() -> None:
+    """A package row with a term outside the vocabulary (reported as M203) still makes a claim, as written."""
+    rows = claims.claim_rows([_fig("fig-a", "src-1", "clm-x", None, None, None, qualifier="abouts"), _fig("fig-b", "src-2", "clm-x", None, None, None)])
+    assert rows[0]["qualifier"] == "abouts"
+    assert claims.claim_rows([_fig("fig-a", "src-1", None, None, None, None, qualifier="abouts")])[0]["qualifier"] == "abouts"

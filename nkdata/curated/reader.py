@@ -128,6 +128,41 @@ def _structure(doc: YamlDoc, allowed: tuple[str, ...], message: str, hint: str) 
     return None
 
 
+def _read_records(doc: YamlDoc, table: str, source_id: Any, out: Curated) -> int:
+    """Validate one section's records (each gets the file's source_id); return how many entries it has."""
+    items = doc.data.get(table)
+    items = [] if items is None else items
+    if not isinstance(items, list):
+        line, col = doc.where(table)
+        out.problems.append(
+            structure_problem(doc.path, line, col, table, f"'{table}' must be a list of records", f"write each record as '- {MODELS[table].id_field}: ...'")
+        )
+        return 0
+    for i, raw in enumerate(items):
+        if isinstance(raw, dict) and source_id is not None:
+            given = raw.get("source_id")
+            if given is not None and given != source_id:
+                line, col = doc.where(table, i, "source_id")
+                out.problems.append(
+                    Problem(
+                        doc.path,
+                        line,
+                        col,
+                        "F701",
+                        str(raw.get(MODELS[table].id_field)),
+                        "source_id",
+                        f"record says source_id {given!r} but this file is the source {source_id!r}",
+                        "put the record in its own source's file, or remove source_id (it is filled in from the file)",
+                    )
+                )
+                continue
+            raw = {**raw, "source_id": source_id}
+        located = _validate_record(MODELS[table], raw, doc, table, i, out)
+        if located:
+            out.records[table].append(located)
+    return len(items)
+
+
 def _read_source_file(path: Path, root: Path, out: Curated) -> None:
     doc = _read(path, root, out)
     if doc is None:
@@ -151,39 +186,7 @@ def _read_source_file(path: Path, root: Path, out: Curated) -> None:
     source_id = raw_source.get("source_id") if isinstance(raw_source, dict) else None
     if source:
         out.records["sources"].append(source)
-    n_records = 0
-    for table in RECORD_TABLES:
-        items = doc.data.get(table)
-        items = [] if items is None else items
-        if not isinstance(items, list):
-            line, col = doc.where(table)
-            out.problems.append(
-                structure_problem(doc.path, line, col, table, f"'{table}' must be a list of records", f"write each record as '- {MODELS[table].id_field}: ...'")
-            )
-            continue
-        for i, raw in enumerate(items):
-            n_records += 1
-            if isinstance(raw, dict) and source_id is not None:
-                given = raw.get("source_id")
-                if given is not None and given != source_id:
-                    line, col = doc.where(table, i, "source_id")
-                    out.problems.append(
-                        Problem(
-                            doc.path,
-                            line,
-                            col,
-                            "F701",
-                            str(raw.get(MODELS[table].id_field)),
-                            "source_id",
-                            f"record says source_id {given!r} but this file is the source {source_id!r}",
-                            "put the record in its own source's file, or remove source_id (it is filled in from the file)",
-                        )
-                    )
-                    continue
-                raw = {**raw, "source_id": source_id}
-            located = _validate_record(MODELS[table], raw, doc, table, i, out)
-            if located:
-                out.records[table].append(located)
+    n_records = sum(_read_records(doc, table, source_id, out) for table in RECORD_TABLES)
     if n_records == 0:
         out.problems.append(
             Problem(

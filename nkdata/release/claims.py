@@ -84,6 +84,7 @@ def _members(figures: pa.Table, entities: pa.Table | None, sources: pa.Table | N
             "dated": dated,
             "location": figures["location_id"].combine_chunks() if "location_id" in col else none_text,
             "published": _lookup(source, sources, "source_id", "published_start", pa.date32()),
+            "unknown": pc.if_else(pc.equal(rank, -1), qualifier, pa.nulls(n, pa.string())),
         }
     )
     return t.sort_by([("claim", "ascending"), ("figure_id", "ascending")])
@@ -117,6 +118,7 @@ def _aggregate(m: pa.Table) -> pa.Table:
             ("location", "first", keep_nulls),
             ("published", "min"),
             ("start", "min"),
+            ("unknown", "first"),
         ]
     )
 
@@ -144,8 +146,10 @@ def _sources(m: pa.Table) -> tuple[pa.Array, pa.Array]:
 def derive(figures: pa.Table, entities: pa.Table | None = None, sources: pa.Table | None = None) -> pa.Table:
     """The claims table from a release's figures, and its entities (names) and sources (publication days).
 
-    Works on releases older than ``claim_id`` (every figure is then a claim of its own).
+    Works on releases older than ``claim_id`` (every figure is then a claim of its own). A claim
+    of one figure is that figure's own columns; only claims of several figures are grouped.
     """
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -153,33 +157,17 @@ def derive(figures: pa.Table, entities: pa.Table | None = None, sources: pa.Tabl
     if not figures.num_rows:
         return schema.empty_table()
     m = _members(figures, entities, sources)
-    g = _aggregate(m)
-    overlap = pc.less_equal(g["dstart_max"], g["dend_min"]).fill_null(True)  # dates that do not overlap: I303 says so
-    no_dates = g["dstart_max"].is_null()
-    precision = pc.if_else(no_dates, pa.nulls(g.num_rows, pa.string()), pc.if_else(overlap, _own_precision(m, g), g["dprec_first"]))
-    claim_keys, source_lists = _sources(m)
-    first_reported = pc.coalesce(g["published_min"], g["start_min"])
-    columns = {
-        "claim_id": g["claim"],
-        "originator": g["originator_first"],
-        "originator_name": _lookup(g["originator_first"], entities, "entity_id", "name", pa.string()),
-        "metric": g["metric_first"],
-        "unit": g["unit_first"],
-        "date_start": pc.if_else(overlap, g["dstart_max"], g["dstart_first"]),
-        "date_end": pc.if_else(overlap, g["dend_min"], g["dend_first"]),
-        "date_precision": pc.if_else(pc.equal(precision, pa.scalar(_NULL)), pa.nulls(g.num_rows, pa.string()), precision),
-        "best": g["value_first"],
-        "low": pc.if_else(pc.equal(g["value_low_count"], 0), g["value_low_min"], pa.nulls(g.num_rows, pa.float64())),
-        "high": pc.if_else(pc.equal(g["value_high_count"], 0), g["value_high_max"], pa.nulls(g.num_rows, pa.float64())),
-        "qualifier": pa.array(QUALIFIER_ORDER).take(g["rank_min"]),
-        "n_sources": g["source_id_count_distinct"],
-        "n_figures": g["figure_id_count"],
-        "first_reported": first_reported,
-        "source_ids": source_lists.take(pc.index_in(g["claim"], value_set=claim_keys)),
-        "figure_ids": g["figure_id_list"],
-        "location_id": pc.if_else(pc.equal(g["location_count_distinct"], 1), g["location_first"], pa.nulls(g.num_rows, pa.string())),
-    }
-    out = pa.table({c.name: columns[c.name] for c in COLUMNS}).cast(schema)
+    keys = m["claim"].combine_chunks()
+    same = pc.equal(keys.slice(1), keys.slice(0, len(keys) - 1)).fill_null(False).to_numpy(zero_copy_only=False)
+    shared = np.zeros(len(keys), dtype=bool)
+    shared[1:] |= same
+    shared[:-1] |= same
+    parts = [_one_figure(m.filter(pa.array(~shared)))]
+    if shared.any():
+        parts.append(_grouped(m.filter(pa.array(shared))))
+    out = pa.concat_tables([pa.table({c.name: p[c.name] for c in COLUMNS}).cast(schema) for p in parts])
+    names = _lookup(out["originator"].combine_chunks(), entities, "entity_id", "name", pa.string())
+    out = out.set_column(out.schema.get_field_index("originator_name"), schema.field("originator_name"), names)
     order = pa.table(
         {
             "undated": out["date_start"].is_null(),
@@ -190,6 +178,78 @@ def derive(figures: pa.Table, entities: pa.Table | None = None, sources: pa.Tabl
         }
     )
     return out.take(pc.sort_indices(order, [(k, "ascending") for k in order.column_names]))
+
+
+def _qualifiers(rank: pa.Array, unknown: pa.Array) -> pa.Array:
+    """The qualifier of each rank in QUALIFIER_ORDER; a term outside it (an invalid row) as written."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    known = pa.array(QUALIFIER_ORDER).take(pc.max_element_wise(rank, 0))
+    return pc.if_else(pc.greater_equal(rank, 0), known, unknown)
+
+
+def _one_figure(m: pa.Table) -> dict[str, Any]:
+    """The claims of one figure each: the figure's own columns."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = m.num_rows
+    ones = pa.array(np.arange(n + 1, dtype=np.int32))
+    text_nulls = pa.nulls(n, pa.string())
+    return {
+        "claim_id": m["claim"],
+        "originator": m["originator"],
+        "originator_name": text_nulls,
+        "metric": m["metric"],
+        "unit": m["unit"],
+        "date_start": m["dstart"],
+        "date_end": m["dend"],
+        "date_precision": pc.if_else(pc.equal(m["dprec"], pa.scalar(_NULL)), text_nulls, m["dprec"]),
+        "best": m["value"],
+        "low": m["value_low"],
+        "high": m["value_high"],
+        "qualifier": _qualifiers(m["rank"], m["qualifier"]),
+        "n_sources": pa.array(np.ones(n, dtype=np.int64)),
+        "n_figures": pa.array(np.ones(n, dtype=np.int64)),
+        "first_reported": pc.coalesce(m["published"], m["start"]),
+        "source_ids": pa.ListArray.from_arrays(ones, m["source_id"].combine_chunks()),
+        "figure_ids": pa.ListArray.from_arrays(ones, m["figure_id"].combine_chunks()),
+        "location_id": m["location"],
+    }
+
+
+def _grouped(m: pa.Table) -> dict[str, Any]:
+    """The claims of several figures, reconciled by the rule."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    g = _aggregate(m)
+    n = g.num_rows
+    overlap = pc.less_equal(g["dstart_max"], g["dend_min"]).fill_null(True)  # dates that do not overlap: I303 says so
+    precision = pc.if_else(g["dstart_max"].is_null(), pa.nulls(n, pa.string()), pc.if_else(overlap, _own_precision(m, g), g["dprec_first"]))
+    claim_keys, source_lists = _sources(m)
+    return {
+        "claim_id": g["claim"],
+        "originator": g["originator_first"],
+        "originator_name": pa.nulls(n, pa.string()),
+        "metric": g["metric_first"],
+        "unit": g["unit_first"],
+        "date_start": pc.if_else(overlap, g["dstart_max"], g["dstart_first"]),
+        "date_end": pc.if_else(overlap, g["dend_min"], g["dend_first"]),
+        "date_precision": pc.if_else(pc.equal(precision, pa.scalar(_NULL)), pa.nulls(n, pa.string()), precision),
+        "best": g["value_first"],
+        "low": pc.if_else(pc.equal(g["value_low_count"], 0), g["value_low_min"], pa.nulls(n, pa.float64())),
+        "high": pc.if_else(pc.equal(g["value_high_count"], 0), g["value_high_max"], pa.nulls(n, pa.float64())),
+        "qualifier": _qualifiers(g["rank_min"], g["unknown_first"]),
+        "n_sources": g["source_id_count_distinct"],
+        "n_figures": g["figure_id_count"],
+        "first_reported": pc.coalesce(g["published_min"], g["start_min"]),
+        "source_ids": source_lists.take(pc.index_in(g["claim"], value_set=claim_keys)),
+        "figure_ids": g["figure_id_list"],
+        "location_id": pc.if_else(pc.equal(g["location_count_distinct"], 1), g["location_first"], pa.nulls(n, pa.string())),
+    }
 
 
 def read(tables: Mapping[str, pa.Table]) -> pa.Table:
