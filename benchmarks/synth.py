@@ -260,18 +260,20 @@ def generate(n_figures: int, seed: int = 1) -> tuple[dict[str, list[dict[str, An
 def write_package(out: Path, n_figures: int, seed: int = 1, version: str | None = None) -> Path:
     """Write a built package of ``n_figures`` figures with nkdata's own writers; return its folder."""
     from nkdata._version import __version__
+    from nkdata.release.rows import add_derived
     from nkdata.release.writer import _descriptor, _write_csv, _write_parquet, release_name
-    from nkdata.spec.models import MODELS
+    from nkdata.spec.schema import all_schemas
 
     version = version or __version__
     rows, texts = generate(n_figures, seed)
+    add_derived(rows)  # each figure's originator, and the claims table
     folder = out / release_name(version)
     folder.mkdir(parents=True, exist_ok=False)
     for rel, body in texts.items():
         target = folder / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(body, encoding="utf-8", newline="\n")
-    for table in MODELS:
+    for table in all_schemas():
         _write_csv(folder / f"{table}.csv", table, rows[table])
         _write_parquet(folder / f"{table}.parquet", table, rows[table])
     stand_in = SimpleNamespace(curated=SimpleNamespace(package=META))  # _descriptor reads only the release metadata

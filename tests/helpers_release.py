@@ -32,7 +32,7 @@ VERSION = nkdata.__version__
 NAME = f"nkdata-{VERSION}"
 EMBEDDED = REPO / "nkdata" / "_release" / NAME
 SRC_001 = "data/sources/001_6a6af57649902c1b.yaml"
-TABLES = ["sources", "entities", "figures", "statements", "events"]
+TABLES = ["sources", "entities", "figures", "statements", "events", "claims"]
 HEAVY = ("pandas", "pyarrow", "frictionless", "pooch", "pydantic", "yaml")
 
 

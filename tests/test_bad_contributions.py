@@ -35,7 +35,7 @@ from conftest import (
     run_cli_subprocess,
 )
 
-from nkdata.checks import records as checks
+from nkdata.checks.texts import MAX_TEXT_BYTES
 from nkdata.curated.yamlsafe import MAX_BYTES, MAX_DEPTH
 from nkdata.problems import CODES, Problem
 
@@ -153,7 +153,6 @@ class Case:
 
 CLAIMED = frozenset({"I303"})  # the seed figure shares its claim with another source's figure
 ORPHAN = frozenset({"F702"})  # the real seed no longer has a source pointing at it
-MAX_TEXT_BYTES = getattr(checks, "MAX_TEXT_BYTES", 10 * 1024 * 1024)
 
 FIG1 = "fig-nis-casualties-2025-03-mid"
 FIG2 = "fig-nis-casualties-2025-01"

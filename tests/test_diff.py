@@ -66,7 +66,7 @@ def test_working_tree_equals_its_own_build(base: Path) -> None:
     d = diff(REPO, base)
     assert d.level is Level.NONE, messages(d)
     assert d.changes() == []
-    assert [(t.name, t.rows_old == t.rows_new) for t in d.tables] == [(n, True) for n in ("sources", "entities", "figures", "statements", "events")]
+    assert [(t.name, t.rows_old == t.rows_new) for t in d.tables] == [(n, True) for n in ("sources", "entities", "figures", "statements", "events", "claims")]
     assert d.version_check()[0]
 
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import REPO
 
-from nkdata.checks.textmatch import _FOLD
+from nkdata.checks.textmatch import FOLD
 from nkdata.cli import docs as clidocs
 from nkdata.cli.main import main
 from nkdata.problems import CODES
@@ -60,7 +60,7 @@ def test_contributing_codes_table_has_not_drifted() -> None:
 
 def test_contributing_covers_the_normalisation_the_matcher_applies() -> None:
     section = CONTRIBUTING[CONTRIBUTING.index("## Evidence rules") : CONTRIBUTING.index("## Vocabularies")]
-    missing = [ch for ch in _FOLD if ch not in section]
+    missing = [ch for ch in FOLD if ch not in section]
     assert missing == [], f"CONTRIBUTING.md does not mention these folded characters: {missing}"
     assert "NFKC" in section and "white space" in section
 

@@ -40,12 +40,15 @@ def test_load_returns_every_table_by_attribute_and_by_name(ds):
     assert isinstance(ds, Dataset)
     assert list(ds) == TABLES == nkdata.tables()
     assert len(ds) == len(TABLES)
+    stored = [r["name"] for r in descriptor(EMBEDDED)["resources"]]  # a release older than the claims table derives it
     for table in TABLES:
         df = ds[table]
         assert getattr(ds, table) is df
         assert isinstance(df, pd.DataFrame)
+        if table not in stored:
+            continue
         assert len(df) == len(_csv(table)) > 0
-        key = descriptor(EMBEDDED)["resources"][TABLES.index(table)]["schema"]["primaryKey"][0]
+        key = descriptor(EMBEDDED)["resources"][stored.index(table)]["schema"]["primaryKey"][0]
         assert df[key].tolist() == [r[key] for r in _csv(table)]
     assert "figures" in ds and "nope" not in ds
     with pytest.raises(KeyError, match="nope"):

@@ -31,16 +31,14 @@ from conftest import REPO, run_cli, run_cli_subprocess
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nkdata.checks.package import (
-    compile_columns,
-    number_stands_alone,
-    parse_json_lists,
-    validate_any,
-    validate_package,
-)
+from nkdata.checks.columns import compile_columns
+from nkdata.checks.evidence import number_stands_alone
+from nkdata.checks.package import validate_any, validate_package
+from nkdata.checks.package_tables import parse_json_lists
 from nkdata.checks.textmatch import normalise, normalise_slow, numbers_in
 from nkdata.checks.validation import validate
 from nkdata.problems import Problem
+from nkdata.release.rows import claims_table
 from nkdata.release.writer import _write_csv, _write_parquet, build
 from nkdata.spec import rules
 
@@ -100,12 +98,24 @@ def refresh_descriptor(folder: Path) -> None:
     path.write_text(json.dumps(desc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def rewrite(folder: Path, table: str, edit: Callable[[Rows], Rows | None]) -> None:
-    """Apply ``edit`` to a table's rows and write its CSV and Parquet again, descriptor included."""
+def rewrite(folder: Path, table: str, edit: Callable[[Rows], Rows | None], derive: bool = True) -> None:
+    """Apply ``edit`` to a table's rows and write its CSV and Parquet again, descriptor included.
+
+    With ``derive``, what the build derives from the edited rows follows them (each figure's
+    originator, the claims table), so that only the rule the edit aims at is broken.
+    """
     rows = rows_of(folder, table)
     rows = edit(rows) or rows
+    if derive and table == "figures":
+        for r in rows:
+            r["originator"] = (r.get("attribution") or [None])[0]
     _write_csv(folder / f"{table}.csv", table, rows)
     _write_parquet(folder / f"{table}.parquet", table, rows)
+    if derive and table in ("figures", "entities", "sources"):
+        tables = {t: pq.read_table(folder / f"{t}.parquet") for t in ("figures", "entities", "sources")}
+        claim_rows = claims_table(tables).to_pylist()
+        _write_csv(folder / "claims.csv", "claims", claim_rows)
+        _write_parquet(folder / "claims.parquet", "claims", claim_rows)
     refresh_descriptor(folder)
 
 
@@ -550,3 +560,101 @@ def test_progress_is_reported(real_release: Path) -> None:
     assert problems == []
     assert calls and calls[-1][1] == calls[-1][2]
     assert all(0 < done <= total for _, done, total in calls)
+
+
+# ---------------------------------------------------------------- derived data (P804)
+
+
+def test_an_edited_claims_table_is_reported(pkg: Path) -> None:
+    """The claims table is recomputed from the figures: a cell that differs is P804 at its line."""
+    claim = pick(pkg, "claims", lambda r: r["best"] is not None)
+    rewrite(pkg, "claims", lambda rows: rows[row_index(rows, "claim_id", claim["claim_id"])].update(best=claim["best"] + 1), derive=False)
+    got = validate_package(pkg)
+    assert [(p.code, p.record_id, p.field) for p in got] == [("P804", claim["claim_id"], "best")]
+    assert got[0].line == csv_line_of(pkg / "claims.csv", "claim_id", claim["claim_id"])
+    assert got[0].message == f"best is {claim['best'] + 1!r} but its figures make {claim['best']!r}"
+
+
+def test_a_missing_claim_is_reported(pkg: Path) -> None:
+    claim = pick(pkg, "claims", lambda r: True)
+    rewrite(pkg, "claims", lambda rows: [r for r in rows if r["claim_id"] != claim["claim_id"]], derive=False)
+    got = validate_package(pkg)
+    assert [(p.code, p.record_id, p.path.rsplit("/", 1)[-1]) for p in got] == [("P804", claim["claim_id"], "claims.csv")]
+    assert "is missing" in got[0].message
+
+
+def test_an_originator_that_is_not_attribution_0_is_reported(pkg: Path) -> None:
+    fig = pick(pkg, "figures", lambda r: len(r["attribution"]) > 1)
+    rewrite(pkg, "figures", lambda rows: rows[row_index(rows, "figure_id", fig["figure_id"])].update(originator=fig["attribution"][1]), derive=False)
+    got = validate_package(pkg)
+    assert [(p.code, p.record_id, p.field) for p in got] == [("P804", fig["figure_id"], "originator")]
+    assert got[0].line == csv_line_of(pkg / "figures.csv", "figure_id", fig["figure_id"])
+
+
+# ---------------------------------------------------------------- malformed CSV headers
+
+
+def _header(kind: str, names: list[str]) -> list[str]:
+    if kind == "renamed":
+        return [n if n != "metric" else "metrics" for n in names]
+    if kind == "missing":
+        return [n for n in names if n != "unit"]
+    if kind == "extra":
+        return [*names, "comment"]
+    if kind == "duplicated":
+        return [*names, "metric"]
+    return []  # empty
+
+
+@pytest.mark.parametrize("parquet", [True, False], ids=["with-parquet", "csv-only"])
+@pytest.mark.parametrize("kind", ["renamed", "missing", "extra", "duplicated", "empty"])
+def test_a_malformed_header_is_a_problem_not_a_traceback(pkg: Path, kind: str, parquet: bool) -> None:
+    """A hand-edited figures.csv header: exit 1 and a problem naming figures.csv, never a traceback."""
+    path = pkg / "figures.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    header = next(csv.reader([lines[0]]))
+    new = _header(kind, header)
+    buf = io.StringIO()
+    if new:
+        csv.writer(buf, lineterminator="").writerow(new)
+    path.write_text("\n".join([buf.getvalue(), *lines[1:]]), encoding="utf-8")
+    if not parquet:
+        (pkg / "figures.parquet").unlink()
+    refresh_descriptor_where_present(pkg)
+    result = run_cli("validate", str(pkg))
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    problems = validate_package(pkg)
+    assert any(p.path == f"{pkg}/figures.csv" for p in problems), problems
+
+
+def refresh_descriptor_where_present(folder: Path) -> None:
+    """:func:`refresh_descriptor` for the files that are still there (a deleted one stays listed: P800)."""
+    path = folder / "datapackage.json"
+    desc = json.loads(path.read_text(encoding="utf-8"))
+    for e in [e for r in desc["resources"] for e in (r, r["nkdata:parquet"])] + desc["nkdata:texts"]:
+        if (folder / e["path"]).is_file():
+            data = (folder / e["path"]).read_bytes()
+            e["hash"], e["bytes"] = "sha256:" + hashlib.sha256(data).hexdigest(), len(data)
+    path.write_text(json.dumps(desc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def test_a_renamed_header_column_in_a_subprocess(pkg: Path) -> None:
+    """The reported bug, end to end: one header column renamed, `nkdata validate FOLDER`."""
+    path = pkg / "figures.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(",metric,", ",metrics,", 1), encoding="utf-8")
+    result = run_cli_subprocess("validate", str(pkg))
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert f"{pkg}/figures.csv:1: M200 " in result.stdout
+
+
+def test_star_import_of_every_checks_module() -> None:
+    import importlib
+
+    for name in ("package", "package_files", "package_tables", "columns", "evidence", "ids", "formulas", "texts", "derived", "fields", "records"):
+        module = importlib.import_module(f"nkdata.checks.{name}")
+        namespace: dict[str, Any] = {}
+        exec(f"from nkdata.checks.{name} import *", namespace)  # noqa: S102 - the reported bug: __all__ naming a missing name
+        for exported in getattr(module, "__all__", []):
+            assert exported in namespace, (name, exported)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import ENTITIES, SEED_000, SEED_001, SRC_000, SRC_001, Project, run_cli_subprocess
 
-from nkdata.checks.records import MAX_TEXT_BYTES
+from nkdata.checks.texts import MAX_TEXT_BYTES
 from nkdata.curated.yamlsafe import MAX_BYTES
 
 

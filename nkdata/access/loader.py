@@ -4,6 +4,7 @@ or a pinned, hash-verified release.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from importlib import resources
@@ -11,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from nkdata._version import __version__
-from nkdata.access import timeline
 from nkdata.errors import DataNotAvailable, UsageError
 from nkdata.release.reader import Release
 
@@ -21,6 +21,23 @@ if TYPE_CHECKING:  # pragma: no cover
 Format = Literal["pandas", "arrow", "polars"]
 FORMATS = ("pandas", "arrow", "polars")
 EMBEDDED_DIR = "_release"
+CLAIMS = "claims"
+TIMELINE = "timeline"  # the name of the claims table before 0.3.0, kept as a deprecated alias
+
+
+def _claims_name(name: str) -> str:
+    """``timeline`` is the deprecated name of ``claims`` (one row per claim): warn and use the new name."""
+    if name == TIMELINE:
+        warnings.warn("'timeline' is now the 'claims' table: use load('claims') or Dataset.claims", DeprecationWarning, stacklevel=3)
+        return CLAIMS
+    return name
+
+
+def _derived_claims(tables: Mapping[str, pa.Table]) -> pa.Table:
+    """The claims table of a release older than it, derived from its figures (nkdata.release.claims)."""
+    from nkdata.release.rows import claims_table
+
+    return claims_table(tables)
 
 
 def embedded_path() -> Path:
@@ -53,19 +70,11 @@ def convert(table: pa.Table, fmt: str) -> Any:
     if fmt == "arrow":
         return table
     if fmt == "pandas":
-        import pandas as pd
-        import pyarrow as pa
-
-        def types(t: pa.DataType) -> Any:
-            if pa.types.is_integer(t):
-                return pd.Int64Dtype()  # nullable integers, not floats
-            if pa.types.is_list(t) or pa.types.is_date(t):
-                return pd.ArrowDtype(t)  # lists stay lists, dates stay dates
-            return None
+        from nkdata.spec.columns import pandas_dtype  # nullable Int64, Arrow-backed lists and dates
 
         # In this thread: Arrow's CPU pool buys nothing for tables this small, and its
         # workers should not outlive the call (see Release.arrow and apache/arrow#34314).
-        return table.to_pandas(types_mapper=types, use_threads=False)
+        return table.to_pandas(types_mapper=pandas_dtype, use_threads=False)
     if fmt == "polars":
         try:
             import polars as pl
@@ -92,6 +101,7 @@ class Dataset(Mapping[str, Any]):
             texts = pool.submit(release.texts)
             self._arrow = {name: release.arrow(name) for name in release.table_names()}
             self._texts = texts.result()
+        self._names = [*self._arrow, *([CLAIMS] if CLAIMS not in self._arrow and "figures" in self._arrow else [])]
         self._converted: dict[str, Any] = {}
 
     @property
@@ -107,24 +117,25 @@ class Dataset(Mapping[str, Any]):
         return self.release.folder
 
     def __getitem__(self, name: str) -> Any:
-        if name == timeline.VIEW and name not in self._converted:  # a derived view, not a stored table
-            self._converted[name] = convert(timeline.build(self._arrow["figures"], self._arrow.get("entities")), self.format)
-        if name not in self._arrow and name != timeline.VIEW:
-            raise KeyError(f"no table {name!r}; tables: {', '.join(self._arrow)} (and the view {timeline.VIEW!r})")
+        name = _claims_name(name)
+        if name == CLAIMS and name not in self._arrow:  # a release older than the claims table
+            self._arrow[name] = _derived_claims(self._arrow)
+        if name not in self._arrow:
+            raise KeyError(f"no table {name!r}; tables: {', '.join(self)}")
         if name not in self._converted:
             self._converted[name] = convert(self._arrow[name], self.format)
         return self._converted[name]
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or (name not in self.__dict__.get("_arrow", {}) and name != timeline.VIEW):
+        if name.startswith("_") or (name not in self.__dict__.get("_names", ()) and name != TIMELINE):
             raise AttributeError(name)
         return self[name]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._arrow)
+        return iter(self._names)
 
     def __len__(self) -> int:
-        return len(self._arrow)
+        return len(self._names)
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{n}={t.num_rows}" for n, t in self._arrow.items())
@@ -184,8 +195,9 @@ def load(
     release = resolve(version, mirror)
     if table is None:
         return Dataset(release, format)
-    if table == timeline.VIEW:  # one row per distinct claim, derived from figures (nkdata/timeline.py)
-        return convert(timeline.build(release.arrow("figures"), release.arrow("entities")), format)
+    table = _claims_name(table)
+    if table == CLAIMS and CLAIMS not in release.table_names():  # a release older than the claims table
+        return convert(_derived_claims({t: release.arrow(t) for t in ("figures", "entities", "sources")}), format)
     if table not in release.table_names():
         raise UsageError(f"no table {table!r}; tables: {', '.join(release.table_names())}")
     return convert(release.arrow(table), format)
@@ -195,7 +207,7 @@ def tables() -> list[str]:
     """Names of the tables in every release."""
     from nkdata.spec.models import TABLES  # here, not at the top: models needs pydantic, which loading does not
 
-    return list(TABLES)
+    return [*TABLES, CLAIMS]
 
 
 def versions() -> list[str]:

@@ -24,7 +24,9 @@ from nkdata._version import __version__
 from nkdata.checks.validation import CheckedProject, load_valid
 from nkdata.errors import BuildError
 from nkdata.release.reader import PARQUET_PROPERTY, TEXTS_PROPERTY
-from nkdata.release.rows import csv_cell, rows_from_project, rows_to_arrow
+from nkdata.release.rows import rows_from_project, rows_to_arrow
+from nkdata.spec import claims
+from nkdata.spec.columns import csv_cell
 from nkdata.spec.models import MODELS
 from nkdata.spec.schema import all_schemas
 
@@ -83,7 +85,7 @@ def _descriptor(folder: Path, checked: CheckedProject, rows: dict[str, list[dict
         raise BuildError("data/package.yaml has no release_date: set it to the day this release is cut (YYYY-MM-DD)")
     resources = []
     schemas = all_schemas()
-    for table, model in MODELS.items():
+    for table in schemas:
         entry = _file_entry(folder, f"{table}.csv")
         parquet = _file_entry(folder, f"{table}.parquet")
         parquet["mediatype"] = "application/vnd.apache.parquet"
@@ -92,7 +94,7 @@ def _descriptor(folder: Path, checked: CheckedProject, rows: dict[str, list[dict
                 "name": table,
                 "type": "table",
                 "title": table.capitalize(),
-                "description": model.caption,
+                "description": MODELS[table].caption if table in MODELS else claims.CAPTION,
                 "path": entry["path"],
                 "scheme": "file",
                 "format": "csv",
@@ -129,7 +131,7 @@ def _descriptor(folder: Path, checked: CheckedProject, rows: dict[str, list[dict
 def write_release(folder: Path, checked: CheckedProject, version: str = __version__) -> None:
     """Write every file of a release into an empty ``folder``."""
     rows = rows_from_project(checked)
-    for table in MODELS:
+    for table in all_schemas():  # the record tables, then the claims table derived from them
         _write_csv(folder / f"{table}.csv", table, rows[table])
         _write_parquet(folder / f"{table}.parquet", table, rows[table])
     for r in rows["sources"]:
