@@ -19,13 +19,11 @@ import argparse
 import calendar
 import datetime as dt
 import hashlib
-import json
 import random
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 FIGURES_PER_SOURCE = 100
@@ -88,16 +86,19 @@ class Entities:
     places: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, kind: str, eid: str, name: str, country: str | None, bucket: list[tuple[str, str]] | None) -> None:
-        self.rows.append({"entity_id": eid, "name": name, "kind": kind, "country": country, "aliases": [name], "description": f"Synthetic {kind.replace('_', ' ')}.", "wikidata_id": None})
+        description = f"Synthetic {kind.replace('_', ' ')}."
+        self.rows.append({"entity_id": eid, "name": name, "kind": kind, "country": country, "aliases": [name], "description": description, "wikidata_id": None})
         if bucket is not None:
             bucket.append((eid, name))
 
 
 def make_entities(n_figures: int) -> Entities:
     ents = Entities()
-    for eid, name, code in (("ent-north-korea", "North Korea", "KP"), ("ent-russia", "Russia", "RU"), ("ent-ukraine", "Ukraine", "UA"), ("ent-south-korea", "South Korea", "KR")):
+    countries = (("ent-north-korea", "North Korea", "KP"), ("ent-russia", "Russia", "RU"), ("ent-ukraine", "Ukraine", "UA"), ("ent-south-korea", "South Korea", "KR"))
+    for eid, name, code in countries:
         ents.add("country", eid, name, code, ents.places)
-    for eid, name, code in (("ent-nis", "the National Intelligence Service", "KR"), ("ent-gur", "Ukrainian military intelligence", "UA"), ("ent-jcs", "the Joint Chiefs of Staff", "KR")):
+    agencies = (("ent-nis", "the National Intelligence Service", "KR"), ("ent-gur", "Ukrainian military intelligence", "UA"), ("ent-jcs", "the Joint Chiefs of Staff", "KR"))
+    for eid, name, code in agencies:
         ents.add("government_agency", eid, name, code, ents.agencies)
     ents.add("armed_force", "ent-kpa", "Korean People's Army", "KP", None)
     for i in range(max(5, n_figures // 1000)):
@@ -260,8 +261,8 @@ def generate(n_figures: int, seed: int = 1) -> tuple[dict[str, list[dict[str, An
 def write_package(out: Path, n_figures: int, seed: int = 1, version: str | None = None) -> Path:
     """Write a built package of ``n_figures`` figures with nkdata's own writers; return its folder."""
     from nkdata._version import __version__
-    from nkdata.release.writer import _descriptor, _write_csv, _write_parquet, release_name
-    from nkdata.spec.models import MODELS
+    from nkdata.release.layout import release_name
+    from nkdata.release.writer import write_descriptor, write_tables
 
     version = version or __version__
     rows, texts = generate(n_figures, seed)
@@ -271,12 +272,8 @@ def write_package(out: Path, n_figures: int, seed: int = 1, version: str | None 
         target = folder / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(body, encoding="utf-8", newline="\n")
-    for table in MODELS:
-        _write_csv(folder / f"{table}.csv", table, rows[table])
-        _write_parquet(folder / f"{table}.parquet", table, rows[table])
-    stand_in = SimpleNamespace(curated=SimpleNamespace(package=META))  # _descriptor reads only the release metadata
-    descriptor = _descriptor(folder, stand_in, rows, version)  # type: ignore[arg-type]
-    (folder / "datapackage.json").write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_tables(folder, rows)
+    write_descriptor(folder, META, rows, version)
     return folder
 
 

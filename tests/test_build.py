@@ -25,7 +25,6 @@ from helpers_release import (
     TABLES,
     VERSION,
     assert_clean_failure,
-    built,  # noqa: F401 - fixture
     copy_release,
     csv_rows,
     descriptor,
@@ -133,22 +132,26 @@ def test_no_csv_cell_would_run_as_a_spreadsheet_formula(built):
 # ------------------------------------------------------------------ tampering
 
 
-def test_a_tampered_csv_is_reported_by_frictionless_and_refused_by_the_loader(built, tmp_path):
+def test_a_tampered_csv_is_reported_by_frictionless_and_refused_when_read(built, tmp_path):
+    """The loader reads Parquet, so a CSV is verified when it is read: by ``Release.verify()``
+    (``nkdata validate`` on the package reports it too, as P801)."""
     folder = copy_release(built, tmp_path)
     flip_byte(folder / "figures.csv")
     # frictionless checks the resource's "hash" (it understands the "sha256:" prefix) and "bytes".
     report = frictionless.Package(str(folder / "datapackage.json")).validate()
     assert not report.valid
     assert _error_types(report)["figures"] == {"hash-count"}
+    Release(folder).arrow("figures")  # the Parquet twin is intact
     with pytest.raises(IntegrityError, match=r"figures\.csv"):
-        Release(folder).arrow("figures")
+        Release(folder).verify()
 
     with open(folder / "sources.csv", "ab") as fh:  # a longer file: frictionless also counts bytes
         fh.write(b"\n")
     types = _error_types(frictionless.validate(str(folder / "datapackage.json")))["sources"]
     assert {"hash-count", "byte-count"} <= types
+    (folder / "figures.csv").write_bytes((built / "figures.csv").read_bytes())
     with pytest.raises(IntegrityError, match=r"sources\.csv.*bytes"):
-        Release(folder).arrow("sources")
+        Release(folder).verify()
 
 
 @pytest.mark.parametrize("rel", ["figures.parquet", "seeds/001_6a6af57649902c1b.txt"])
@@ -311,16 +314,16 @@ def _half_written_zip(folder: Path, target: Path) -> None:
 def _break(monkeypatch, where: str) -> None:
     """Make the next build fail at ``where`` (the counters restart at each call)."""
     if where == "third parquet":
-        monkeypatch.setattr(BUILD, "_write_parquet", _fail_on_call(_REAL["_write_parquet"], 3, Boom("pyarrow died")))
+        monkeypatch.setattr(BUILD, "write_parquet", _fail_on_call(_REAL["write_parquet"], 3, Boom("pyarrow died")))
     elif where == "csv (KeyboardInterrupt)":
-        monkeypatch.setattr(BUILD, "_write_csv", _fail_on_call(_REAL["_write_csv"], 2, KeyboardInterrupt()))
+        monkeypatch.setattr(BUILD, "write_csv", _fail_on_call(_REAL["write_csv"], 2, KeyboardInterrupt()))
     elif where == "descriptor":
-        monkeypatch.setattr(BUILD, "_descriptor", _fail_on_call(_REAL["_descriptor"], 1, Boom("no room")))
+        monkeypatch.setattr(BUILD, "describe", _fail_on_call(_REAL["describe"], 1, Boom("no room")))
     else:
         monkeypatch.setattr(BUILD, "write_zip", _half_written_zip)
 
 
-_REAL = {name: getattr(BUILD, name) for name in ("_write_parquet", "_write_csv", "_descriptor")}
+_REAL = {name: getattr(BUILD, name) for name in ("write_parquet", "write_csv", "describe")}
 
 
 @pytest.mark.parametrize("where", ["third parquet", "csv (KeyboardInterrupt)", "descriptor", "zip"])
@@ -424,7 +427,7 @@ def test_the_release_history_and_registry_record_the_embedded_release():
 
 def test_zipping_the_embedded_release_reproduces_the_published_zip(tmp_path):
     from nkdata.access.registry import registry
-    from nkdata.release.writer import write_zip
+    from nkdata.release.archive import write_zip
 
     write_zip(REPO / "nkdata" / "_release" / NAME, tmp_path / "z.zip")
     assert sha256(tmp_path / "z.zip") == registry()[VERSION]

@@ -17,7 +17,10 @@ from conftest import NEW_FIGURE, REPO, SRC_000, SRC_001, Project, copy_project, 
 from nkdata._version import __version__
 from nkdata.errors import UsageError
 from nkdata.release.writer import build
-from nkdata.versioning.diff import Level, bump, compare_schemas, declared_version, diff, format_diff, parse_version
+from nkdata.versioning.compare import compare_schemas
+from nkdata.versioning.diff import diff
+from nkdata.versioning.report import format_diff
+from nkdata.versioning.semver import Level, bump, declared_version, parse_version
 
 
 @pytest.fixture(scope="module")
@@ -359,13 +362,17 @@ def test_damaged_inputs_fail_cleanly(tmp_path: Path) -> None:
     with zipfile.ZipFile(tmp_path / "escape.zip", "w") as zf:
         zf.writestr("nkdata-0.1.0/datapackage.json", "{}")
         zf.writestr("../outside.txt", "x")
+    with zipfile.ZipFile(tmp_path / "two-folders.zip", "w") as zf:
+        zf.writestr("nkdata-0.1.0/datapackage.json", "{}")
+        zf.writestr("nkdata-0.2.0/datapackage.json", "{}")
     recorded = tmp_path / "recorded"
     recorded.mkdir()
     shutil.copyfile(REPO / "data" / "releases" / "0.1.0" / "datapackage.json", recorded / "datapackage.json")
     cases = {
         "bad-json/datapackage.json": "not valid JSON",
         "not-a.zip": "not a valid zip",
-        "escape.zip": "not an nkdata release zip",
+        "escape.zip": "unexpected member '../outside.txt': a path that leaves its folder",
+        "two-folders.zip": "not an nkdata release zip",
         "recorded": "neither the data files nor nkdata-0.1.0.zip",
     }
     for rel, needle in cases.items():

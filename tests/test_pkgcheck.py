@@ -41,7 +41,7 @@ from nkdata.checks.package import (
 from nkdata.checks.textmatch import normalise, normalise_slow, numbers_in
 from nkdata.checks.validation import validate
 from nkdata.problems import Problem
-from nkdata.release.writer import _write_csv, _write_parquet, build
+from nkdata.release.writer import build, write_csv, write_parquet
 from nkdata.spec import rules
 
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -104,8 +104,8 @@ def rewrite(folder: Path, table: str, edit: Callable[[Rows], Rows | None]) -> No
     """Apply ``edit`` to a table's rows and write its CSV and Parquet again, descriptor included."""
     rows = rows_of(folder, table)
     rows = edit(rows) or rows
-    _write_csv(folder / f"{table}.csv", table, rows)
-    _write_parquet(folder / f"{table}.parquet", table, rows)
+    write_csv(folder / f"{table}.csv", table, rows)
+    write_parquet(folder / f"{table}.parquet", table, rows)
     refresh_descriptor(folder)
 
 
@@ -358,7 +358,7 @@ def test_csv_and_parquet_must_agree(pkg: Path) -> None:
     fig = pick(pkg, "figures", lambda r: True)
     rows = rows_of(pkg, "figures")
     rows[row_index(rows, "figure_id", fig["figure_id"])]["notes"] = "changed in the CSV only"
-    _write_csv(pkg / "figures.csv", "figures", rows)
+    write_csv(pkg / "figures.csv", "figures", rows)
     refresh_descriptor(pkg)
     got = validate_package(pkg)
     p = located(got, pkg, "figures", fig["figure_id"], "P803")

@@ -34,7 +34,8 @@ def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_small_package_is_valid_for_nkdata_and_frictionless(tmp_path: Path) -> None:
     folder = synth.write_package(tmp_path, 120, seed=9)
     assert validate_package(folder / "datapackage.json") == []
-    proc = subprocess.run([sys.executable, "-m", "frictionless", "validate", "--json", str(folder / "datapackage.json")], capture_output=True, text=True, timeout=120)
+    args = [sys.executable, "-m", "frictionless", "validate", "--json", str(folder / "datapackage.json")]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
     if proc.returncode != 0 and "No module named frictionless" in proc.stderr:  # pragma: no cover
         pytest.skip("frictionless CLI not runnable as a module")
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -60,8 +61,8 @@ def test_project_is_valid_and_builds_a_valid_package(tmp_path: Path) -> None:
 
 
 def test_command_line(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "synth.py"), "--figures", "60", "--package", str(tmp_path / "pkg"), "--project", str(tmp_path / "proj")],
-                          capture_output=True, text=True, timeout=120)
+    args = [sys.executable, str(REPO / "benchmarks" / "synth.py"), "--figures", "60", "--package", str(tmp_path / "pkg"), "--project", str(tmp_path / "proj")]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "pkg" / f"nkdata-{__version__}" / "datapackage.json").is_file()
     assert (tmp_path / "proj" / "data" / "entities.yaml").is_file()

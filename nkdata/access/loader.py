@@ -5,33 +5,37 @@ or a pinned, hash-verified release.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from nkdata._version import __version__
 from nkdata.access import timeline
+from nkdata.access.fetch import fetch_zip, unpack
+from nkdata.access.registry import versions as released_versions
 from nkdata.errors import DataNotAvailable, UsageError
+from nkdata.release.layout import DESCRIPTOR, EMBEDDED_DIR, release_name
 from nkdata.release.reader import Release
+from nkdata.versioning.semver import sort_versions
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
 Format = Literal["pandas", "arrow", "polars"]
 FORMATS = ("pandas", "arrow", "polars")
-EMBEDDED_DIR = "_release"
 
 
 def embedded_path() -> Path:
-    return Path(str(resources.files("nkdata").joinpath(EMBEDDED_DIR, f"nkdata-{__version__}")))
+    """Where the release of this package's own version is, inside the package."""
+    return Path(str(resources.files("nkdata").joinpath(EMBEDDED_DIR).joinpath(release_name(__version__))))
 
 
 @lru_cache(maxsize=1)
 def embedded_release() -> Release:
     """The release shipped inside this package (the one that matches ``nkdata.__version__``)."""
     path = embedded_path()
-    if not (path / "datapackage.json").is_file():
+    if not (path / DESCRIPTOR).is_file():
         raise DataNotAvailable(
             f"this nkdata {__version__} has no embedded release at {path}; "
             "in a source checkout run 'nkdata release' (or install the package from PyPI)"
@@ -43,8 +47,6 @@ def resolve(version: str | None = None, mirror: str | None = None) -> Release:
     """The release folder for ``version``: embedded, cached, or downloaded and verified."""
     if version is None or version == __version__:
         return embedded_release()
-    from nkdata.access.fetch import fetch_zip, unpack
-
     return Release(unpack(fetch_zip(version, mirror), version))
 
 
@@ -84,13 +86,13 @@ class Dataset(Mapping[str, Any]):
             raise UsageError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
         self.release = release
         self.format = format
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=1) as pool:  # read and verify the texts while the tables load
-            texts = pool.submit(release.texts)
-            self._arrow = {name: release.arrow(name) for name in release.table_names()}
-            self._texts = texts.result()
+        self._arrow = {name: release.arrow(name) for name in release.table_names()}
         self._converted: dict[str, Any] = {}
+
+    @cached_property
+    def _texts(self) -> dict[str, str]:
+        """The archived source texts, read and verified on first use (by :meth:`provenance`)."""
+        return self.release.texts()
 
     @property
     def version(self) -> str:
@@ -198,6 +200,4 @@ def tables() -> list[str]:
 
 def versions() -> list[str]:
     """Released versions this package knows (and can verify), oldest first."""
-    from nkdata.access.registry import versions as released
-
-    return sorted(set(released()) | {__version__}, key=lambda v: tuple(int(x) for x in v.split(".")))
+    return sort_versions(set(released_versions()) | {__version__})

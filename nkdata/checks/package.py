@@ -30,7 +30,6 @@ import sys
 import tempfile
 import threading
 import time
-import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -43,8 +42,10 @@ from nkdata.checks.textmatch import IndexedText, normalise, numbers_in
 from nkdata.curated.reader import describe_error
 from nkdata.errors import UsageError
 from nkdata.problems import Problem
+from nkdata.release.archive import UnsafeZip
+from nkdata.release.archive import extract as extract_zip
+from nkdata.release.hashing import sha256_file
 from nkdata.release.reader import PARQUET_PROPERTY, TEXTS_PROPERTY
-from nkdata.release.writer import sha256_file
 from nkdata.spec import rules as rules_mod
 from nkdata.spec.models import MODELS, RECORD_TABLES, Record
 from nkdata.spec.schema import all_schemas, field_type
@@ -255,19 +256,16 @@ def open_target(path: Path) -> Iterator[Target | Problem]:
         tmp = Path(tempfile.mkdtemp(prefix="nkdata-check-"))
         try:
             try:
-                with zipfile.ZipFile(path) as zf:
-                    names = zf.namelist()
-                    bad = [n for n in names if n.startswith("/") or ".." in Path(n).parts or ":" in n]
-                    if bad:
-                        yield Problem(shown, None, None, "P802", None, None, f"the zip holds a path that leaves its folder: {bad[0]!r}", "a release zip holds one folder, nkdata-VERSION/")
-                        return
-                    descriptors = sorted((n for n in names if Path(n).name == DESCRIPTOR), key=lambda n: n.count("/"))
-                    if not descriptors:
-                        yield Problem(shown, None, None, "P800", None, None, f"the zip has no {DESCRIPTOR}", "a release zip holds nkdata-VERSION/datapackage.json and its files")
-                        return
-                    zf.extractall(tmp)
-            except (zipfile.BadZipFile, OSError) as exc:
+                names = extract_zip(path, tmp)
+            except UnsafeZip as exc:
+                yield Problem(shown, None, None, "P802", None, None, exc.reason, "a release zip holds one folder, nkdata-VERSION/, of regular files: download or build it again")
+                return
+            except OSError as exc:
                 yield Problem(shown, None, None, "P802", None, None, f"not a readable zip file ({exc})", "download the release again")
+                return
+            descriptors = sorted((n for n in names if Path(n).name == DESCRIPTOR), key=lambda n: n.count("/"))
+            if not descriptors:
+                yield Problem(shown, None, None, "P800", None, None, f"the zip has no {DESCRIPTOR}", "a release zip holds nkdata-VERSION/datapackage.json and its files")
                 return
             inner = str(Path(descriptors[0]).parent.as_posix()).strip(".")
             yield Target(tmp / inner, f"{shown}/{inner}" if inner else shown)
