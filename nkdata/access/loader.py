@@ -76,9 +76,49 @@ def convert(table: pa.Table, fmt: str) -> Any:
 
 
 class Dataset(Mapping[str, Any]):
-    """Every table of one release, by name (``ds["figures"]`` or ``ds.figures``).
+    """Every table of one release, by name: ``ds["figures"]`` or ``ds.figures``.
 
-    All files are verified against ``datapackage.json`` when the dataset is opened.
+    A read-only mapping of table name to table, in the format it was opened
+    with; :func:`load` makes one. Each file is verified against the sha256 in
+    ``datapackage.json`` as it is read: the tables' Parquet files when the
+    dataset is opened, the archived source texts on the first
+    :meth:`provenance`.
+
+    Parameters
+    ----------
+    release : Release
+        An opened release folder (:class:`nkdata.release.reader.Release`).
+    format : {"pandas", "arrow", "polars"}
+        What ``ds[name]`` returns: a pandas DataFrame (default), a
+        ``pyarrow.Table`` or a polars DataFrame.
+
+    Attributes
+    ----------
+    version : str
+        The release's version.
+    datapackage : dict
+        Its ``datapackage.json``: schemas, licences, sources, hashes.
+    path : pathlib.Path
+        Its folder.
+
+    Raises
+    ------
+    UsageError
+        For an unknown ``format``.
+    IntegrityError
+        When a file read does not match its sha256 or size.
+
+    Examples
+    --------
+    >>> import nkdata
+    >>> ds = nkdata.load()
+    >>> ds.version == nkdata.__version__
+    True
+    >>> "figures" in ds and ds["figures"] is ds.figures
+    True
+    >>> figure_id = ds.figures["figure_id"].iloc[0]
+    >>> ds.provenance(figure_id)["evidence_matches_text"]
+    True
     """
 
     def __init__(self, release: Release, format: Format = "pandas"):
@@ -139,9 +179,29 @@ class Dataset(Mapping[str, Any]):
         return hit.to_pylist()[0] if hit.num_rows else None
 
     def provenance(self, record_id: str) -> dict[str, Any]:
-        """Where a figure, statement or event comes from: its source, the verbatim
-        evidence with offsets (checked against the archived text), and the
-        attribution chain as entity rows, originator first."""
+        """Where a figure, statement or event comes from.
+
+        Parameters
+        ----------
+        record_id : str
+            A ``figure_id``, ``statement_id`` or ``event_id``.
+
+        Returns
+        -------
+        dict
+            ``table`` and ``record`` (the row), ``source`` (its source row),
+            ``evidence`` with ``evidence_start`` and ``evidence_end`` (offsets
+            in the archived text), ``evidence_matches_text`` (checked against
+            that text, read and verified on first use) and ``attribution`` (the
+            chain as entity rows, originator first).
+
+        Raises
+        ------
+        KeyError
+            When no figure, statement or event has that id.
+        IntegrityError
+            When the archived texts do not match their sha256.
+        """
         for table in ("figures", "statements", "events"):
             row = self._row(table, record_id)
             if row is not None:
@@ -170,14 +230,56 @@ def load(
     format: Format = "pandas",
     mirror: str | None = None,
 ) -> Any:
-    """Load nkdata.
+    """Load nkdata: one table, or every table as a :class:`Dataset`.
 
-    ``load()`` returns a :class:`Dataset` of every table; ``load("figures")``
-    one table. ``format`` is ``"pandas"`` (default), ``"arrow"`` or
-    ``"polars"``. ``version=None`` uses the release inside this package (no
-    network); ``version="X.Y.Z"`` uses that release from the cache, or downloads
-    it from ``mirror`` / ``NKDATA_MIRROR`` and checks it against the shipped
-    registry. Every file read is checked against the sha256 in datapackage.json.
+    Every file read is checked against the sha256 in ``datapackage.json``.
+
+    Parameters
+    ----------
+    table : str, optional
+        A table name (see :func:`tables`), or ``"timeline"`` (one row per
+        distinct claim, derived from figures). None (default): every table.
+    version : str, optional
+        None (default): the release inside this package, no network.
+        ``"X.Y.Z"``: that release from the cache, or downloaded from
+        ``mirror`` and checked against the registry shipped in the package
+        (see :func:`versions`).
+    format : {"pandas", "arrow", "polars"}
+        pandas DataFrames (default; integers nullable, lists and dates kept as
+        Arrow types), ``pyarrow.Table`` or polars DataFrames (needs
+        ``pip install 'nkdata[polars]'``).
+    mirror : str, optional
+        Where to download a release that is not cached: an ``http(s)://`` or
+        ``file://`` URL of a folder holding ``nkdata-X.Y.Z.zip``. Default: the
+        ``NKDATA_MIRROR`` environment variable.
+
+    Returns
+    -------
+    Dataset or DataFrame or pyarrow.Table
+        A :class:`Dataset` when ``table`` is None, else that one table.
+
+    Raises
+    ------
+    UsageError
+        An unknown table, format or version.
+    DataNotAvailable
+        A release that is neither embedded nor cached, with no mirror that has it.
+    IntegrityError
+        A file (or downloaded zip) that does not match its sha256.
+
+    Examples
+    --------
+    >>> import nkdata
+    >>> figures = nkdata.load("figures")
+    >>> figures.columns[0]
+    'figure_id'
+    >>> figures["figure_id"].is_unique
+    True
+    >>> nkdata.load("statements", format="arrow").schema.names[0]
+    'statement_id'
+    >>> ds = nkdata.load()
+    >>> sorted(ds) == sorted(nkdata.tables())
+    True
     """
     if format not in FORMATS:
         raise UsageError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
@@ -192,12 +294,41 @@ def load(
 
 
 def tables() -> list[str]:
-    """Names of the tables in every release."""
+    """Names of the tables in a release, in the order of ``datapackage.json``.
+
+    Returns
+    -------
+    list of str
+        Each is a name :func:`load` takes.
+
+    Examples
+    --------
+    >>> import nkdata
+    >>> {"sources", "entities", "figures", "statements", "events"} <= set(nkdata.tables())
+    True
+    """
     from nkdata.spec.models import TABLES  # here, not at the top: models needs pydantic, which loading does not
 
     return list(TABLES)
 
 
 def versions() -> list[str]:
-    """Released versions this package knows (and can verify), oldest first."""
+    """Released versions this package knows and can verify, oldest first.
+
+    Each is listed, with the sha256 of its zip, in the registry shipped inside
+    the package; the release of the package's own version is embedded.
+
+    Returns
+    -------
+    list of str
+        ``"X.Y.Z"`` versions that ``load(version=...)`` accepts.
+
+    Examples
+    --------
+    >>> import nkdata
+    >>> nkdata.__version__ in nkdata.versions()
+    True
+    >>> nkdata.versions() == sorted(nkdata.versions(), key=lambda v: tuple(map(int, v.split("."))))
+    True
+    """
     return sort_versions(set(released_versions()) | {__version__})

@@ -156,11 +156,47 @@ def build(
     version: str = __version__,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Path:
-    """Validate the project at ``path`` and build release ``version`` into ``out``.
+    """Validate a curated project and build a release of it.
 
-    Returns the release folder. Raises ValidationFailed for invalid data and
-    BuildError when a different release of the same version already exists.
-    ``progress(label, done, total)`` is called as the work advances.
+    Writes ``out/nkdata-VERSION/`` (a CSV and a Parquet file per table, the
+    archived texts and ``datapackage.json`` with every file's sha256) and
+    ``out/nkdata-VERSION.zip``. The build is reproducible (the same data gives
+    the same bytes), atomic (a failed build leaves nothing) and never
+    overwrites a different release of the same version.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        The project root (the folder holding ``data/``), or a folder inside
+        it. Default: the current directory.
+    out : str or pathlib.Path
+        Where the release folder and zip go (created if needed). Default: ``dist``.
+    version : str
+        The release's version. Default: this package's version.
+    progress : callable, optional
+        Called as ``progress(label, done, total)`` as the work advances.
+
+    Returns
+    -------
+    pathlib.Path
+        The release folder, ``out/nkdata-VERSION``.
+
+    Raises
+    ------
+    ValidationFailed
+        The data has problems (all of them in ``exc.problems``); nothing is written.
+    BuildError
+        A different release of that version is already in ``out``, or
+        ``data/package.yaml`` has no ``release_date``; nothing is written.
+    UsageError
+        ``path`` is not inside a project.
+
+    Examples
+    --------
+    >>> import tempfile, nkdata
+    >>> folder = nkdata.build(".", out=tempfile.mkdtemp(), version="0.0.1")
+    >>> folder.name, (folder / "datapackage.json").is_file(), (folder.parent / "nkdata-0.0.1.zip").is_file()
+    ('nkdata-0.0.1', True, True)
     """
     checked = load_valid(path, progress)
     if progress is not None:
