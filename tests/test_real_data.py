@@ -13,7 +13,7 @@ import pytest
 import yaml
 from conftest import REPO, SRC_000, SRC_001, Project, problems_from_json, run_cli, run_cli_subprocess
 
-from nkdata.checks.validation import check_project, validate
+from nkdata.checks.validation import CheckedProject, check_project, validate
 
 
 def _curated() -> list[tuple[Path, dict]]:
@@ -41,6 +41,12 @@ def _figures() -> list[tuple[dict, str]]:
     return out
 
 
+@pytest.fixture(scope="module")
+def checked() -> CheckedProject:
+    """The real project, read and checked once for this module (tests only read it)."""
+    return check_project(REPO)
+
+
 # ---------------------------------------------------------------- validation
 
 
@@ -63,8 +69,7 @@ def test_real_data_validates_in_a_real_process_from_the_project_folder() -> None
     assert "valid" in res.stdout
 
 
-def test_real_data_has_records_for_every_source() -> None:
-    checked = check_project(REPO)
+def test_real_data_has_records_for_every_source(checked: CheckedProject) -> None:
     recs = checked.curated.records
     assert len(recs["sources"]) == len(_curated()) >= 2
     for src in recs["sources"]:
@@ -85,8 +90,7 @@ def test_seed_hashes_match_the_source_records() -> None:
 
 
 @pytest.mark.parametrize("fig,source_id", _figures(), ids=lambda x: x["figure_id"] if isinstance(x, dict) else "")
-def test_figure_evidence_slice_contains_its_value_text(fig: dict, source_id: str) -> None:
-    checked = check_project(REPO)
+def test_figure_evidence_slice_contains_its_value_text(checked: CheckedProject, fig: dict, source_id: str) -> None:
     text = checked.texts[source_id].text
     start, end = checked.offsets[fig["figure_id"]]
     piece = text[start:end]
@@ -108,8 +112,7 @@ def test_every_statement_text_is_in_its_source_text() -> None:
                 assert _plain(stm["text"]) in _plain(stm["evidence"]), stm["statement_id"]
 
 
-def test_every_evidence_offset_slices_to_its_evidence() -> None:
-    checked = check_project(REPO)
+def test_every_evidence_offset_slices_to_its_evidence(checked: CheckedProject) -> None:
     n = 0
     for table in ("figures", "statements", "events"):
         for loc in checked.curated.records[table]:
