@@ -61,6 +61,7 @@ def _fields(folder: Path, table: str) -> list[dict]:
 # ------------------------------------------------------------------ CLI build + Frictionless
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_cli_build_writes_a_frictionless_valid_package_identical_to_the_library_build(tmp_path, built):
     out = tmp_path / "out"
     proc = run_nkdata("build", str(REPO), "--out", str(out))
@@ -241,6 +242,7 @@ def test_the_zip_is_reproducible_and_holds_exactly_the_folder(built):
             assert zf.read(i) == (built.parent / i.filename).read_bytes()
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_building_into_the_same_folder_again_changes_nothing(tmp_path):
     folder = build(REPO, tmp_path)
     before = snapshot(tmp_path)
@@ -256,6 +258,7 @@ def _change_data(project) -> None:
     assert project.validate() == []
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_rebuilding_a_version_with_changed_data_is_refused_and_leaves_the_release_untouched(project, tmp_path):
     out = tmp_path / "out"
     build(project.root, out)
@@ -355,6 +358,7 @@ def test_an_interrupted_rebuild_does_not_touch_the_existing_release(tmp_path, mo
 # ------------------------------------------------------------------ invalid data
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_build_refuses_invalid_data_with_the_validators_messages_and_writes_nothing(project, tmp_path):
     project.replace(SRC_001, "    value: 4000\n", "    value: 4500\n")
     problems = validate(project.root)
@@ -375,6 +379,7 @@ def test_build_refuses_invalid_data_with_the_validators_messages_and_writes_noth
     assert not out.exists()
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_build_of_a_folder_that_is_not_a_project_is_a_usage_error(tmp_path):
     proc = run_nkdata("build", str(tmp_path), "--out", str(tmp_path / "out"))
     assert_clean_failure(proc.returncode, proc.stdout + proc.stderr, 2)

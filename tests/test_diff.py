@@ -187,6 +187,7 @@ def test_defaults_compare_last_recorded_release_with_working_tree(project: Proje
     assert "❌ version check failed" in changed.stdout
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_invalid_working_tree_is_reported_not_compared(project: Project) -> None:
     project.replace(SRC_001, "qualifier: more_than", "qualifier: more_then")
     out = run_cli_subprocess("diff", "0.1.0", str(project.root), "--root", str(REPO))
@@ -195,6 +196,7 @@ def test_invalid_working_tree_is_reported_not_compared(project: Project) -> None
     assert "Traceback" not in out.output
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 @pytest.mark.parametrize("spec", ["no-such-thing", "9.9.9", "1.2"])
 def test_unknown_side_is_a_usage_error(spec: str) -> None:
     out = run_cli_subprocess("diff", spec, str(REPO), "--root", str(REPO))
@@ -353,6 +355,7 @@ def test_added_and_changed_records_with_a_field_level_limit(tmp_path: Path, base
     assert tables["figures"]["details_limit"] == 1 and sorted(r["fields"] is None for r in tables["figures"]["changed"]) == [False, True]
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_damaged_inputs_fail_cleanly(tmp_path: Path) -> None:
     import zipfile
 

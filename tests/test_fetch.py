@@ -169,6 +169,7 @@ def test_cli_download_of_a_pinned_version(cache, registered, mirror_dir, tmp_pat
     assert "NKDATA_MIRROR" in result.output
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_cli_download_of_the_embedded_release_is_the_published_zip(tmp_path):
     proc = run_nkdata("download", "--dest", str(tmp_path))
     assert proc.returncode == 0, proc.stderr

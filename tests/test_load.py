@@ -230,6 +230,7 @@ def test_a_folder_without_a_descriptor_is_not_a_release(tmp_path):
 # ------------------------------------------------------------------ import stays light
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_import_nkdata_does_not_import_heavy_libraries():
     code = (
         "import json, sys; import nkdata; nkdata.__version__; nkdata.NkdataError; "
@@ -240,6 +241,7 @@ def test_import_nkdata_does_not_import_heavy_libraries():
     assert json.loads(proc.stdout) == []
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_public_functions_are_not_hidden_by_submodules_of_the_same_name():
     """No submodule shares a name with a public function, so importing the package's
     modules (as nkdata.build(...) does) never replaces a function with a module."""

@@ -63,6 +63,7 @@ def test_real_data_validates_via_the_cli() -> None:
     assert res.exit_code == 0 and res.stdout == ""
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_real_data_validates_in_a_real_process_from_the_project_folder() -> None:
     res = run_cli_subprocess("validate", cwd=REPO)
     assert res.exit_code == 0, res.output

@@ -31,6 +31,7 @@ def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return synth.write_package(tmp_path_factory.mktemp("large"), LARGE, seed=2)
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_small_package_is_valid_for_nkdata_and_frictionless(tmp_path: Path) -> None:
     folder = synth.write_package(tmp_path, 120, seed=9)
     assert validate_package(folder / "datapackage.json") == []
@@ -60,6 +61,7 @@ def test_project_is_valid_and_builds_a_valid_package(tmp_path: Path) -> None:
     assert validate_package(release) == []
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_command_line(tmp_path: Path) -> None:
     args = [sys.executable, str(REPO / "benchmarks" / "synth.py"), "--figures", "60", "--package", str(tmp_path / "pkg"), "--project", str(tmp_path / "proj")]
     proc = subprocess.run(args, capture_output=True, text=True, timeout=120)

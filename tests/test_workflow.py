@@ -99,6 +99,7 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_every_command_runs_as_ci_runs_it(checkout: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Run each step (but installing and the test suite, which is this run) in order, in the checkout."""
     monkeypatch.chdir(checkout)

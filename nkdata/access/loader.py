@@ -230,28 +230,22 @@ def load(
     format: Format = "pandas",
     mirror: str | None = None,
 ) -> Any:
-    """Load nkdata: one table, or every table as a :class:`Dataset`.
-
-    Every file read is checked against the sha256 in ``datapackage.json``.
+    """Load nkdata: one table, or every table as a :class:`Dataset`; each file read is checked against its sha256.
 
     Parameters
     ----------
     table : str, optional
-        A table name (see :func:`tables`), or ``"timeline"`` (one row per
-        distinct claim, derived from figures). None (default): every table.
+        A table name (see :func:`tables`), or ``"timeline"`` (one row per distinct claim,
+        derived from figures). None (default): every table.
     version : str, optional
-        None (default): the release inside this package, no network.
-        ``"X.Y.Z"``: that release from the cache, or downloaded from
-        ``mirror`` and checked against the registry shipped in the package
-        (see :func:`versions`).
+        None (default): the release inside this package, no network. ``"X.Y.Z"``: that release
+        from the cache, or downloaded from ``mirror`` and checked against the shipped registry.
     format : {"pandas", "arrow", "polars"}
-        pandas DataFrames (default; integers nullable, lists and dates kept as
-        Arrow types), ``pyarrow.Table`` or polars DataFrames (needs
-        ``pip install 'nkdata[polars]'``).
+        pandas DataFrames (default; nullable integers, lists and dates kept as Arrow types),
+        ``pyarrow.Table`` or polars DataFrames (``pip install 'nkdata[polars]'``).
     mirror : str, optional
-        Where to download a release that is not cached: an ``http(s)://`` or
-        ``file://`` URL of a folder holding ``nkdata-X.Y.Z.zip``. Default: the
-        ``NKDATA_MIRROR`` environment variable.
+        An ``http(s)://`` or ``file://`` URL of a folder holding ``nkdata-X.Y.Z.zip``, for a
+        release that is not cached. Default: the ``NKDATA_MIRROR`` environment variable.
 
     Returns
     -------
@@ -271,10 +265,8 @@ def load(
     --------
     >>> import nkdata
     >>> figures = nkdata.load("figures")
-    >>> figures.columns[0]
-    'figure_id'
-    >>> figures["figure_id"].is_unique
-    True
+    >>> figures.columns[0], figures["figure_id"].is_unique
+    ('figure_id', True)
     >>> nkdata.load("statements", format="arrow").schema.names[0]
     'statement_id'
     >>> ds = nkdata.load()

@@ -150,6 +150,47 @@ def _differences(a: Path, b: Path) -> list[str]:
     return diff
 
 
+def _stage(folder: Path, new_zip: Path, checked: CheckedProject, version: str, progress: Callable[[str, int, int], None] | None) -> tuple[Path, Path]:
+    """Write the release folder and its zip in the staging area."""
+    folder.mkdir()
+    write_release(folder, checked, version)
+    if progress is not None:
+        progress("writing the release", 1, 2)
+    write_zip(folder, new_zip)
+    if progress is not None:
+        progress("writing the release", 2, 2)
+    return folder, new_zip
+
+
+def _refuse_a_different_release(folder: Path, new_zip: Path, final: Path, final_zip: Path, version: str) -> None:
+    """BuildError when ``out`` already holds release ``version`` with other content (released versions never change)."""
+    if final.exists():
+        changed = _differences(final, folder)
+        if changed:
+            raise BuildError(
+                f"{final} already holds release {version} with different content ({', '.join(changed[:5])}"
+                f"{', ...' if len(changed) > 5 else ''}); released versions never change: "
+                "raise the version in nkdata/_version.py (nkdata diff --check-version says how far) or build into another folder"
+            )
+    if final_zip.exists() and final_zip.read_bytes() != new_zip.read_bytes():
+        raise BuildError(f"{final_zip} exists with different content; released versions never change")
+
+
+def _place(folder: Path, new_zip: Path, final: Path, final_zip: Path) -> None:
+    """Move the staged folder and zip into place (an identical one already there stays), the zip last."""
+    placed: Path | None = None
+    try:
+        if not final.exists():
+            os.replace(folder, final)
+            placed = final
+        if not final_zip.exists():
+            os.replace(new_zip, final_zip)
+    except BaseException:
+        if placed is not None:  # the zip could not follow the folder: take the folder back out
+            shutil.rmtree(placed, ignore_errors=True)
+        raise
+
+
 def build(
     path: Path | str | None = None,
     out: Path | str = "dist",
@@ -158,17 +199,14 @@ def build(
 ) -> Path:
     """Validate a curated project and build a release of it.
 
-    Writes ``out/nkdata-VERSION/`` (a CSV and a Parquet file per table, the
-    archived texts and ``datapackage.json`` with every file's sha256) and
-    ``out/nkdata-VERSION.zip``. The build is reproducible (the same data gives
-    the same bytes), atomic (a failed build leaves nothing) and never
-    overwrites a different release of the same version.
+    Writes ``out/nkdata-VERSION/`` (CSV and Parquet per table, archived texts, ``datapackage.json``
+    with every file's sha256) and its zip: reproducibly (same data, same bytes), atomically (a
+    failed build leaves nothing), never overwriting a different release of that version.
 
     Parameters
     ----------
     path : str or pathlib.Path, optional
-        The project root (the folder holding ``data/``), or a folder inside
-        it. Default: the current directory.
+        The project root (holding ``data/``) or a folder inside it. Default: the current directory.
     out : str or pathlib.Path
         Where the release folder and zip go (created if needed). Default: ``dist``.
     version : str
@@ -186,8 +224,8 @@ def build(
     ValidationFailed
         The data has problems (all of them in ``exc.problems``); nothing is written.
     BuildError
-        A different release of that version is already in ``out``, or
-        ``data/package.yaml`` has no ``release_date``; nothing is written.
+        ``out`` holds a different release of that version, or ``data/package.yaml`` has no
+        ``release_date``; nothing is written.
     UsageError
         ``path`` is not inside a project.
 
@@ -195,8 +233,8 @@ def build(
     --------
     >>> import tempfile, nkdata
     >>> folder = nkdata.build(".", out=tempfile.mkdtemp(), version="0.0.1")
-    >>> folder.name, (folder / "datapackage.json").is_file(), (folder.parent / "nkdata-0.0.1.zip").is_file()
-    ('nkdata-0.0.1', True, True)
+    >>> folder.name, sorted(p.name for p in folder.parent.iterdir() if not p.name.startswith("."))
+    ('nkdata-0.0.1', ['nkdata-0.0.1', 'nkdata-0.0.1.zip'])
     """
     checked = load_valid(path, progress)
     if progress is not None:
@@ -206,36 +244,10 @@ def build(
     name = release_name(version)
     final, final_zip = out_dir / name, out_dir / zip_name(version)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out_dir))
-    placed: Path | None = None
     try:
-        folder, new_zip = staging / name, staging / final_zip.name
-        folder.mkdir()
-        write_release(folder, checked, version)
-        if progress is not None:
-            progress("writing the release", 1, 2)
-        write_zip(folder, new_zip)
-        if progress is not None:
-            progress("writing the release", 2, 2)
-        # Check everything before placing anything, so a refusal writes nothing.
-        if final.exists():
-            changed = _differences(final, folder)
-            if changed:
-                raise BuildError(
-                    f"{final} already holds release {version} with different content ({', '.join(changed[:5])}"
-                    f"{', ...' if len(changed) > 5 else ''}); released versions never change: "
-                    "raise the version in nkdata/_version.py (nkdata diff --check-version says how far) or build into another folder"
-                )
-        if final_zip.exists() and final_zip.read_bytes() != new_zip.read_bytes():
-            raise BuildError(f"{final_zip} exists with different content; released versions never change")
-        if not final.exists():
-            os.replace(folder, final)
-            placed = final
-        if not final_zip.exists():
-            os.replace(new_zip, final_zip)
-    except BaseException:
-        if placed is not None:  # the zip could not follow the folder: take the folder back out
-            shutil.rmtree(placed, ignore_errors=True)
-        raise
+        folder, new_zip = _stage(staging / name, staging / final_zip.name, checked, version, progress)
+        _refuse_a_different_release(folder, new_zip, final, final_zip, version)  # before placing anything
+        _place(folder, new_zip, final, final_zip)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return final
