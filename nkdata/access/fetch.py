@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +35,9 @@ def cache_dir() -> Path:
 
 def _file_downloader(url: str, output_file: Any, pooch: Any) -> None:
     """pooch downloader for file:// mirrors (pooch itself speaks http, ftp, doi)."""
+    import urllib.parse
+    import urllib.request
+
     src = Path(urllib.request.url2pathname(urllib.parse.urlparse(url).path))
     try:
         with open(src, "rb") as fin:
