@@ -72,6 +72,8 @@ def test_command_line(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
 
 
+@pytest.mark.slow  # a package of 140,000 figures (more than one row group)
+@pytest.mark.xdist_group("synth-large")  # one worker writes the package, once
 def test_parquet_layout(large: Path) -> None:
     meta = pq.ParquetFile(large / "figures.parquet").metadata
     assert meta.num_rows == LARGE
@@ -89,6 +91,8 @@ def test_parquet_layout(large: Path) -> None:
     assert all(f.type in PLAIN_TYPES for f in schema), schema
 
 
+@pytest.mark.slow  # a package of 140,000 figures (more than one row group)
+@pytest.mark.xdist_group("synth-large")  # one worker writes the package, once
 def test_duckdb_reads_the_package(large: Path) -> None:
     duckdb = pytest.importorskip("duckdb")
     con = duckdb.connect()
@@ -104,6 +108,8 @@ def test_duckdb_reads_the_package(large: Path) -> None:
         assert con.execute("select count(*) from read_parquet(?)", [str(large / f"{table}.parquet")]).fetchone()[0] == expected
 
 
+@pytest.mark.slow  # a package of 140,000 figures (more than one row group)
+@pytest.mark.xdist_group("synth-large")  # one worker writes the package, once
 def test_polars_reads_the_package(large: Path) -> None:
     pl = pytest.importorskip("polars")
     df = pl.read_parquet(large / "figures.parquet")
@@ -113,5 +119,7 @@ def test_polars_reads_the_package(large: Path) -> None:
     assert pl.scan_parquet(large / "events.parquet").select(pl.len()).collect().item() == pq.ParquetFile(large / "events.parquet").metadata.num_rows
 
 
+@pytest.mark.slow  # a package of 140,000 figures (more than one row group)
+@pytest.mark.xdist_group("synth-large")  # one worker writes the package, once
 def test_large_package_validates(large: Path) -> None:
     assert validate_package(large) == []
