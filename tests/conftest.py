@@ -27,6 +27,12 @@ from nkdata.problems import Problem
 from nkdata.release.writer import build
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest test (building and installing the wheel) first, so that with several workers
+    (pytest-xdist) the others run beside it instead of after it."""
+    items.sort(key=lambda item: item.path.name != "test_wheel.py")
 PROJECT_DIRS = ("data", "seeds", "schema", "docs")
 
 SRC_001 = "data/sources/001_6a6af57649902c1b.yaml"
