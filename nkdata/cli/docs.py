@@ -42,10 +42,7 @@ FIXES: dict[str, str] = {
     "I300": "Give the record an id no other record uses.",
     "I301": "Use an existing id (the hint names the closest) or add the entity to data/entities.yaml first.",
     "I302": "Point to an entity of the kind the field takes (e.g. a place or country for location_id).",
-    "I303": (
-        "Make the figures of one claim agree (originator, metric, stated number, unit, overlapping dates; "
-        "the qualifier may differ), or give this one its own claim_id."
-    ),
+    "I303": "Make the figures of one claim agree (originator, metric, stated number, unit, overlapping dates; the qualifier may differ), or give this one its own claim_id.",
     "V400": "Copy the span exactly from the archived text; only quotes, dashes and white space may differ.",
     "V401": "Copy the quoted words exactly from the evidence, without the quotation marks.",
     "V402": "Write the number as the evidence states it, or widen the evidence to the words that state it.",

@@ -70,7 +70,7 @@ def _file_entry(folder: Path, rel: str) -> dict[str, Any]:
 
 def write_tables(folder: Path, rows: Rows) -> None:
     """Write every table's CSV and Parquet file into ``folder``."""
-    for table in MODELS:
+    for table in all_schemas():
         write_csv(folder / f"{table}.csv", table, rows[table])
         write_parquet(folder / f"{table}.parquet", table, rows[table])
 
