@@ -258,14 +258,16 @@ def open_target(path: Path) -> Iterator[Target | Problem]:
             try:
                 names = extract_zip(path, tmp)
             except UnsafeZip as exc:
-                yield Problem(shown, None, None, "P802", None, None, exc.reason, "a release zip holds one folder, nkdata-VERSION/, of regular files: download or build it again")
+                hint = "a release zip holds one folder, nkdata-VERSION/, of regular files: download or build it again"
+                yield Problem(shown, None, None, "P802", None, None, exc.reason, hint)
                 return
             except OSError as exc:
                 yield Problem(shown, None, None, "P802", None, None, f"not a readable zip file ({exc})", "download the release again")
                 return
             descriptors = sorted((n for n in names if Path(n).name == DESCRIPTOR), key=lambda n: n.count("/"))
             if not descriptors:
-                yield Problem(shown, None, None, "P800", None, None, f"the zip has no {DESCRIPTOR}", "a release zip holds nkdata-VERSION/datapackage.json and its files")
+                hint = "a release zip holds nkdata-VERSION/datapackage.json and its files"
+                yield Problem(shown, None, None, "P800", None, None, f"the zip has no {DESCRIPTOR}", hint)
                 return
             inner = str(Path(descriptors[0]).parent.as_posix()).strip(".")
             yield Target(tmp / inner, f"{shown}/{inner}" if inner else shown)
