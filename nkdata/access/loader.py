@@ -5,7 +5,7 @@ or a pinned, hash-verified release.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -81,8 +81,8 @@ class Dataset(Mapping[str, Any]):
     A read-only mapping of table name to table, in the format it was opened
     with; :func:`load` makes one. Each file is verified against the sha256 in
     ``datapackage.json`` as it is read: the tables' Parquet files when the
-    dataset is opened, the archived source texts on the first
-    :meth:`provenance`.
+    dataset is opened, an archived source text when :meth:`provenance` first
+    needs it.
 
     Parameters
     ----------
@@ -128,11 +128,7 @@ class Dataset(Mapping[str, Any]):
         self.format = format
         self._arrow = {name: release.arrow(name) for name in release.table_names()}
         self._converted: dict[str, Any] = {}
-
-    @cached_property
-    def _texts(self) -> dict[str, str]:
-        """The archived source texts, read and verified on first use (by :meth:`provenance`)."""
-        return self.release.texts()
+        self._texts: dict[str, str | None] = {}  # archived texts read (and verified) by provenance()
 
     @property
     def version(self) -> str:
@@ -192,7 +188,7 @@ class Dataset(Mapping[str, Any]):
             ``table`` and ``record`` (the row), ``source`` (its source row),
             ``evidence`` with ``evidence_start`` and ``evidence_end`` (offsets
             in the archived text), ``evidence_matches_text`` (checked against
-            that text, read and verified on first use) and ``attribution`` (the
+            that text, read and verified when first needed) and ``attribution`` (the
             chain as entity rows, originator first).
 
         Raises
@@ -209,7 +205,10 @@ class Dataset(Mapping[str, Any]):
         else:
             raise KeyError(f"{record_id!r} is not a figure, statement or event id in release {self.version}")
         source = self._row("sources", row["source_id"]) or {}
-        text = self._texts.get(source.get("text_path", ""), "")
+        path = source.get("text_path", "")
+        if path not in self._texts:
+            self._texts[path] = self.release.text(path)
+        text = self._texts[path] or ""
         start, end = row["evidence_start"], row["evidence_end"]
         return {
             "table": table,

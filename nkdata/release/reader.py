@@ -88,9 +88,18 @@ class Release:
         # interpreter at exit ("terminate called without an active exception", apache/arrow#34314).
         return pq.read_table(pa.BufferReader(data), use_threads=False, pre_buffer=False)
 
+    @cached_property
+    def _text_entries(self) -> dict[str, dict[str, Any]]:
+        return {e["path"]: e for e in self.descriptor.get(TEXTS_PROPERTY, [])}
+
+    def text(self, path: str) -> str | None:
+        """One archived source text by its path, verified; None when the release lists no such text."""
+        entry = self._text_entries.get(path)
+        return None if entry is None else self.read_verified(entry).decode("utf-8")
+
     def texts(self) -> dict[str, str]:
-        """Archived source texts by their path, verified."""
-        return {e["path"]: self.read_verified(e).decode("utf-8") for e in self.descriptor.get(TEXTS_PROPERTY, [])}
+        """Every archived source text by its path, verified."""
+        return {path: self.read_verified(e).decode("utf-8") for path, e in self._text_entries.items()}
 
     def verify(self) -> list[str]:
         """Check every file the descriptor lists; return their paths (raises on the first mismatch)."""

@@ -179,14 +179,17 @@ def test_each_file_is_verified_when_it_is_read_and_only_then(tmp_path):
         Release(folder).verify()
 
     folder = copy_release(EMBEDDED, tmp_path / "texts")
-    rel = "seeds/000_d85847d8cad8ebc4.txt"
-    flip_byte(folder / rel)
     ds = Dataset(Release(folder))
-    figure = ds["figures"]["figure_id"].iloc[0]
+    figures, sources = ds["figures"], ds["sources"].set_index("source_id")
+    figure, other = figures.iloc[0], figures[figures["source_id"] != figures.iloc[0]["source_id"]].iloc[0]
+    rel = sources.loc[figure["source_id"], "text_path"]
+    flip_byte(folder / rel)
+    assert ds.provenance(other["figure_id"])["evidence_matches_text"]  # only the text provenance reads is verified
     with pytest.raises(IntegrityError, match=rel.replace(".", r"\.")):
-        ds.provenance(figure)
+        ds.provenance(figure["figure_id"])
     with pytest.raises(IntegrityError, match=rel.replace(".", r"\.")):
         Release(folder).texts()
+    assert Release(folder).text("seeds/not-listed.txt") is None and Release(EMBEDDED).text(rel) == (EMBEDDED / rel).read_text(encoding="utf-8")
     with pytest.raises(IntegrityError, match=rel.replace(".", r"\.")):
         Release(folder).verify()
 
