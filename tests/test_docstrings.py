@@ -16,7 +16,7 @@ from conftest import REPO
 
 import nkdata
 
-MODULES = ["nkdata.errors", "nkdata.release.layout", "nkdata.versioning.semver"]
+MODULES = ["nkdata", "nkdata.errors", "nkdata.release.layout", "nkdata.versioning.semver"]
 OPTIONS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 
