@@ -243,8 +243,7 @@ def load(
         pandas DataFrames (default; nullable integers, lists and dates kept as Arrow types),
         ``pyarrow.Table`` or polars DataFrames (``pip install 'nkdata[polars]'``).
     mirror : str, optional
-        An ``http(s)://`` or ``file://`` URL of a folder holding ``nkdata-X.Y.Z.zip``, for a
-        release that is not cached. Default: the ``NKDATA_MIRROR`` environment variable.
+        URL (``http(s)://``, ``file://``) of a folder holding ``nkdata-X.Y.Z.zip``; default: ``NKDATA_MIRROR``.
 
     Returns
     -------
@@ -268,8 +267,7 @@ def load(
     ('figure_id', True)
     >>> nkdata.load("statements", format="arrow").schema.names[0]
     'statement_id'
-    >>> ds = nkdata.load()
-    >>> sorted(ds) == sorted(nkdata.tables())
+    >>> sorted(nkdata.load()) == sorted(nkdata.tables())
     True
     """
     if format not in FORMATS:
