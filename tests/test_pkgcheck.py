@@ -39,7 +39,7 @@ from nkdata.checks.textmatch import normalise, normalise_slow, numbers_in
 from nkdata.checks.validation import validate
 from nkdata.problems import Problem
 from nkdata.release.rows import claims_table
-from nkdata.release.writer import _write_csv, _write_parquet, build
+from nkdata.release.writer import build, write_csv, write_parquet
 from nkdata.spec import rules
 
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -109,13 +109,13 @@ def rewrite(folder: Path, table: str, edit: Callable[[Rows], Rows | None], deriv
     if derive and table == "figures":
         for r in rows:
             r["originator"] = (r.get("attribution") or [None])[0]
-    _write_csv(folder / f"{table}.csv", table, rows)
-    _write_parquet(folder / f"{table}.parquet", table, rows)
+    write_csv(folder / f"{table}.csv", table, rows)
+    write_parquet(folder / f"{table}.parquet", table, rows)
     if derive and table in ("figures", "entities", "sources"):
         tables = {t: pq.read_table(folder / f"{t}.parquet") for t in ("figures", "entities", "sources")}
         claim_rows = claims_table(tables).to_pylist()
-        _write_csv(folder / "claims.csv", "claims", claim_rows)
-        _write_parquet(folder / "claims.parquet", "claims", claim_rows)
+        write_csv(folder / "claims.csv", "claims", claim_rows)
+        write_parquet(folder / "claims.parquet", "claims", claim_rows)
     refresh_descriptor(folder)
 
 
@@ -368,7 +368,7 @@ def test_csv_and_parquet_must_agree(pkg: Path) -> None:
     fig = pick(pkg, "figures", lambda r: True)
     rows = rows_of(pkg, "figures")
     rows[row_index(rows, "figure_id", fig["figure_id"])]["notes"] = "changed in the CSV only"
-    _write_csv(pkg / "figures.csv", "figures", rows)
+    write_csv(pkg / "figures.csv", "figures", rows)
     refresh_descriptor(pkg)
     got = validate_package(pkg)
     p = located(got, pkg, "figures", fig["figure_id"], "P803")

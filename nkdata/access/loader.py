@@ -12,15 +12,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from nkdata._version import __version__
+from nkdata.access.fetch import fetch_zip, unpack
+from nkdata.access.registry import versions as released_versions
 from nkdata.errors import DataNotAvailable, UsageError
+from nkdata.release.layout import DESCRIPTOR, EMBEDDED_DIR, release_name
 from nkdata.release.reader import Release
+from nkdata.versioning.semver import sort_versions
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
 Format = Literal["pandas", "arrow", "polars"]
 FORMATS = ("pandas", "arrow", "polars")
-EMBEDDED_DIR = "_release"
 CLAIMS = "claims"
 TIMELINE = "timeline"  # the name of the claims table before 0.3.0, kept as a deprecated alias
 
@@ -41,14 +44,15 @@ def _derived_claims(tables: Mapping[str, pa.Table]) -> pa.Table:
 
 
 def embedded_path() -> Path:
-    return Path(str(resources.files("nkdata").joinpath(EMBEDDED_DIR, f"nkdata-{__version__}")))
+    """Where the release of this package's own version is, inside the package."""
+    return Path(str(resources.files("nkdata").joinpath(EMBEDDED_DIR).joinpath(release_name(__version__))))
 
 
 @lru_cache(maxsize=1)
 def embedded_release() -> Release:
     """The release shipped inside this package (the one that matches ``nkdata.__version__``)."""
     path = embedded_path()
-    if not (path / "datapackage.json").is_file():
+    if not (path / DESCRIPTOR).is_file():
         raise DataNotAvailable(
             f"this nkdata {__version__} has no embedded release at {path}; "
             "in a source checkout run 'nkdata release' (or install the package from PyPI)"
@@ -60,8 +64,6 @@ def resolve(version: str | None = None, mirror: str | None = None) -> Release:
     """The release folder for ``version``: embedded, cached, or downloaded and verified."""
     if version is None or version == __version__:
         return embedded_release()
-    from nkdata.access.fetch import fetch_zip, unpack
-
     return Release(unpack(fetch_zip(version, mirror), version))
 
 
@@ -85,9 +87,49 @@ def convert(table: pa.Table, fmt: str) -> Any:
 
 
 class Dataset(Mapping[str, Any]):
-    """Every table of one release, by name (``ds["figures"]`` or ``ds.figures``).
+    """Every table of one release, by name: ``ds["figures"]`` or ``ds.figures``.
 
-    All files are verified against ``datapackage.json`` when the dataset is opened.
+    A read-only mapping of table name to table, in the format it was opened
+    with; :func:`load` makes one. Each file is verified against the sha256 in
+    ``datapackage.json`` as it is read: the tables' Parquet files when the
+    dataset is opened, an archived source text when :meth:`provenance` first
+    needs it.
+
+    Parameters
+    ----------
+    release : Release
+        An opened release folder (:class:`nkdata.release.reader.Release`).
+    format : {"pandas", "arrow", "polars"}
+        What ``ds[name]`` returns: a pandas DataFrame (default), a
+        ``pyarrow.Table`` or a polars DataFrame.
+
+    Attributes
+    ----------
+    version : str
+        The release's version.
+    datapackage : dict
+        Its ``datapackage.json``: schemas, licences, sources, hashes.
+    path : pathlib.Path
+        Its folder.
+
+    Raises
+    ------
+    UsageError
+        For an unknown ``format``.
+    IntegrityError
+        When a file read does not match its sha256 or size.
+
+    Examples
+    --------
+    >>> import nkdata
+    >>> ds = nkdata.load()
+    >>> ds.version == nkdata.__version__
+    True
+    >>> "figures" in ds and ds["figures"] is ds.figures
+    True
+    >>> figure_id = ds.figures["figure_id"].iloc[0]
+    >>> ds.provenance(figure_id)["evidence_matches_text"]
+    True
     """
 
     def __init__(self, release: Release, format: Format = "pandas"):
@@ -95,14 +137,10 @@ class Dataset(Mapping[str, Any]):
             raise UsageError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
         self.release = release
         self.format = format
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=1) as pool:  # read and verify the texts while the tables load
-            texts = pool.submit(release.texts)
-            self._arrow = {name: release.arrow(name) for name in release.table_names()}
-            self._texts = texts.result()
+        self._arrow = {name: release.arrow(name) for name in release.table_names()}
         self._names = [*self._arrow, *([CLAIMS] if CLAIMS not in self._arrow and "figures" in self._arrow else [])]
         self._converted: dict[str, Any] = {}
+        self._texts: dict[str, str | None] = {}  # archived texts read (and verified) by provenance()
 
     @property
     def version(self) -> str:
@@ -150,9 +188,29 @@ class Dataset(Mapping[str, Any]):
         return hit.to_pylist()[0] if hit.num_rows else None
 
     def provenance(self, record_id: str) -> dict[str, Any]:
-        """Where a figure, statement or event comes from: its source, the verbatim
-        evidence with offsets (checked against the archived text), and the
-        attribution chain as entity rows, originator first."""
+        """Where a figure, statement or event comes from.
+
+        Parameters
+        ----------
+        record_id : str
+            A ``figure_id``, ``statement_id`` or ``event_id``.
+
+        Returns
+        -------
+        dict
+            ``table`` and ``record`` (the row), ``source`` (its source row),
+            ``evidence`` with ``evidence_start`` and ``evidence_end`` (offsets
+            in the archived text), ``evidence_matches_text`` (checked against
+            that text, read and verified when first needed) and ``attribution`` (the
+            chain as entity rows, originator first).
+
+        Raises
+        ------
+        KeyError
+            When no figure, statement or event has that id.
+        IntegrityError
+            When the archived texts do not match their sha256.
+        """
         for table in ("figures", "statements", "events"):
             row = self._row(table, record_id)
             if row is not None:
@@ -160,7 +218,10 @@ class Dataset(Mapping[str, Any]):
         else:
             raise KeyError(f"{record_id!r} is not a figure, statement or event id in release {self.version}")
         source = self._row("sources", row["source_id"]) or {}
-        text = self._texts.get(source.get("text_path", ""), "")
+        path = source.get("text_path", "")
+        if path not in self._texts:
+            self._texts[path] = self.release.text(path)
+        text = self._texts[path] or ""
         start, end = row["evidence_start"], row["evidence_end"]
         return {
             "table": table,
@@ -181,14 +242,46 @@ def load(
     format: Format = "pandas",
     mirror: str | None = None,
 ) -> Any:
-    """Load nkdata.
+    """Load nkdata: one table, or every table as a :class:`Dataset`; each file read is checked against its sha256.
 
-    ``load()`` returns a :class:`Dataset` of every table; ``load("figures")``
-    one table. ``format`` is ``"pandas"`` (default), ``"arrow"`` or
-    ``"polars"``. ``version=None`` uses the release inside this package (no
-    network); ``version="X.Y.Z"`` uses that release from the cache, or downloads
-    it from ``mirror`` / ``NKDATA_MIRROR`` and checks it against the shipped
-    registry. Every file read is checked against the sha256 in datapackage.json.
+    Parameters
+    ----------
+    table : str, optional
+        A table name (see :func:`tables`), or ``"timeline"`` (one row per distinct claim,
+        derived from figures). None (default): every table.
+    version : str, optional
+        None (default): the release inside this package, no network. ``"X.Y.Z"``: that release
+        from the cache, or downloaded from ``mirror`` and checked against the shipped registry.
+    format : {"pandas", "arrow", "polars"}
+        pandas DataFrames (default; nullable integers, lists and dates kept as Arrow types),
+        ``pyarrow.Table`` or polars DataFrames (``pip install 'nkdata[polars]'``).
+    mirror : str, optional
+        URL (``http(s)://``, ``file://``) of a folder holding ``nkdata-X.Y.Z.zip``; default: ``NKDATA_MIRROR``.
+
+    Returns
+    -------
+    Dataset or DataFrame or pyarrow.Table
+        A :class:`Dataset` when ``table`` is None, else that one table.
+
+    Raises
+    ------
+    UsageError
+        An unknown table, format or version.
+    DataNotAvailable
+        A release that is neither embedded nor cached, with no mirror that has it.
+    IntegrityError
+        A file (or downloaded zip) that does not match its sha256.
+
+    Examples
+    --------
+    >>> import nkdata
+    >>> figures = nkdata.load("figures")
+    >>> figures.columns[0], figures["figure_id"].is_unique
+    ('figure_id', True)
+    >>> nkdata.load("statements", format="arrow").schema.names[0]
+    'statement_id'
+    >>> sorted(nkdata.load()) == sorted(nkdata.tables())
+    True
     """
     if format not in FORMATS:
         raise UsageError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
@@ -204,14 +297,41 @@ def load(
 
 
 def tables() -> list[str]:
-    """Names of the tables in every release."""
+    """Names of the tables in a release, in the order of ``datapackage.json``.
+
+    Returns
+    -------
+    list of str
+        Each is a name :func:`load` takes.
+
+    Examples
+    --------
+    >>> import nkdata
+    >>> {"sources", "entities", "figures", "statements", "events"} <= set(nkdata.tables())
+    True
+    """
     from nkdata.spec.models import TABLES  # here, not at the top: models needs pydantic, which loading does not
 
     return [*TABLES, CLAIMS]
 
 
 def versions() -> list[str]:
-    """Released versions this package knows (and can verify), oldest first."""
-    from nkdata.access.registry import versions as released
+    """Released versions this package knows and can verify, oldest first.
 
-    return sorted(set(released()) | {__version__}, key=lambda v: tuple(int(x) for x in v.split(".")))
+    Each is listed, with the sha256 of its zip, in the registry shipped inside
+    the package; the release of the package's own version is embedded.
+
+    Returns
+    -------
+    list of str
+        ``"X.Y.Z"`` versions that ``load(version=...)`` accepts.
+
+    Examples
+    --------
+    >>> import nkdata
+    >>> nkdata.__version__ in nkdata.versions()
+    True
+    >>> nkdata.versions() == sorted(nkdata.versions(), key=lambda v: tuple(map(int, v.split("."))))
+    True
+    """
+    return sort_versions(set(released_versions()) | {__version__})

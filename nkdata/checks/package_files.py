@@ -12,7 +12,6 @@ import json
 import shutil
 import tempfile
 import threading
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from nkdata.problems import Problem
+from nkdata.release.archive import UnsafeZip
+from nkdata.release.archive import extract as extract_zip
+from nkdata.release.hashing import sha256_file
 from nkdata.release.reader import PARQUET_PROPERTY, TEXTS_PROPERTY
-from nkdata.release.writer import sha256_file
 from nkdata.spec.schema import all_schemas
 
 DESCRIPTOR = "datapackage.json"
@@ -57,37 +58,18 @@ def open_target(path: Path) -> Iterator[Target | Problem]:
         tmp = Path(tempfile.mkdtemp(prefix="nkdata-check-"))
         try:
             try:
-                with zipfile.ZipFile(path) as zf:
-                    names = zf.namelist()
-                    bad = [n for n in names if n.startswith("/") or ".." in Path(n).parts or ":" in n]
-                    if bad:
-                        yield Problem(
-                            shown,
-                            None,
-                            None,
-                            "P802",
-                            None,
-                            None,
-                            f"the zip holds a path that leaves its folder: {bad[0]!r}",
-                            "a release zip holds one folder, nkdata-VERSION/",
-                        )
-                        return
-                    descriptors = sorted((n for n in names if Path(n).name == DESCRIPTOR), key=lambda n: n.count("/"))
-                    if not descriptors:
-                        yield Problem(
-                            shown,
-                            None,
-                            None,
-                            "P800",
-                            None,
-                            None,
-                            f"the zip has no {DESCRIPTOR}",
-                            "a release zip holds nkdata-VERSION/datapackage.json and its files",
-                        )
-                        return
-                    zf.extractall(tmp)
-            except (zipfile.BadZipFile, OSError) as exc:
+                names = extract_zip(path, tmp)
+            except UnsafeZip as exc:
+                hint = "a release zip holds one folder, nkdata-VERSION/, of regular files: download or build it again"
+                yield Problem(shown, None, None, "P802", None, None, exc.reason, hint)
+                return
+            except OSError as exc:
                 yield Problem(shown, None, None, "P802", None, None, f"not a readable zip file ({exc})", "download the release again")
+                return
+            descriptors = sorted((n for n in names if Path(n).name == DESCRIPTOR), key=lambda n: n.count("/"))
+            if not descriptors:
+                hint = "a release zip holds nkdata-VERSION/datapackage.json and its files"
+                yield Problem(shown, None, None, "P800", None, None, f"the zip has no {DESCRIPTOR}", hint)
                 return
             inner = str(Path(descriptors[0]).parent.as_posix()).strip(".")
             yield Target(tmp / inner, f"{shown}/{inner}" if inner else shown)

@@ -236,10 +236,19 @@ def download(version: str | None, dest: Path, mirror: str | None) -> None:
 @main.command()
 @click.argument("old", required=False)
 @click.argument("new", required=False)
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True, help="Output format (markdown: for a pull-request comment or CHANGELOG draft).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+    help="Output format (markdown: for a pull-request comment or CHANGELOG draft).",
+)
 @click.option("--check-version", is_flag=True, help="Exit 1 when NEW's declared version is lower than the change requires.")
-@click.option("--root", default=None, type=click.Path(path_type=Path), help="Project root for released version numbers and the defaults (default: the current directory).")
-@click.option("--max-details", default=1000, show_default=True, type=click.IntRange(min=0), help="Changed records per table shown field by field (0: all); the rest by id.")
+@click.option(
+    "--root", default=None, type=click.Path(path_type=Path),
+    help="Project root for released version numbers and the defaults (default: the current directory).",
+)
+@click.option(
+    "--max-details", default=1000, show_default=True, type=click.IntRange(min=0),
+    help="Changed records per table shown field by field (0: all); the rest by id.",
+)
 @handle_errors
 def diff(old: str | None, new: str | None, fmt: str, check_version: bool, root: Path | None, max_details: int) -> None:
     """Compare two versions of the data: records added, removed and changed
@@ -250,7 +259,7 @@ def diff(old: str | None, new: str | None, fmt: str, check_version: bool, root: 
     in data/releases/, NEW the working tree.
     """
     from nkdata.versioning.diff import diff as run
-    from nkdata.versioning.diff import format_diff
+    from nkdata.versioning.report import format_diff
 
     result = run(old, new, root, max_details=max_details or None)
     click.echo(format_diff(result, fmt, check=check_version))

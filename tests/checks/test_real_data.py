@@ -13,7 +13,7 @@ import pytest
 import yaml
 from conftest import REPO, SRC_000, SRC_001, Project, problems_from_json, run_cli, run_cli_subprocess
 
-from nkdata.checks.validation import check_project, validate
+from nkdata.checks.validation import CheckedProject, check_project, validate
 
 
 def _curated() -> list[tuple[Path, dict]]:
@@ -41,6 +41,12 @@ def _figures() -> list[tuple[dict, str]]:
     return out
 
 
+@pytest.fixture(scope="module")
+def checked() -> CheckedProject:
+    """The real project, read and checked once for this module (tests only read it)."""
+    return check_project(REPO)
+
+
 # ---------------------------------------------------------------- validation
 
 
@@ -57,14 +63,14 @@ def test_real_data_validates_via_the_cli() -> None:
     assert res.exit_code == 0 and res.stdout == ""
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_real_data_validates_in_a_real_process_from_the_project_folder() -> None:
     res = run_cli_subprocess("validate", cwd=REPO)
     assert res.exit_code == 0, res.output
     assert "valid" in res.stdout
 
 
-def test_real_data_has_records_for_every_source() -> None:
-    checked = check_project(REPO)
+def test_real_data_has_records_for_every_source(checked: CheckedProject) -> None:
     recs = checked.curated.records
     assert len(recs["sources"]) == len(_curated()) >= 2
     for src in recs["sources"]:
@@ -85,8 +91,7 @@ def test_seed_hashes_match_the_source_records() -> None:
 
 
 @pytest.mark.parametrize("fig,source_id", _figures(), ids=lambda x: x["figure_id"] if isinstance(x, dict) else "")
-def test_figure_evidence_slice_contains_its_value_text(fig: dict, source_id: str) -> None:
-    checked = check_project(REPO)
+def test_figure_evidence_slice_contains_its_value_text(checked: CheckedProject, fig: dict, source_id: str) -> None:
     text = checked.texts[source_id].text
     start, end = checked.offsets[fig["figure_id"]]
     piece = text[start:end]
@@ -108,8 +113,7 @@ def test_every_statement_text_is_in_its_source_text() -> None:
                 assert _plain(stm["text"]) in _plain(stm["evidence"]), stm["statement_id"]
 
 
-def test_every_evidence_offset_slices_to_its_evidence() -> None:
-    checked = check_project(REPO)
+def test_every_evidence_offset_slices_to_its_evidence(checked: CheckedProject) -> None:
     n = 0
     for table in ("figures", "statements", "events"):
         for loc in checked.curated.records[table]:
@@ -195,7 +199,7 @@ def test_github_format_is_one_annotation_per_problem(project: Project) -> None:
     lines = res.stdout.splitlines()
     assert len(lines) == len(api) == 3
     pattern = re.compile(r"^::error file=(?P<file>[^,:]+),line=(?P<line>\d+),col=(?P<col>\d+),title=(?P<title>[^:]*)::(?P<msg>.+)$")
-    for line, p in zip(lines, api):
+    for line, p in zip(lines, api, strict=True):
         m = pattern.match(line)
         assert m, line
         assert m["file"] == p.path and int(m["line"]) == p.line and int(m["col"]) == p.col

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import NEW_FIGURE, REPO, SRC_001, copy_project, run_cli, run_cli_subprocess, snapshot
 
-from nkdata.versioning.diff import declared_version
 from nkdata.versioning.record import check_recorded, registry_text
+from nkdata.versioning.semver import declared_version
 
 BASE = "5.0.0"
 

@@ -25,7 +25,6 @@ from helpers_release import (
     TABLES,
     VERSION,
     assert_clean_failure,
-    built,  # noqa: F401 - fixture
     copy_release,
     csv_rows,
     descriptor,
@@ -62,6 +61,7 @@ def _fields(folder: Path, table: str) -> list[dict]:
 # ------------------------------------------------------------------ CLI build + Frictionless
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_cli_build_writes_a_frictionless_valid_package_identical_to_the_library_build(tmp_path, built):
     out = tmp_path / "out"
     proc = run_nkdata("build", str(REPO), "--out", str(out))
@@ -133,22 +133,26 @@ def test_no_csv_cell_would_run_as_a_spreadsheet_formula(built):
 # ------------------------------------------------------------------ tampering
 
 
-def test_a_tampered_csv_is_reported_by_frictionless_and_refused_by_the_loader(built, tmp_path):
+def test_a_tampered_csv_is_reported_by_frictionless_and_refused_when_read(built, tmp_path):
+    """The loader reads Parquet, so a CSV is verified when it is read: by ``Release.verify()``
+    (``nkdata validate`` on the package reports it too, as P801)."""
     folder = copy_release(built, tmp_path)
     flip_byte(folder / "figures.csv")
     # frictionless checks the resource's "hash" (it understands the "sha256:" prefix) and "bytes".
     report = frictionless.Package(str(folder / "datapackage.json")).validate()
     assert not report.valid
     assert _error_types(report)["figures"] == {"hash-count"}
+    Release(folder).arrow("figures")  # the Parquet twin is intact
     with pytest.raises(IntegrityError, match=r"figures\.csv"):
-        Release(folder).arrow("figures")
+        Release(folder).verify()
 
     with open(folder / "sources.csv", "ab") as fh:  # a longer file: frictionless also counts bytes
         fh.write(b"\n")
     types = _error_types(frictionless.validate(str(folder / "datapackage.json")))["sources"]
     assert {"hash-count", "byte-count"} <= types
+    (folder / "figures.csv").write_bytes((built / "figures.csv").read_bytes())
     with pytest.raises(IntegrityError, match=r"sources\.csv.*bytes"):
-        Release(folder).arrow("sources")
+        Release(folder).verify()
 
 
 @pytest.mark.parametrize("rel", ["figures.parquet", "seeds/001_6a6af57649902c1b.txt"])
@@ -238,6 +242,7 @@ def test_the_zip_is_reproducible_and_holds_exactly_the_folder(built):
             assert zf.read(i) == (built.parent / i.filename).read_bytes()
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_building_into_the_same_folder_again_changes_nothing(tmp_path):
     folder = build(REPO, tmp_path)
     before = snapshot(tmp_path)
@@ -253,6 +258,7 @@ def _change_data(project) -> None:
     assert project.validate() == []
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_rebuilding_a_version_with_changed_data_is_refused_and_leaves_the_release_untouched(project, tmp_path):
     out = tmp_path / "out"
     build(project.root, out)
@@ -311,16 +317,16 @@ def _half_written_zip(folder: Path, target: Path) -> None:
 def _break(monkeypatch, where: str) -> None:
     """Make the next build fail at ``where`` (the counters restart at each call)."""
     if where == "third parquet":
-        monkeypatch.setattr(BUILD, "_write_parquet", _fail_on_call(_REAL["_write_parquet"], 3, Boom("pyarrow died")))
+        monkeypatch.setattr(BUILD, "write_parquet", _fail_on_call(_REAL["write_parquet"], 3, Boom("pyarrow died")))
     elif where == "csv (KeyboardInterrupt)":
-        monkeypatch.setattr(BUILD, "_write_csv", _fail_on_call(_REAL["_write_csv"], 2, KeyboardInterrupt()))
+        monkeypatch.setattr(BUILD, "write_csv", _fail_on_call(_REAL["write_csv"], 2, KeyboardInterrupt()))
     elif where == "descriptor":
-        monkeypatch.setattr(BUILD, "_descriptor", _fail_on_call(_REAL["_descriptor"], 1, Boom("no room")))
+        monkeypatch.setattr(BUILD, "describe", _fail_on_call(_REAL["describe"], 1, Boom("no room")))
     else:
         monkeypatch.setattr(BUILD, "write_zip", _half_written_zip)
 
 
-_REAL = {name: getattr(BUILD, name) for name in ("_write_parquet", "_write_csv", "_descriptor")}
+_REAL = {name: getattr(BUILD, name) for name in ("write_parquet", "write_csv", "describe")}
 
 
 @pytest.mark.parametrize("where", ["third parquet", "csv (KeyboardInterrupt)", "descriptor", "zip"])
@@ -352,6 +358,7 @@ def test_an_interrupted_rebuild_does_not_touch_the_existing_release(tmp_path, mo
 # ------------------------------------------------------------------ invalid data
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_build_refuses_invalid_data_with_the_validators_messages_and_writes_nothing(project, tmp_path):
     project.replace(SRC_001, "    value: 4000\n", "    value: 4500\n")
     problems = validate(project.root)
@@ -372,6 +379,7 @@ def test_build_refuses_invalid_data_with_the_validators_messages_and_writes_noth
     assert not out.exists()
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_build_of_a_folder_that_is_not_a_project_is_a_usage_error(tmp_path):
     proc = run_nkdata("build", str(tmp_path), "--out", str(tmp_path / "out"))
     assert_clean_failure(proc.returncode, proc.stdout + proc.stderr, 2)
@@ -424,7 +432,7 @@ def test_the_release_history_and_registry_record_the_embedded_release():
 
 def test_zipping_the_embedded_release_reproduces_the_published_zip(tmp_path):
     from nkdata.access.registry import registry
-    from nkdata.release.writer import write_zip
+    from nkdata.release.archive import write_zip
 
     write_zip(REPO / "nkdata" / "_release" / NAME, tmp_path / "z.zip")
     assert sha256(tmp_path / "z.zip") == registry()[VERSION]

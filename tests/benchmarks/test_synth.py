@@ -31,10 +31,12 @@ def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return synth.write_package(tmp_path_factory.mktemp("large"), LARGE, seed=2)
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_small_package_is_valid_for_nkdata_and_frictionless(tmp_path: Path) -> None:
     folder = synth.write_package(tmp_path, 120, seed=9)
     assert validate_package(folder / "datapackage.json") == []
-    proc = subprocess.run([sys.executable, "-m", "frictionless", "validate", "--json", str(folder / "datapackage.json")], capture_output=True, text=True, timeout=120)
+    args = [sys.executable, "-m", "frictionless", "validate", "--json", str(folder / "datapackage.json")]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
     if proc.returncode != 0 and "No module named frictionless" in proc.stderr:  # pragma: no cover
         pytest.skip("frictionless CLI not runnable as a module")
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
@@ -59,9 +61,10 @@ def test_project_is_valid_and_builds_a_valid_package(tmp_path: Path) -> None:
     assert validate_package(release) == []
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_command_line(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "synth.py"), "--figures", "60", "--package", str(tmp_path / "pkg"), "--project", str(tmp_path / "proj")],
-                          capture_output=True, text=True, timeout=120)
+    args = [sys.executable, str(REPO / "benchmarks" / "synth.py"), "--figures", "60", "--package", str(tmp_path / "pkg"), "--project", str(tmp_path / "proj")]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "pkg" / f"nkdata-{__version__}" / "datapackage.json").is_file()
     assert (tmp_path / "proj" / "data" / "entities.yaml").is_file()
@@ -69,6 +72,8 @@ def test_command_line(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
 
 
+@pytest.mark.slow  # a package of 140,000 figures (more than one row group)
+@pytest.mark.xdist_group("synth-large")  # one worker writes the package, once
 def test_parquet_layout(large: Path) -> None:
     meta = pq.ParquetFile(large / "figures.parquet").metadata
     assert meta.num_rows == LARGE
@@ -86,6 +91,8 @@ def test_parquet_layout(large: Path) -> None:
     assert all(f.type in PLAIN_TYPES for f in schema), schema
 
 
+@pytest.mark.slow  # a package of 140,000 figures (more than one row group)
+@pytest.mark.xdist_group("synth-large")  # one worker writes the package, once
 def test_duckdb_reads_the_package(large: Path) -> None:
     duckdb = pytest.importorskip("duckdb")
     con = duckdb.connect()
@@ -101,6 +108,8 @@ def test_duckdb_reads_the_package(large: Path) -> None:
         assert con.execute("select count(*) from read_parquet(?)", [str(large / f"{table}.parquet")]).fetchone()[0] == expected
 
 
+@pytest.mark.slow  # a package of 140,000 figures (more than one row group)
+@pytest.mark.xdist_group("synth-large")  # one worker writes the package, once
 def test_polars_reads_the_package(large: Path) -> None:
     pl = pytest.importorskip("polars")
     df = pl.read_parquet(large / "figures.parquet")
@@ -110,5 +119,7 @@ def test_polars_reads_the_package(large: Path) -> None:
     assert pl.scan_parquet(large / "events.parquet").select(pl.len()).collect().item() == pq.ParquetFile(large / "events.parquet").metadata.num_rows
 
 
+@pytest.mark.slow  # a package of 140,000 figures (more than one row group)
+@pytest.mark.xdist_group("synth-large")  # one worker writes the package, once
 def test_large_package_validates(large: Path) -> None:
     assert validate_package(large) == []

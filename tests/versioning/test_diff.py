@@ -17,7 +17,10 @@ from conftest import NEW_FIGURE, REPO, SRC_000, SRC_001, Project, copy_project, 
 from nkdata._version import __version__
 from nkdata.errors import UsageError
 from nkdata.release.writer import build
-from nkdata.versioning.diff import Level, bump, compare_schemas, declared_version, diff, format_diff, parse_version
+from nkdata.versioning.compare import compare_schemas
+from nkdata.versioning.diff import diff
+from nkdata.versioning.report import format_diff
+from nkdata.versioning.semver import Level, bump, declared_version, parse_version
 
 
 @pytest.fixture(scope="module")
@@ -184,6 +187,7 @@ def test_defaults_compare_last_recorded_release_with_working_tree(project: Proje
     assert "❌ version check failed" in changed.stdout
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_invalid_working_tree_is_reported_not_compared(project: Project) -> None:
     project.replace(SRC_001, "qualifier: more_than", "qualifier: more_then")
     out = run_cli_subprocess("diff", "0.1.0", str(project.root), "--root", str(REPO))
@@ -192,6 +196,7 @@ def test_invalid_working_tree_is_reported_not_compared(project: Project) -> None
     assert "Traceback" not in out.output
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 @pytest.mark.parametrize("spec", ["no-such-thing", "9.9.9", "1.2"])
 def test_unknown_side_is_a_usage_error(spec: str) -> None:
     out = run_cli_subprocess("diff", spec, str(REPO), "--root", str(REPO))
@@ -350,6 +355,7 @@ def test_added_and_changed_records_with_a_field_level_limit(tmp_path: Path, base
     assert tables["figures"]["details_limit"] == 1 and sorted(r["fields"] is None for r in tables["figures"]["changed"]) == [False, True]
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_damaged_inputs_fail_cleanly(tmp_path: Path) -> None:
     import zipfile
 
@@ -359,13 +365,17 @@ def test_damaged_inputs_fail_cleanly(tmp_path: Path) -> None:
     with zipfile.ZipFile(tmp_path / "escape.zip", "w") as zf:
         zf.writestr("nkdata-0.1.0/datapackage.json", "{}")
         zf.writestr("../outside.txt", "x")
+    with zipfile.ZipFile(tmp_path / "two-folders.zip", "w") as zf:
+        zf.writestr("nkdata-0.1.0/datapackage.json", "{}")
+        zf.writestr("nkdata-0.2.0/datapackage.json", "{}")
     recorded = tmp_path / "recorded"
     recorded.mkdir()
     shutil.copyfile(REPO / "data" / "releases" / "0.1.0" / "datapackage.json", recorded / "datapackage.json")
     cases = {
         "bad-json/datapackage.json": "not valid JSON",
         "not-a.zip": "not a valid zip",
-        "escape.zip": "not an nkdata release zip",
+        "escape.zip": "unexpected member '../outside.txt': a path that leaves its folder",
+        "two-folders.zip": "not an nkdata release zip",
         "recorded": "neither the data files nor nkdata-0.1.0.zip",
     }
     for rel, needle in cases.items():

@@ -160,23 +160,40 @@ def test_versions_tables_and_version():
 # ------------------------------------------------------------------ integrity
 
 
-@pytest.mark.parametrize(
-    "rel,table",
-    [("figures.parquet", "figures"), ("statements.csv", "statements"), ("seeds/000_d85847d8cad8ebc4.txt", None)],
-)
-def test_a_tampered_file_is_refused_naming_it(tmp_path, rel, table):
+def test_a_tampered_table_is_refused_naming_it(tmp_path):
     folder = copy_release(EMBEDDED, tmp_path)
     Dataset(Release(folder))  # the untouched copy loads
+    flip_byte(folder / "figures.parquet")
+    for read in (lambda: Dataset(Release(folder)), lambda: Dataset(Release(folder), format="arrow"), lambda: Release(folder).arrow("figures")):
+        with pytest.raises(IntegrityError, match=r"figures\.parquet"):
+            read()
+    with pytest.raises(IntegrityError, match=r"figures\.parquet"):
+        Release(folder).verify()
+
+
+def test_each_file_is_verified_when_it_is_read_and_only_then(tmp_path):
+    """Loading reads (and hashes) the Parquet files; a CSV twin is checked when it is read
+    (``verify``, ``nkdata validate``), a text when texts are read (``provenance``)."""
+    folder = copy_release(EMBEDDED, tmp_path)
+    flip_byte(folder / "statements.csv")
+    ds = Dataset(Release(folder))  # the Parquet files are intact: the tables load
+    assert len(ds["statements"]) == len(_csv("statements"))
+    with pytest.raises(IntegrityError, match=r"statements\.csv"):
+        Release(folder).verify()
+
+    folder = copy_release(EMBEDDED, tmp_path / "texts")
+    ds = Dataset(Release(folder))
+    figures, sources = ds["figures"], ds["sources"].set_index("source_id")
+    figure, other = figures.iloc[0], figures[figures["source_id"] != figures.iloc[0]["source_id"]].iloc[0]
+    rel = sources.loc[figure["source_id"], "text_path"]
     flip_byte(folder / rel)
-    name = rel.replace(".", r"\.")
-    with pytest.raises(IntegrityError, match=name):
-        Dataset(Release(folder))
-    with pytest.raises(IntegrityError, match=name):
-        Dataset(Release(folder), format="arrow")
-    if table:
-        with pytest.raises(IntegrityError, match=name):
-            Release(folder).arrow(table)
-    with pytest.raises(IntegrityError, match=name):
+    assert ds.provenance(other["figure_id"])["evidence_matches_text"]  # only the text provenance reads is verified
+    with pytest.raises(IntegrityError, match=rel.replace(".", r"\.")):
+        ds.provenance(figure["figure_id"])
+    with pytest.raises(IntegrityError, match=rel.replace(".", r"\.")):
+        Release(folder).texts()
+    assert Release(folder).text("seeds/not-listed.txt") is None and Release(EMBEDDED).text(rel) == (EMBEDDED / rel).read_text(encoding="utf-8")
+    with pytest.raises(IntegrityError, match=rel.replace(".", r"\.")):
         Release(folder).verify()
 
 
@@ -186,19 +203,26 @@ def test_a_missing_or_truncated_file_is_refused(tmp_path):
     with pytest.raises(IntegrityError, match=r"events\.parquet.*missing"):
         Dataset(Release(folder))
     folder = copy_release(EMBEDDED, tmp_path / "b")
-    data = (folder / "entities.csv").read_bytes()
-    (folder / "entities.csv").write_bytes(data[:-10])
-    with pytest.raises(IntegrityError, match=r"entities\.csv.*bytes"):
+    data = (folder / "entities.parquet").read_bytes()
+    (folder / "entities.parquet").write_bytes(data[:-10])
+    with pytest.raises(IntegrityError, match=r"entities\.parquet.*bytes"):
         Release(folder).arrow("entities")
+    (folder / "entities.csv").write_bytes((folder / "entities.csv").read_bytes()[:-10])
+    with pytest.raises(IntegrityError, match=r"entities\.csv.*bytes"):
+        Release(folder).verify()
 
 
 def test_a_descriptor_pointing_outside_the_release_is_refused(tmp_path):
     folder = copy_release(EMBEDDED, tmp_path)
     dp = descriptor(folder)
-    dp["resources"][0]["path"] = "../outside.csv"
+    dp["resources"][0]["nkdata:parquet"]["path"] = "../outside.parquet"
+    dp["resources"][1]["path"] = "../outside.csv"
     (folder / "datapackage.json").write_text(json.dumps(dp), encoding="utf-8")
     with pytest.raises(IntegrityError, match="leaves the release folder"):
         Release(folder).arrow(dp["resources"][0]["name"])
+    Release(folder).arrow(dp["resources"][1]["name"])  # its CSV is not read to load it
+    with pytest.raises(IntegrityError, match="leaves the release folder"):
+        Release(folder).verify()
 
 
 def test_a_folder_without_a_descriptor_is_not_a_release(tmp_path):
@@ -212,6 +236,7 @@ def test_a_folder_without_a_descriptor_is_not_a_release(tmp_path):
 # ------------------------------------------------------------------ import stays light
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_import_nkdata_does_not_import_heavy_libraries():
     code = (
         "import json, sys; import nkdata; nkdata.__version__; nkdata.NkdataError; "
@@ -222,13 +247,15 @@ def test_import_nkdata_does_not_import_heavy_libraries():
     assert json.loads(proc.stdout) == []
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_public_functions_are_not_hidden_by_submodules_of_the_same_name():
     """No submodule shares a name with a public function, so importing the package's
     modules (as nkdata.build(...) does) never replaces a function with a module."""
     code = (
-        "import tempfile, nkdata; nkdata.build(%r, tempfile.mkdtemp()); import nkdata.release.rows, nkdata.checks.validation, nkdata.release.writer; "
+        f"import tempfile, nkdata; nkdata.build({str(REPO)!r}, tempfile.mkdtemp()); "
+        "import nkdata.release.rows, nkdata.checks.validation, nkdata.release.writer; "
         "print(nkdata.tables(), callable(nkdata.validate), callable(nkdata.build))"
-    ) % str(REPO)
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO.parent, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"{TABLES} True True"

@@ -12,7 +12,10 @@ import venv
 import zipfile
 from pathlib import Path
 
+import pytest
 from helpers_release import EMBEDDED, NAME, REPO, TABLES, files_of
+
+pytestmark = pytest.mark.slow  # builds a wheel and installs it into a fresh virtual environment
 
 PROBE = """
 import json, sys

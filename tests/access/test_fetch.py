@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers_release import (  # noqa: F401 - old_release is a fixture
+from helpers_release import (
     EMBEDDED,
     NAME,
     VERSION,
@@ -20,7 +20,6 @@ from helpers_release import (  # noqa: F401 - old_release is a fixture
     descriptor,
     entries_of,
     flip_byte,
-    old_release,
     run_nkdata,
     serve,
     sha256,
@@ -115,10 +114,10 @@ def test_a_zip_with_the_wrong_hash_is_rejected_and_nothing_is_cached(cache, regi
 
 def test_a_corrupted_file_in_the_cache_is_detected_on_the_next_load(cache, registered, mirror_dir):
     nkdata.load(version=OLD, mirror=mirror_dir.as_uri())
-    flip_byte(cache / f"nkdata-{OLD}" / "figures.csv")
-    with pytest.raises(IntegrityError, match=r"figures\.csv"):
+    flip_byte(cache / f"nkdata-{OLD}" / "figures.parquet")
+    with pytest.raises(IntegrityError, match=r"figures\.parquet"):
         nkdata.load(version=OLD)
-    with pytest.raises(IntegrityError, match=r"figures\.csv"):
+    with pytest.raises(IntegrityError, match=r"figures\.parquet"):
         nkdata.load("figures", version=OLD)
 
 
@@ -170,6 +169,7 @@ def test_cli_download_of_a_pinned_version(cache, registered, mirror_dir, tmp_pat
     assert "NKDATA_MIRROR" in result.output
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_cli_download_of_the_embedded_release_is_the_published_zip(tmp_path):
     proc = run_nkdata("download", "--dest", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
@@ -220,7 +220,7 @@ def test_a_failed_download_of_the_embedded_release_leaves_nothing(tmp_path, monk
         Path(target).write_bytes(b"PK half")
         raise OSError("disk full")
 
-    monkeypatch.setattr(importlib.import_module("nkdata.release.writer"), "write_zip", broken_zip)
+    monkeypatch.setattr(importlib.import_module("nkdata.access.download"), "write_zip", broken_zip)
     with pytest.raises(OSError, match="disk full"):
         save_zip(None, tmp_path)
     assert entries_of(tmp_path) == []

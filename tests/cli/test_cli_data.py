@@ -16,6 +16,7 @@ def _fields(table: str) -> list[dict]:
     return next(r for r in descriptor(EMBEDDED)["resources"] if r["name"] == table)["schema"]["fields"]
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_info_describes_the_embedded_release():
     proc = run_nkdata("info")
     assert proc.returncode == 0, proc.stderr
@@ -37,6 +38,7 @@ def _release_cells(table: str) -> list[list[str]]:
         return list(csv.reader(fh))
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_show_csv_is_spelled_as_the_release_csv():
     proc = run_nkdata("show", "figures", "--format", "csv", "--limit", "2")
     assert proc.returncode == 0, proc.stderr
@@ -45,12 +47,14 @@ def test_show_csv_is_spelled_as_the_release_csv():
     assert cells == _release_cells("figures")[:3]
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_show_csv_without_limit_is_the_whole_table():
     proc = run_nkdata("show", "statements", "--format", "csv", "--limit", "0")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == (EMBEDDED / "statements.csv").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_show_json_keeps_types():
     proc = run_nkdata("show", "figures", "--format", "json", "--limit", "2")
     assert proc.returncode == 0, proc.stderr
@@ -63,6 +67,7 @@ def test_show_json_keeps_types():
     assert all(isinstance(r["attribution"], list) and isinstance(r["evidence_start"], int) for r in records)
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_show_table_prints_only_the_limit():
     proc = run_nkdata("show", "figures", "--limit", "2")
     assert proc.returncode == 0, proc.stderr
@@ -72,6 +77,7 @@ def test_show_table_prints_only_the_limit():
     assert [line.split()[0] for line in lines[1:]] == ids[:2]
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 @pytest.mark.parametrize(
     "args,code,words",
     [
@@ -90,6 +96,7 @@ def test_cli_errors_exit_cleanly(args, code, words):
     assert words in proc.stderr
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_a_damaged_embedded_release_is_exit_1_without_traceback(tmp_path):
     """The CLI reports an IntegrityError as a one-line error (run against a tampered copy)."""
     pkg = tmp_path / "nkdata"
