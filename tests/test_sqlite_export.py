@@ -431,6 +431,9 @@ def test_datasette_follows_foreign_keys_and_shows_metadata(built: export.Export)
     rows = response.json()
     assert [r["entity_id"]["value"] for r in rows] == json.loads(fig["attribution"])
     assert all(r["entity_id"]["label"] for r in rows)  # the entity's name, found through the foreign key
+    facets = _get(ds, "/nkdata/figures.json").json()["facet_results"]
+    metric = next(f for f in RESOURCES["figures"]["schema"]["fields"] if f["name"] == "metric")
+    assert "metric" in facets and {v["value"] for v in facets["metric"]["results"]} <= set(metric["constraints"]["enum"])
     page = _get(ds, "/nkdata/figures")
     assert page.status_code == 200 and 'name="_search"' in page.text
     assert RESOURCES["figures"]["description"] in page.text

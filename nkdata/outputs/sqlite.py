@@ -56,6 +56,7 @@ RELEASE_TABLE = "nkdata_release"
 FTS_SUFFIX = "_fts"
 #: FTS5 adds these shadow tables beside each index.
 FTS_SHADOWS = ("_data", "_idx", "_docsize", "_config", "_content")
+MAX_FACETS = 3  # datasette facets shown by default: the first vocabulary columns of a table
 FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"  # 'soldier' finds 'soldiers'; accents folded
 
 _REF = re.compile(r"\ban id in '([A-Za-z0-9_]+)'")
@@ -362,7 +363,8 @@ def _license(entries: list[dict[str, Any]]) -> dict[str, str]:
 
 def datasette_metadata(descriptor: dict[str, Any], plans: list[TablePlan], database: str) -> dict[str, Any]:
     """datasette's metadata for the database file named ``database`` (its stem): title, description,
-    licence, source, and each table's and column's description (units where a field declares one)."""
+    licence, source, each table's and column's description (units where a field declares one),
+    and facets on the first vocabulary (enum) columns."""
     version = descriptor.get("version", "?")
     homepage = descriptor.get("homepage")
     meta: dict[str, Any] = {
@@ -377,6 +379,9 @@ def datasette_metadata(descriptor: dict[str, Any], plans: list[TablePlan], datab
     for plan in plans:
         fields = {f["name"]: f for f in plan.resource["schema"].get("fields", [])}
         entry: dict[str, Any] = {"title": plan.title, "description": plan.description, "columns": {c.name: c.description for c in plan.columns}}
+        facets = [c.name for c in plan.columns if (fields[c.name].get("constraints") or {}).get("enum")][:MAX_FACETS]
+        if facets:
+            entry["facets"] = facets  # vocabulary columns: counts per term beside the rows
         units = {c.name: str(fields[c.name]["unit"]) for c in plan.columns if fields[c.name].get("unit")}
         if units:
             entry["units"] = units
