@@ -116,20 +116,36 @@ def test_list_columns_are_link_tables_in_order(db: sqlite3.Connection) -> None:
     assert seen >= 5
 
 
+def _pk_prefixes() -> dict[str, str]:
+    """Id prefix (from the key's pattern, e.g. ``^fig-``) -> table."""
+    out = {}
+    for table, res in RESOURCES.items():
+        key = next(f for f in res["schema"]["fields"] if f["name"] == res["schema"]["primaryKey"][0])
+        m = re.match(r"\^([a-z]+-)", key.get("constraints", {}).get("pattern", ""))
+        if m:
+            out[m.group(1)] = table
+    return out
+
+
 def test_item_references_become_foreign_keys(db: sqlite3.Connection) -> None:
-    """'Each item is an id in 'entities'' in a schema makes the link table's item a foreign key."""
+    """Items that are ids ("Each item is an id in 'entities'", or every item with one table's id prefix)
+    make the link table's item column a foreign key; free words (aliases, vocabulary terms) do not."""
+    prefixes = _pk_prefixes()
     for table, res in RESOURCES.items():
         key = res["schema"]["primaryKey"][0]
         for f in res["schema"]["fields"]:
-            if f["type"] == "array":
-                link = f"{key.removesuffix('_id')}_{f['name']}"
-                fks = {(r["from"], r["table"]) for r in db.execute(f'PRAGMA foreign_key_list("{link}")')}
-                assert (key, table) in fks
-                if "an id in 'entities'" in f["description"]:
-                    assert ("entity_id", "entities") in fks, link
-                else:
-                    assert fks == {(key, table)}, link  # free words (aliases, vocabulary terms): no reference
+            if f["type"] != "array":
+                continue
+            link = f"{key.removesuffix('_id')}_{f['name']}"
+            fks = {(r["from"], r["table"]) for r in db.execute(f'PRAGMA foreign_key_list("{link}")')}
+            said = re.search(r"an id in '(\w+)'", f["description"])
+            items = {i for row in csv_rows(table) for i in json.loads(row[f["name"]])}
+            by_prefix = {prefixes.get(i.split("-", 1)[0] + "-") for i in items}
+            target = said.group(1) if said else (by_prefix.pop() if len(by_prefix) == 1 else None)
+            expected = {(key, table)} | ({(RESOURCES[target]["schema"]["primaryKey"][0], target)} if target else set())
+            assert fks == expected, link
     assert [r["name"] for r in db.execute('PRAGMA table_info("figure_attribution")')] == ["figure_id", "position", "entity_id"]
+    assert {(r["from"], r["table"]) for r in db.execute('PRAGMA foreign_key_list("entity_aliases")')} == {("entity_id", "entities")}
 
 
 def test_join_figures_to_sources_and_entities(db: sqlite3.Connection) -> None:
@@ -151,6 +167,19 @@ def test_join_figures_to_sources_and_entities(db: sqlite3.Connection) -> None:
         assert r["source_id"] == fig["source_id"]
         assert r["entity_id"] == json.loads(fig["attribution"])[0]
         assert r["name"] == entities[r["entity_id"]]["name"]
+
+
+def test_claims_link_to_their_figures(db: sqlite3.Connection) -> None:
+    if "claims" not in RESOURCES:
+        pytest.skip(f"release {DESCRIPTOR['version']} has no claims table yet")
+    fks = {(r["from"], r["table"]) for r in db.execute('PRAGMA foreign_key_list("figures")')}
+    assert ("claim_id", "claims") in fks  # the ^clm- pattern of figures.claim_id is the claims key's
+    claims = csv_rows("claims")
+    for claim in claims:
+        sql = "SELECT f.figure_id FROM claim_figure_ids l JOIN figures f USING (figure_id) WHERE l.claim_id = ? ORDER BY position"
+        figures = [r[0] for r in db.execute(sql, (claim["claim_id"],))]
+        assert figures == json.loads(claim["figure_ids"])
+    assert db.execute("SELECT count(*) FROM claim_figure_ids").fetchone()[0] == sum(len(json.loads(c["figure_ids"])) for c in claims)
 
 
 def test_types_dates_integers_numbers(db: sqlite3.Connection) -> None:
