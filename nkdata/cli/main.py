@@ -234,6 +234,28 @@ def download(version: str | None, dest: Path, mirror: str | None) -> None:
 
 
 @main.command()
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(["sqlite"]))
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--release", default=None, type=click.Path(path_type=Path), help="Release folder or its datapackage.json (default: the embedded release).")
+@click.option("--metadata", default=None, type=click.Path(path_type=Path), help="Where to write datasette's metadata (default: OUT's name, .metadata.json).")
+@handle_errors
+def export(fmt: str, out: Path, release: Path | None, metadata: Path | None) -> None:
+    """Export a release as FORMAT to OUT. sqlite: one database with every table,
+    its primary and foreign keys, a link table per list column (such as
+    figure_attribution), full-text search (FTS5) and datasette metadata.
+
+    Browse it with: datasette OUT -m METADATA. OUT is replaced atomically;
+    on an error nothing is written.
+    """
+    from nkdata.outputs.sqlite import export_sqlite
+
+    done = export_sqlite(out, release, metadata if metadata is not None else True)
+    rows = sum(done.tables.values())
+    click.echo(f"wrote {done.path}: nkdata {done.version}, {len(done.tables)} tables, {rows} rows")
+    click.echo(f"wrote {done.metadata_path}; browse with: datasette {done.path} -m {done.metadata_path}")
+
+
+@main.command()
 @click.argument("old", required=False)
 @click.argument("new", required=False)
 @click.option(
