@@ -195,7 +195,7 @@ def test_github_format_is_one_annotation_per_problem(project: Project) -> None:
     lines = res.stdout.splitlines()
     assert len(lines) == len(api) == 3
     pattern = re.compile(r"^::error file=(?P<file>[^,:]+),line=(?P<line>\d+),col=(?P<col>\d+),title=(?P<title>[^:]*)::(?P<msg>.+)$")
-    for line, p in zip(lines, api):
+    for line, p in zip(lines, api, strict=True):
         m = pattern.match(line)
         assert m, line
         assert m["file"] == p.path and int(m["line"]) == p.line and int(m["col"]) == p.col

@@ -149,7 +149,9 @@ def test_refuses_a_text_another_source_already_uses(project: Project) -> None:
 
 
 def test_refuses_a_used_source_id(project: Project, text_file: Path) -> None:
-    refused(project, str(text_file), str(project.root), "--id", "src-nk-casualties-exceed-4000", needle="already used in data/sources/001_6a6af57649902c1b.yaml")
+    refused(
+        project, str(text_file), str(project.root), "--id", "src-nk-casualties-exceed-4000", needle="already used in data/sources/001_6a6af57649902c1b.yaml"
+    )
 
 
 @pytest.mark.parametrize(

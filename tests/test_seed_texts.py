@@ -82,7 +82,7 @@ def test_formula_like_cells(project: Project, rel: str, old: str, new: str, fiel
     project.replace(rel, old, new)
     value_line = project.line_of(rel, "HYPERLINK" if field == "aliases" else "@SUM(A1)")
     out = fails(project, "C600")
-    lines = [l for l in out.splitlines() if "C600" in l]
+    lines = [line for line in out.splitlines() if "C600" in line]
     assert len(lines) == 1 and f" {field}:" in lines[0], out
     assert lines[0].startswith((f"{rel}:{value_line}:", f"{rel}:{value_line - 1}:")), out  # a folded value's key is a line above
 
