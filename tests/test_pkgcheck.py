@@ -145,7 +145,9 @@ def edit_yaml_record(root: Path, record_id: str, change: Callable[[dict[str, Any
             for rec in doc.get(table) or []:
                 if rec.get(id_field) == record_id:
                     change(rec)
-                    path.write_text(yaml.dump(doc, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True, default_flow_style=None, width=120), encoding="utf-8")
+                    path.write_text(
+                        yaml.dump(doc, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True, default_flow_style=None, width=120), encoding="utf-8"
+                    )
                     return
     raise AssertionError(f"{record_id} not in {root}")
 
@@ -289,7 +291,9 @@ def test_number_not_in_evidence(pkg: Path, proj: Path) -> None:
     fig = pick(pkg, "figures", lambda r: r["qualifier"] == "exact" and r["unit"] == "persons")
     got, want = both(pkg, proj, "figures", fig["figure_id"], lambda r: r.update(value=987654.0, value_low=987654.0, value_high=987654.0))
     p = located(got, pkg, "figures", fig["figure_id"], "V402")
-    assert {(q.field, q.message) for q in got if q.code == "V402"} == {(f, f"{f} 987,654 does not occur in the evidence") for f in ("value", "value_low", "value_high")}
+    assert {(q.field, q.message) for q in got if q.code == "V402"} == {
+        (f, f"{f} 987,654 does not occur in the evidence") for f in ("value", "value_low", "value_high")
+    }
     assert p.hint
     assert essence(got) == essence(want)
 
@@ -336,7 +340,13 @@ def test_evidence_offsets(pkg: Path) -> None:
 
 def test_evidence_not_in_the_text(pkg: Path) -> None:
     st_ = pick(pkg, "statements", lambda r: r["kind"] == "reported")
-    rewrite(pkg, "statements", lambda rows: rows[row_index(rows, "statement_id", st_["statement_id"])].update(evidence="Words that the source never printed.", text="Words that the source never printed."))
+    rewrite(
+        pkg,
+        "statements",
+        lambda rows: rows[row_index(rows, "statement_id", st_["statement_id"])].update(
+            evidence="Words that the source never printed.", text="Words that the source never printed."
+        ),
+    )
     p = located(validate_package(pkg), pkg, "statements", st_["statement_id"], "V400")
     assert p.message == f"evidence not found in {st_['source_id']}'s text: 'Words that the source never printed.'"
 
@@ -446,7 +456,12 @@ def _random_records(n: int, seed: int) -> dict[str, Rows]:
     def dates(prefix: str) -> dict[str, Any]:
         s = day()
         e = rng.choice((s, day(), s and s.replace(day=calendar.monthrange(s.year, s.month)[1]), s and dt.date(s.year, 12, 31)))
-        return {f"{prefix}_start": s, f"{prefix}_end": e, f"{prefix}_precision": rng.choice((None, "day", "part_of_month", "month", "year", "interval")), f"{prefix}_inferred": rng.random() < 0.2}
+        return {
+            f"{prefix}_start": s,
+            f"{prefix}_end": e,
+            f"{prefix}_precision": rng.choice((None, "day", "part_of_month", "month", "year", "interval")),
+            f"{prefix}_inferred": rng.random() < 0.2,
+        }
 
     def num() -> float | None:
         return rng.choice((None, 0.0, 10.0, 30.0, 100.0, 150.0, 3000.0))
@@ -454,8 +469,27 @@ def _random_records(n: int, seed: int) -> dict[str, Rows]:
     out: dict[str, Rows] = {"figures": [], "statements": [], "sources": []}
     for _ in range(n):
         notes = rng.choice((None, "n"))
-        out["figures"].append({"value": num(), "value_low": num(), "value_high": num(), "qualifier": rng.choice(list(rules.QUALIFIER_BOUNDS)), "unit": rng.choice(("persons", "percent")), "attribution": rng.choice(([], ["ent-a"])), "notes": notes, **dates("date")})
-        out["statements"].append({"speaker_id": rng.choice((None, "ent-a", "ent-b")), "attribution": rng.choice(([], ["ent-a"], ["ent-b", "ent-c"])), "kind": rng.choice(("direct_quote", "reported")), "notes": notes, **dates("date")})
+        out["figures"].append(
+            {
+                "value": num(),
+                "value_low": num(),
+                "value_high": num(),
+                "qualifier": rng.choice(list(rules.QUALIFIER_BOUNDS)),
+                "unit": rng.choice(("persons", "percent")),
+                "attribution": rng.choice(([], ["ent-a"])),
+                "notes": notes,
+                **dates("date"),
+            }
+        )
+        out["statements"].append(
+            {
+                "speaker_id": rng.choice((None, "ent-a", "ent-b")),
+                "attribution": rng.choice(([], ["ent-a"], ["ent-b", "ent-c"])),
+                "kind": rng.choice(("direct_quote", "reported")),
+                "notes": notes,
+                **dates("date"),
+            }
+        )
         out["sources"].append({"notes": notes, **dates("published")})
     return out
 
@@ -464,16 +498,29 @@ def _random_records(n: int, seed: int) -> dict[str, Rows]:
 def test_rules_give_the_same_answer_in_python_and_arrow(table: str) -> None:
     records = _random_records(3000, seed=11)[table]
     checks = rules.for_table(table)
-    names = sorted(set().union(*(r.needs() for r in checks)) | {f for r in checks for f in ("value", "value_low", "value_high", "qualifier", "speaker_id") if f in records[0]})
-    types = {"attribution": pa.list_(pa.string()), "date_start": pa.date32(), "date_end": pa.date32(), "published_start": pa.date32(), "published_end": pa.date32(),
-             "date_inferred": pa.bool_(), "published_inferred": pa.bool_(), "value": pa.float64(), "value_low": pa.float64(), "value_high": pa.float64()}
+    names = sorted(
+        set().union(*(r.needs() for r in checks))
+        | {f for r in checks for f in ("value", "value_low", "value_high", "qualifier", "speaker_id") if f in records[0]}
+    )
+    types = {
+        "attribution": pa.list_(pa.string()),
+        "date_start": pa.date32(),
+        "date_end": pa.date32(),
+        "published_start": pa.date32(),
+        "published_end": pa.date32(),
+        "date_inferred": pa.bool_(),
+        "published_inferred": pa.bool_(),
+        "value": pa.float64(),
+        "value_low": pa.float64(),
+        "value_high": pa.float64(),
+    }
     cols = {n: pa.array([r.get(n) for r in records], types.get(n, pa.string())) for n in names}
     masks = [rule.when.arrow(cols).to_pylist() for rule in checks]
     broken_somewhere = 0
     for i, rec in enumerate(records):
         py = rules.first_broken(checks, rec)  # generated Python
         tree = next((rule for rule in checks if rule.when.py(rec)), None)  # the condition trees, walked
-        arrow = next((rule for rule, mask in zip(checks, masks) if mask[i]), None)  # Arrow compute
+        arrow = next((rule for rule, mask in zip(checks, masks, strict=True) if mask[i]), None)  # Arrow compute
         assert py == tree == arrow, (rec, py, tree, arrow)
         if py is not None:
             broken_somewhere += 1
@@ -489,7 +536,9 @@ def test_every_rule_is_reachable() -> None:
             hit = rules.first_broken(checks, rec)
             if hit is not None:
                 seen.add((table, checks.index(hit)))
-    unreached = [(t, i, rules.for_table(t)[i].message) for t in ("figures", "statements", "sources") for i in range(len(rules.for_table(t))) if (t, i) not in seen]
+    unreached = [
+        (t, i, rules.for_table(t)[i].message) for t in ("figures", "statements", "sources") for i in range(len(rules.for_table(t))) if (t, i) not in seen
+    ]
     assert not unreached, unreached
 
 
