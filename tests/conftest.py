@@ -210,3 +210,43 @@ def old_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("release-0.0.9")
     folder = build(REPO, out, version="0.0.9")
     return folder.parent / f"{folder.name}.zip"
+
+
+# ---------------------------------------------------------------- package-validation fixtures (tests/checks)
+
+
+@pytest.fixture(scope="module")
+def real_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real curated data, built as a release (folder; its zip sits next to it)."""
+    from nkdata.release.writer import build
+
+    return build(REPO, tmp_path_factory.mktemp("real") / "dist")
+
+
+@pytest.fixture(scope="module")
+def synth_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic curated project (300 figures in 3 sources)."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import synth
+
+    return synth.write_project(tmp_path_factory.mktemp("synth") / "project", 300, seed=5)
+
+
+@pytest.fixture(scope="module")
+def synth_release(synth_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic project built by ``nkdata build``: the package the corruptions start from."""
+    from nkdata.release.writer import build
+
+    return build(synth_project, tmp_path_factory.mktemp("synth-built") / "dist")
+
+
+@pytest.fixture
+def pkg(synth_release: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the synthetic release, to corrupt."""
+    return Path(shutil.copytree(synth_release, tmp_path / synth_release.name))
+
+
+@pytest.fixture
+def proj(synth_project: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the synthetic curated project, to corrupt the same way."""
+    return Path(shutil.copytree(synth_project, tmp_path / "project"))
