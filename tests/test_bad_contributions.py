@@ -390,7 +390,7 @@ CASES: list[Case] = [
     Case("F703-source-file-wrong-extension", lambda p: p.path(SRC_001).rename(p.path(SRC_001[: -len(".yaml")] + ".YAML")),
          "F703", SRC_001[: -len(".yaml")] + ".YAML", nowhere, None, None, also=ORPHAN),
     Case("I303-claim-figures-disagree", seq(
-            rep(SRC_001, f"  - figure_id: {FIG1}\n", f"  - figure_id: {FIG1}\n    claim_id: clm-nis-casualties\n"),
+            rep(SRC_001, "    claim_id: clm-nis-casualties-2025-03\n", "    claim_id: clm-nis-casualties\n"),  # FIG1's own claim
             rep(SRC_001, "    claim_id: clm-nis-casualties-2025-01\n", "    claim_id: clm-nis-casualties\n")),
          "I303", SRC_001, at(SRC_001, "value: 3000"), FIG2, "value"),
     Case("F701-foreign-source-id", rep(SRC_001, f"  - figure_id: {FIG1}\n", f"  - figure_id: {FIG1}\n    source_id: {SRC0}\n"),

@@ -72,7 +72,9 @@ def convert(table: pa.Table, fmt: str) -> Any:
     if fmt == "pandas":
         from nkdata.spec.columns import pandas_dtype  # nullable Int64, Arrow-backed lists and dates
 
-        return table.to_pandas(types_mapper=pandas_dtype)
+        # In this thread: Arrow's CPU pool buys nothing for tables this small, and its
+        # workers should not outlive the call (see Release.arrow and apache/arrow#34314).
+        return table.to_pandas(types_mapper=pandas_dtype, use_threads=False)
     if fmt == "polars":
         try:
             import polars as pl

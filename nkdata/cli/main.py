@@ -287,25 +287,14 @@ def new_source(text_file: Path, path: Path | None, source_id: str | None, title:
 
 
 def run() -> None:
-    """Console-script entry point: run the CLI, then end the process without native teardown.
+    """Console-script entry point (``nkdata``).
 
-    pyarrow's C++ thread pools can abort an interpreter at exit after all work is
-    done ("terminate called without an active exception", apache/arrow#34314),
-    turning a successful command into exit 134. Output is flushed and files are
-    closed by then, so the process ends with os._exit and the command's own code.
+    The process ends through normal interpreter shutdown, which flushes stdout and
+    stderr and exits with the command's code. The loader starts no native thread
+    that could outlive a command and abort the interpreter at exit (see
+    ``Release.arrow``; apache/arrow#34314), so no ``os._exit`` is needed to hide one.
     """
-    try:
-        main()
-        code: int = 0
-    except SystemExit as exc:
-        if exc.code is None or isinstance(exc.code, int):
-            code = exc.code or 0
-        else:
-            click.echo(str(exc.code), err=True)
-            code = 1
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    main()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -95,9 +95,16 @@ class Release:
         with ThreadPoolExecutor(max_workers=1) as pool:  # hash the CSV while Parquet is parsed
             csv_check = pool.submit(self.read_verified, res)
             data = self.read_verified(res[PARQUET_PROPERTY])
-            # One thread: the tables are small, and Arrow's parquet threads can abort the
-            # interpreter at exit ("terminate called without an active exception", apache/arrow#34314).
-            result = pq.read_table(pa.BufferReader(data), use_threads=False, pre_buffer=False)
+            # ParquetFile.read, not pq.read_table: read_table goes through pyarrow.dataset, whose
+            # Parquet scan submits each row group to Arrow's CPU thread pool even with
+            # use_threads=False. That worker keeps the file reader, and through it the buffer
+            # wrapping ``data`` (a Python object), until a moment after the table is handed
+            # back; if the interpreter is finalizing by then, releasing the buffer needs the
+            # GIL, the thread is killed inside a C++ destructor, and the process aborts with
+            # "terminate called without an active exception" (apache/arrow#34314). This reads
+            # in the calling thread and starts no Arrow thread at all; the tables are small.
+            with pq.ParquetFile(pa.BufferReader(data), pre_buffer=False) as file:
+                result = file.read(use_threads=False)
             csv_check.result()
         return result
 
