@@ -15,9 +15,6 @@ from nkdata.outputs.site import charts, pages, text
 from nkdata.outputs.site.data import SiteData, assemble, open_release, slug
 from nkdata.outputs.site.html import Col, esc, link, page, table
 
-#: The chart shown on the home page.
-MAIN_FAMILY = "casualties"
-
 
 @dataclass(frozen=True)
 class SiteResult:
@@ -36,22 +33,31 @@ def _links(data: SiteData) -> dict[str, tuple[str, str]]:
     return {slug(c["claim_id"]): (charts.claim_url(c["claim_id"], slug), text.claim_title(c)) for c in data.claims}
 
 
+#: The home page's chart: the casualty metrics most asked about (the family page has the rest).
+MAIN_METRICS = ("casualties", "killed", "wounded")
+
+
+def _svg(data: SiteData, claims: Sequence[Any], key: str, title: str, metrics: Sequence[str] | None = None) -> str:
+    fig = charts.figure(claims, None, slug, metrics=metrics)
+    shown = [c for c in claims if charts.drawable(c) and (metrics is None or c["metric"] in metrics)]
+    origin = len({c["originator"] for c in shown})
+    desc = (
+        f"{len(shown)} claims by {origin} originators over time, one panel per metric "
+        f"({', '.join(dict.fromkeys(text.label(c['metric']) for c in shown))}). The table after the chart holds the same data."
+    )
+    return charts.for_page(charts.svg_text(fig), _links(data), f"chart-{key}", title, desc)
+
+
 def chart_svgs(data: SiteData, families: Sequence[charts.Family] = charts.FAMILIES) -> dict[str, str]:
-    """Each family's chart as inlinable SVG (links still relative to the placeholder root)."""
-    links = _links(data)
+    """Each family's chart, and the home page's (key "main"), as inlinable SVG (links relative to the placeholder root)."""
     out = {}
     for fam in families:
         claims = charts.family_claims(data.claims, fam)
-        if not claims:
-            continue
-        fig = charts.figure(claims, fam.title, slug)
-        shown = [c for c in claims if charts.drawable(c)]
-        origin = len({c["originator"] for c in shown})
-        desc = (
-            f"{len(shown)} claims by {origin} originators over time, one panel per metric "
-            f"({', '.join(dict.fromkeys(text.label(c['metric']) for c in shown))}). The table after the chart holds the same data."
-        )
-        out[fam.key] = charts.for_page(charts.svg_text(fig), links, f"chart-{fam.key}", fam.title, desc)
+        if claims:
+            out[fam.key] = _svg(data, claims, fam.key, fam.title)
+    main = [c for c in data.claims if c["metric"] in MAIN_METRICS]
+    if main:
+        out["main"] = _svg(data, main, "main", "Casualties, killed and wounded over time", MAIN_METRICS)
     return out
 
 
@@ -108,10 +114,10 @@ def home_page(data: SiteData, main_svg: str | None) -> str:
     created = str(dp.get("created", ""))[:10]
     chart = ""
     if main_svg:
-        main_claims = charts.family_claims(data.claims, charts.FAMILIES[0])
+        main_claims = [c for c in data.claims if c["metric"] in MAIN_METRICS]
         tbl = pages.claims_table(data, main_claims, "", "Casualty claims: the data of the chart")
         chart = (
-            "<h2>Casualties over time</h2>"
+            "<h2>Casualties, killed and wounded over time</h2>"
             + pages.chart_block(main_svg.replace(charts.ROOT, ""), tbl, "main-chart")
             + (f"<p>More charts: {', '.join(link('charts/' + f.key + '.html', f.title) for f in charts.FAMILIES)}.</p>")
         )
@@ -162,9 +168,11 @@ def write_site(data: SiteData, out: Path | str, progress: Callable[[str, int, in
         progress("drawing charts", 0, len(charts.FAMILIES))
     svgs = chart_svgs(data)
     for key, svg in svgs.items():
+        if key == "main":
+            continue
         put(f"charts/{key}.svg", '<?xml version="1.0" encoding="utf-8"?>\n' + charts.standalone(svg, "../"))
     n_pages = 0
-    all_pages = [*_chart_pages(data, svgs), *pages.iter_pages(data), ("index.html", home_page(data, svgs.get(MAIN_FAMILY)))]
+    all_pages = [*_chart_pages(data, svgs), *pages.iter_pages(data), ("index.html", home_page(data, svgs.get("main")))]
     for i, (rel, html_text) in enumerate(all_pages):
         put(rel, html_text)
         n_pages += 1

@@ -24,28 +24,24 @@ ROOT = "__NKROOT__/"
 #: Colours for originators, in order of how many claims they made in a chart: dark and
 #: saturated enough for 3:1 contrast on white (WCAG 1.4.11), distinguishable in order.
 PALETTE = (
-    "#1f5fa8",
-    "#c0392b",
-    "#1e8449",
-    "#7d3c98",
-    "#b9770e",
-    "#117a8b",
-    "#a93226",
-    "#2e4053",
-    "#d35400",
-    "#6c3483",
-    "#196f3d",
-    "#1a5276",
-    "#922b21",
-    "#7e5109",
-    "#0e6655",
-    "#5b2c6f",
-    "#873600",
-    "#283747",
-    "#4a235a",
-    "#0b5345",
-    "#6e2c00",
-    "#154360",
+    "#1f5fa8",  # blue
+    "#c62828",  # red
+    "#2e7d32",  # green
+    "#7b3fa0",  # purple
+    "#b35900",  # orange-brown
+    "#00838f",  # teal
+    "#ad1457",  # magenta
+    "#5d4037",  # brown
+    "#616161",  # grey
+    "#6b7d00",  # olive
+    "#283593",  # indigo
+    "#00695c",  # dark teal
+    "#8e5b00",  # ochre
+    "#4a148c",  # violet
+    "#b71c1c",  # dark red
+    "#1b5e20",  # dark green
+    "#0d47a1",  # navy
+    "#37474f",  # slate
 )
 
 
@@ -150,34 +146,50 @@ def _setup() -> Any:
     return plt
 
 
-def figure(claims: Sequence[Mapping[str, Any]], title: str, slugger: Callable[[str], str], width: float = 9.0) -> Any:
-    """A matplotlib Figure of ``claims``: one panel per metric, shared time axis, one colour per originator."""
+def figure(
+    claims: Sequence[Mapping[str, Any]],
+    title: str | None,
+    slugger: Callable[[str], str],
+    width: float = 9.0,
+    metrics: Sequence[str] | None = None,
+) -> Any:
+    """A matplotlib Figure of ``claims``: one panel per metric (only ``metrics`` when given),
+    a shared time axis, one colour per originator and a legend below."""
     plt = _setup()
     import matplotlib.dates as mdates
     from matplotlib.lines import Line2D
     from matplotlib.ticker import FuncFormatter
 
-    shown = [c for c in claims if drawable(c)]
-    metrics = [m for m in dict.fromkeys(c["metric"] for c in shown)]
-    order = {m: i for i, m in enumerate(family_of(metrics[0]).metrics)} if metrics else {}
-    metrics.sort(key=lambda m: (order.get(m, 99), m))
+    shown = [c for c in claims if drawable(c) and (metrics is None or c["metric"] in metrics)]
+    panels = list(dict.fromkeys(c["metric"] for c in shown))
+    order = {m: i for i, m in enumerate(metrics or (family_of(panels[0]).metrics if panels else ()))}
+    panels.sort(key=lambda m: (order.get(m, 99), m))
     palette = colours(shown)
-    rows = max(len(metrics), 1)
-    fig, axes = plt.subplots(rows, 1, figsize=(width, 1.15 + 1.75 * rows), sharex=True, squeeze=False)
-    fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
-    for ax, metric in zip(axes[:, 0], metrics, strict=False):
+    rows = max(len(panels), 1)
+    legend_rows = -(-(len(palette) + 6) // 3)
+    height = (0.45 if title else 0.1) + 1.75 * rows + 0.35 + 0.2 * legend_rows
+    fig, axes = plt.subplots(rows, 1, figsize=(width, height), sharex=True, squeeze=False, layout="constrained")
+    if title:
+        fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
+    for ax, metric in zip(axes[:, 0], panels, strict=False):
         mine = [c for c in shown if c["metric"] == metric]
         top = max(max(v for v in (c.get("best"), c.get("low"), c.get("high")) if v is not None) for c in mine)
-        arrow = top * 0.12 or 1.0
+        least = min((v for c in mine for v in (c.get("best"), c.get("low"), c.get("high")) if v is not None and v > 0), default=top)
+        log = top > 0 and top / least > LOG_RATIO  # one outlier would flatten the rest: a log axis keeps them readable
         unit = mine[0].get("unit") or ""
         for c in mine:
-            _mark(ax, c, palette[c["originator"]], arrow, slugger, mdates)
-        ax.set_title(f"{text.label(metric)} ({text.label(unit)})", loc="left", fontsize=9)
-        ax.set_ylim(bottom=0, top=top * 1.2)
+            _mark(ax, c, palette[c["originator"]], _arrow(log, top), slugger, mdates)
+        scale = " — log scale" if log else ""
+        ax.set_title(f"{text.label(metric)} ({text.label(unit)}){scale}", loc="left", fontsize=9)
+        if log:
+            ax.set_yscale("log")
+            ax.set_ylim(bottom=least / 2, top=top * 2.5)
+        else:
+            ax.set_ylim(bottom=0, top=top * 1.2)
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos, u=unit: text.number(v, u)))
         ax.grid(axis="y", color="#dddddd", linewidth=0.6)
         ax.set_axisbelow(True)
-    if not metrics:
+    if not panels:
         axes[0, 0].text(0.5, 0.5, "no dated claims", ha="center", va="center", transform=axes[0, 0].transAxes)
     bottom = axes[-1, 0]
     locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
@@ -188,20 +200,31 @@ def figure(claims: Sequence[Mapping[str, Any]], title: str, slugger: Callable[[s
     keys = [
         Line2D([], [], color="#333333", marker="o", linestyle="", label="exact number"),
         Line2D([], [], color="#333333", marker="o", markerfacecolor="white", linestyle="", label="about (approximately)"),
-        Line2D([], [], color="#333333", marker="_", markersize=9, linestyle="-", label="range: low to high"),
-        Line2D([], [], color="#333333", marker="^", linestyle="", label="more than / at least (arrow up from the bound)"),
-        Line2D([], [], color="#333333", marker="v", linestyle="", label="less than / at most (arrow down)"),
-        Line2D([], [], color="#333333", linestyle="-", linewidth=3, alpha=0.35, label="date interval (month, year…)"),
+        Line2D([], [], color="#333333", marker="_", markersize=9, linestyle="-", label="range: bar from low to high"),
+        Line2D([], [], color="#333333", marker="^", linestyle="", label="more than / at least: arrow up from it"),
+        Line2D([], [], color="#333333", marker="v", linestyle="", label="less than / at most: arrow down"),
+        Line2D([], [], color="#333333", linestyle="-", linewidth=3, alpha=0.35, label="band: the period a claim covers"),
     ]
     legend = fig.legend(
-        handles=handles + keys, loc="upper left", bbox_to_anchor=(0.66, 0.93), fontsize=7.5, frameon=False, title="Originator · mark", title_fontsize=8
+        handles=handles + keys, loc="outside lower left", ncols=3, fontsize=7.5, frameon=False, title="Originators (colour) and marks", title_fontsize=8
     )
     legend.set_gid("legend")
-    fig.subplots_adjust(left=0.08, right=0.64, top=1 - 0.55 / fig.get_figheight(), bottom=0.45 / fig.get_figheight(), hspace=0.45)
     return fig
 
 
-def _mark(ax: Any, claim: Mapping[str, Any], colour: str, arrow: float, slugger: Callable[[str], str], mdates: Any) -> None:
+#: A panel whose largest number is this many times its smallest gets a log axis.
+LOG_RATIO = 30
+
+
+def _arrow(log: bool, top: float) -> Callable[[float, int], float]:
+    """Where a bound's arrow ends: 12% of the axis up or down, or a factor of 1.6 on a log axis."""
+    if log:
+        return lambda y, sign: y * 1.6 if sign > 0 else y / 1.6
+    step = top * 0.12 or 1.0
+    return lambda y, sign: y + step if sign > 0 else max(y - step, 0.0)
+
+
+def _mark(ax: Any, claim: Mapping[str, Any], colour: str, arrow: Callable[[float, int], float], slugger: Callable[[str], str], mdates: Any) -> None:
     start: dt.date = claim["date_start"]
     end: dt.date = claim.get("date_end") or start
     x0, x1 = mdates.date2num(start), mdates.date2num(end + dt.timedelta(days=1))
@@ -213,12 +236,12 @@ def _mark(ax: Any, claim: Mapping[str, Any], colour: str, arrow: float, slugger:
     if shape == "range":
         artists += ax.plot([x, x], [y, y2], color=colour, linewidth=2, marker="_", markersize=9)
     elif shape == "lower bound":
-        artists += ax.plot([x, x], [y, y + arrow], color=colour, linewidth=1.5)
-        artists += ax.plot([x], [y + arrow], color=colour, marker="^", markersize=6)
+        artists += ax.plot([x, x], [y, arrow(y, 1)], color=colour, linewidth=1.5)
+        artists += ax.plot([x], [arrow(y, 1)], color=colour, marker="^", markersize=6)
         artists += ax.plot([x], [y], color=colour, marker="_", markersize=9, markeredgewidth=2)
     elif shape == "upper bound":
-        artists += ax.plot([x, x], [y, max(y - arrow, 0)], color=colour, linewidth=1.5)
-        artists += ax.plot([x], [max(y - arrow, 0)], color=colour, marker="v", markersize=6)
+        artists += ax.plot([x, x], [y, arrow(y, -1)], color=colour, linewidth=1.5)
+        artists += ax.plot([x], [arrow(y, -1)], color=colour, marker="v", markersize=6)
         artists += ax.plot([x], [y], color=colour, marker="_", markersize=9, markeredgewidth=2)
     else:
         artists += ax.plot([x], [y], color=colour, marker="o", markersize=6, markerfacecolor="white" if shape == "hollow" else colour, markeredgewidth=1.5)

@@ -50,8 +50,14 @@ def chain(data: SiteData, ids: Sequence[str], root: str, originators: Mapping[st
 
 
 def source_label(data: SiteData, source_id: str) -> str:
+    """A source's title; without one, its publisher and day; else its URL or id."""
     s = data.sources.get(source_id, {})
-    return str(s.get("title") or s.get("url") or source_id)
+    if s.get("title"):
+        return str(s["title"])
+    if s.get("publisher"):
+        day = s.get("published_start")
+        return f"{data.name(s['publisher'])}, {day.isoformat()}" if day else data.name(s["publisher"])
+    return str(s.get("url") or source_id)
 
 
 def claims_table(data: SiteData, claims: Sequence[Mapping[str, Any]], root: str, caption: str, table_id: str = "", interactive: bool = False) -> str:
