@@ -318,6 +318,26 @@ def site(path: Path | None, release: Path | None, out: Path, quiet: bool) -> Non
     )
 
 
+@main.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--metric", "metrics", multiple=True, help="Metric to draw, one panel each (repeat the option). Default: casualties, killed, wounded.")
+@click.option(
+    "--release", "release", default=None, type=click.Path(path_type=Path), help="Release folder (or its datapackage.json). Default: as for 'nkdata site'."
+)
+@click.option("--title", default=None, help="Title above the chart (default: the metrics and the release).")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="File to write: .svg or .png.")
+@handle_errors
+def plot(path: Path | None, metrics: tuple[str, ...], release: Path | None, title: str | None, out: Path) -> None:
+    """Draw the claims over time, as on the site: one panel per metric, one colour per
+    originator, ranges as bars and one-sided bounds as arrows. Needs matplotlib
+    (pip install 'nkdata[site]').
+    """
+    from nkdata.outputs.site.plot import plot as run
+
+    written = run(out, metrics, release=release, project=path, title=title)
+    click.echo(f"wrote {written}")
+
+
 def run() -> None:
     """Console-script entry point (``nkdata``).
 

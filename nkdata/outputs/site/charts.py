@@ -174,8 +174,10 @@ def figure(
     for ax, metric in zip(axes[:, 0], panels, strict=False):
         mine = [c for c in shown if c["metric"] == metric]
         top = max(max(v for v in (c.get("best"), c.get("low"), c.get("high")) if v is not None) for c in mine)
-        least = min((v for c in mine for v in (c.get("best"), c.get("low"), c.get("high")) if v is not None and v > 0), default=top)
-        log = top > 0 and top / least > LOG_RATIO  # one outlier would flatten the rest: a log axis keeps them readable
+        values = sorted({v for c in mine for v in (c.get("best"), c.get("low"), c.get("high")) if v is not None and v > 0}, reverse=True)
+        least = values[-1] if values else top
+        # a log axis only when one outlier would flatten the rest (troops planned: 500,000 against tens of thousands)
+        log = len(values) > 1 and values[0] / values[1] > OUTLIER and top / least > LOG_RATIO
         unit = mine[0].get("unit") or ""
         for c in mine:
             _mark(ax, c, palette[c["originator"]], _arrow(log, top), slugger, mdates)
@@ -212,7 +214,8 @@ def figure(
     return fig
 
 
-#: A panel whose largest number is this many times its smallest gets a log axis.
+#: A panel whose largest number is OUTLIER times the next and LOG_RATIO times its smallest gets a log axis.
+OUTLIER = 4
 LOG_RATIO = 30
 
 

@@ -135,7 +135,14 @@ def _sorted_claims(claims: list[Row]) -> list[Row]:
 
 def assemble(release: Release) -> SiteData:
     """Read every table of ``release`` (hashes checked) into a :class:`SiteData`."""
-    tables = {name: release.arrow(name).to_pylist() for name in ("claims", "figures", "sources", "entities", "statements", "events")}
+    arrow = {name: release.arrow(name) for name in ("figures", "sources", "entities", "statements", "events")}
+    if "claims" in release.resources:
+        arrow["claims"] = release.arrow("claims")
+    else:  # a release older than the claims table: derived from its figures as nkdata.load() does
+        from nkdata.release.rows import claims_table
+
+        arrow["claims"] = claims_table(arrow)
+    tables = {name: table.to_pylist() for name, table in arrow.items()}
     texts_by_path = release.texts()
     sources = {s["source_id"]: s for s in tables["sources"]}
     texts = {sid: texts_by_path[s["text_path"]] for sid, s in sources.items() if s.get("text_path") in texts_by_path}
