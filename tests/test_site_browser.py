@@ -153,6 +153,25 @@ def test_a_reader_goes_from_the_chart_to_the_evidence(site: tuple[str, Path], br
     expect(page.locator("svg.chart a.mark").first).to_be_attached()
     _shot(page, "06-chart-troops.png")
 
+    # keyboard only: a chart mark takes focus and Enter opens its claim
+    mark = page.locator("svg.chart a.mark").nth(3)
+    target = mark.get_attribute("href")
+    mark.focus()
+    assert page.evaluate("document.activeElement.getAttribute('class')") == "mark"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/claims/*.html")
+    assert target and page.url.endswith(target.removeprefix("../"))
+
+    # every form control has a label; every chart is named for screen readers
+    page.goto(base + "figures.html")
+    unlabelled = page.evaluate(
+        "Array.from(document.querySelectorAll('input, select')).filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).length"
+    )
+    assert unlabelled == 0
+    page.goto(base + "index.html")
+    assert page.evaluate("Array.from(document.querySelectorAll('svg.chart')).every(s => s.getAttribute('role') === 'img' && s.querySelector('title'))")
+    assert page.evaluate("document.documentElement.lang") == "en"
+
     context.close()
     assert not watch.errors, watch.errors
     assert not watch.refused, watch.refused

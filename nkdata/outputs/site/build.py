@@ -33,6 +33,12 @@ def _links(data: SiteData) -> dict[str, tuple[str, str]]:
     return {slug(c["claim_id"]): (charts.claim_url(c["claim_id"], slug), text.claim_title(c)) for c in data.claims}
 
 
+#: Above these, the home page shows the main chart as an image (linked to the chart page,
+#: where every mark is a link) and leaves its table to the chart page: the home page stays
+#: light however large the data grows.
+HOME_INLINE_SVG = 120_000
+HOME_TABLE_ROWS = 150
+
 #: The home page's chart: the casualty metrics most asked about (the family page has the rest).
 MAIN_METRICS = ("casualties", "killed", "wounded")
 
@@ -115,12 +121,18 @@ def home_page(data: SiteData, main_svg: str | None) -> str:
     chart = ""
     if main_svg:
         main_claims = [c for c in data.claims if c["metric"] in MAIN_METRICS]
-        tbl = pages.claims_table(data, main_claims, "", "Casualty claims: the data of the chart")
-        chart = (
-            "<h2>Casualties, killed and wounded over time</h2>"
-            + pages.chart_block(main_svg.replace(charts.ROOT, ""), tbl, "main-chart")
-            + (f"<p>More charts: {', '.join(link('charts/' + f.key + '.html', f.title) for f in charts.FAMILIES)}.</p>")
-        )
+        more = f"<p>More charts: {', '.join(link('charts/' + f.key + '.html', f.title) for f in charts.FAMILIES)}.</p>"
+        if len(main_svg) <= HOME_INLINE_SVG and len(main_claims) <= HOME_TABLE_ROWS:
+            tbl = pages.claims_table(data, main_claims, "", "Casualty claims: the data of the chart")
+            block = pages.chart_block(main_svg.replace(charts.ROOT, ""), tbl, "main-chart")
+        else:
+            alt = f"Chart of {len(main_claims):,} claims of casualties, killed and wounded over time; the chart page has every claim as a link and a table"
+            block = (
+                f'<figure class="chart-figure" id="main-chart"><a href="charts/casualties.html"><img class="chart" src="charts/main.svg" alt="{esc(alt)}">'
+                f"</a><figcaption>Too many claims to draw here as links: {link('charts/casualties.html', 'open the chart page')} "
+                "to select a claim, or see the table there.</figcaption></figure>"
+            )
+        chart = "<h2>Casualties, killed and wounded over time</h2>" + block + more
     cite = (
         f"nkdata contributors ({created[:4] or 'n.d.'}). <cite>{esc(dp.get('title', 'nkdata'))}</cite>, release {esc(version)} [data set]. Licence CC BY 4.0."
     )
@@ -168,8 +180,6 @@ def write_site(data: SiteData, out: Path | str, progress: Callable[[str, int, in
         progress("drawing charts", 0, len(charts.FAMILIES))
     svgs = chart_svgs(data)
     for key, svg in svgs.items():
-        if key == "main":
-            continue
         put(f"charts/{key}.svg", '<?xml version="1.0" encoding="utf-8"?>\n' + charts.standalone(svg, "../"))
     n_pages = 0
     all_pages = [*_chart_pages(data, svgs), *pages.iter_pages(data), ("index.html", home_page(data, svgs.get("main")))]

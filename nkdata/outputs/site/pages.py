@@ -12,6 +12,32 @@ from nkdata.outputs.site.html import Col, dl, esc, external, link, page, table
 Page = tuple[str, str]
 
 
+#: Characters of archived text shown on each side of a figure's evidence on a claim page
+#: (the whole text is on the source page); keeps claim pages small when texts are long.
+CONTEXT = 1500
+
+
+def excerpt(body: str, start: int | None, end: int | None, anchor: str, full_text_href: str, context: int = CONTEXT) -> str:
+    """The evidence highlighted inside its archived text: the whole text when it is short,
+    else the paragraphs within ``context`` characters of it, cut at line breaks."""
+    if start is None or end is None or not 0 <= start < end <= len(body):
+        return marked(body, [])
+    lo, hi = max(0, start - context), min(len(body), end + context)
+    if lo > 0:
+        brk = body.find("\n", lo, start)
+        lo = brk + 1 if brk != -1 else lo
+    if hi < len(body):
+        brk = body.rfind("\n", end, hi)
+        hi = brk if brk != -1 else hi
+    html_text = marked(body[lo:hi], [(start - lo, end - lo, anchor)])
+    if lo == 0 and hi == len(body):
+        return html_text
+    more = f'<p class="muted">An excerpt around the evidence; {link(full_text_href, "the whole archived text")} is on the source page.</p>'
+    before = "[…]\n" if lo > 0 else ""
+    after = "\n[…]" if hi < len(body) else ""
+    return html_text.replace('aria-label="archived text">', f'aria-label="archived text, excerpt">{before}', 1).removesuffix("</div>") + f"{after}</div>{more}"
+
+
 def marked(body: str, spans: Sequence[tuple[int | None, int | None, str]]) -> str:
     """``body`` escaped, with each evidence span (start, end, record id) inside <mark>.
     Overlapping spans are merged into one mark that carries the first record's id."""
@@ -165,7 +191,7 @@ def _figure_section(data: SiteData, f: Row, originators: Mapping[str, Any]) -> s
     if body is None:
         evidence = f"<blockquote><mark>{esc(f.get('evidence'))}</mark></blockquote>"
     else:
-        evidence = marked(body, [(f.get("evidence_start"), f.get("evidence_end"), f"ev-{f['figure_id']}")])
+        evidence = excerpt(body, f.get("evidence_start"), f.get("evidence_end"), f"ev-{f['figure_id']}", f"{root}sources/{slug(sid)}.html#ev-{f['figure_id']}")
     title = esc(source_label(data, sid))
     return (
         f'<section class="figure" id="{esc(f["figure_id"])}-evidence" aria-labelledby="{esc(f["figure_id"])}-h">'
