@@ -183,3 +183,34 @@ def test_text_is_escaped(tmp_path: Path) -> None:
 
     out = marked('<script>alert("x")</script> and more', [(0, 8, "ev-1")])
     assert "<script>" not in out and '<mark id="ev-1">&lt;script&gt;</mark>' in out
+
+
+def test_odd_record_ids_give_safe_distinct_file_names() -> None:
+    names = {slug(i) for i in ("clm-a-1.2345", "clm-a-1.2", "../etc/passwd", "a b", "a/b", "é", ".", "..")}
+    assert len(names) == 8
+    assert all("/" not in n and n not in (".", "..") for n in names)
+    assert slug("clm-a-1.2345") == "clm-a-1.2345"
+
+
+def test_chart_links_keep_every_digit_of_the_claim_id() -> None:
+    import datetime as dt
+
+    from nkdata.outputs.site import charts
+
+    claim = {
+        "claim_id": "clm-x-1.23456",
+        "originator": "ent-x",
+        "originator_name": "X",
+        "metric": "killed",
+        "unit": "persons",
+        "date_start": dt.date(2025, 1, 1),
+        "date_end": dt.date(2025, 1, 1),
+        "best": 1.23456,
+        "low": None,
+        "high": None,
+        "qualifier": "exact",
+    }
+    svg = charts.for_page(
+        charts.svg_text(charts.figure([claim], None, slug)), {slug("clm-x-1.23456"): ("__NKROOT__/claims/clm-x-1.23456.html", "t")}, "c", "t", "d"
+    )
+    assert 'href="__NKROOT__/claims/clm-x-1.23456.html"' in svg

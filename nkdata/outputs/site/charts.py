@@ -317,7 +317,8 @@ def for_page(svg: str, links: Mapping[str, tuple[str, str]], label_id: str, titl
     root.insert(0, desc)
     root.insert(0, head)
     out = ET.tostring(root, encoding="unicode")
-    return re.sub(r'="[^"]*"', lambda m: _DECIMALS.sub(r"\1", m.group(0)), out)
+    # only geometry is rounded: ids, links and text keep every digit
+    return re.sub(r' (?:d|x|y|transform)="[^"]*"', lambda m: _DECIMALS.sub(r"\1", m.group(0)), out)
 
 
 def standalone(svg: str, root: str) -> str:
