@@ -130,6 +130,10 @@ def test_a_reader_goes_from_the_chart_to_the_evidence(site: tuple[str, Path], br
     both = page.locator("#figures-table tbody tr:not([hidden])").count()
     assert 0 < both <= shown
     page.locator("form.filters input[data-filter='text']").fill("")
+    page.locator("form.filters select[data-filter='metric']").select_option("troops_deployed")
+    metrics = page.locator("#figures-table tbody tr:not([hidden])").evaluate_all("rows => rows.map(r => r.dataset.metric)")
+    assert metrics and set(metrics) == {"troops_deployed"}  # exact: not construction_troops_deployed
+    page.locator("form.filters select[data-filter='metric']").select_option("")
     page.locator("#figures-table thead th", has_text="Value").locator("button").click()
     values = [
         float(v) for v in page.locator("#figures-table tbody tr:not([hidden]) td:nth-child(5)").evaluate_all("cells => cells.map(c => c.dataset.sort || '0')")

@@ -127,7 +127,12 @@ def _values(claim: Mapping[str, Any]) -> tuple[str, float, float | None]:
 
 
 def _setup() -> Any:
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        from nkdata.errors import UsageError
+
+        raise UsageError("drawing charts needs matplotlib: pip install 'nkdata[site]'") from None
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt

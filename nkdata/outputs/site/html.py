@@ -7,7 +7,7 @@ text and URLs); only http(s) URLs become external links.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 NAV = (
@@ -53,13 +53,22 @@ class Col:
     kind: str = "text"
 
 
-def table(cols: Sequence[Col], rows: Iterable[Sequence[tuple[str, object]]], caption: str, table_id: str = "", interactive: bool = False) -> str:
-    """A table; each cell is (HTML, sort key). ``interactive`` marks it for the sort and filter script."""
+def table(
+    cols: Sequence[Col],
+    rows: Iterable[Sequence[tuple[str, object]]],
+    caption: str,
+    table_id: str = "",
+    interactive: bool = False,
+    row_data: Sequence[Mapping[str, object]] | None = None,
+) -> str:
+    """A table; each cell is (HTML, sort key). ``interactive`` marks it for the sort and filter
+    script; ``row_data`` gives each row data-* attributes the filter's choices match exactly."""
     head = "".join(f'<th scope="col" data-kind="{c.kind}">{esc(c.name)}</th>' for c in cols)
     body = []
-    for row in rows:
+    for i, row in enumerate(rows):
         cells = "".join(f'<td data-sort="{esc(key)}">{cell}</td>' if key is not None and key != "" else f"<td>{cell}</td>" for cell, key in row)
-        body.append(f"<tr>{cells}</tr>")
+        data = "".join(f' data-{esc(k)}="{esc(v)}"' for k, v in (row_data[i] if row_data else {}).items())
+        body.append(f"<tr{data}>{cells}</tr>")
     attrs = f' id="{esc(table_id)}"' if table_id else ""
     attrs += ' class="data sortable"' if interactive else ' class="data"'
     return f'<div class="table-wrap"><table{attrs}><caption>{esc(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'

@@ -113,7 +113,8 @@ def claims_table(data: SiteData, claims: Sequence[Mapping[str, Any]], root: str,
                 (esc(c.get("n_sources")), c.get("n_sources")),
             ]
         )
-    return table(cols, rows, caption, table_id, interactive)
+    row_data = [{"metric": c["metric"], "originator_name": c.get("originator_name") or c["originator"]} for c in claims]
+    return table(cols, rows, caption, table_id, interactive, row_data)
 
 
 def claim_page(data: SiteData, claim: Row, originators: Mapping[str, Any]) -> Page:
@@ -373,7 +374,7 @@ def figures_page(data: SiteData, claim_of: Mapping[str, str]) -> Page:
         f"<h1>All figures</h1><p>{len(figures)} figures as the sources state them, one row per number in one source. "
         "Click a column heading to sort; the filter narrows the rows. Without JavaScript the whole table is here.</p>"
         + _filters("figures-table", filter_rows, "metric", "originator_name")
-        + table(cols, rows, "Every figure", "figures-table", interactive=True)
+        + table(cols, rows, "Every figure", "figures-table", interactive=True, row_data=filter_rows)
     )
     return "figures.html", page("All figures", body, "", data.version, script=True)
 

@@ -50,8 +50,9 @@
           var v = inputs[k].value.trim().toLowerCase();
           if (!v) continue;
           var what = inputs[k].getAttribute("data-filter");
-          if (what === "metric") v = v.replace(/_/g, " ");
-          if (text.indexOf(v) === -1) { ok = false; break; }
+          if (what === "text") {
+            if (text.indexOf(v) === -1) { ok = false; break; }
+          } else if ((row.getAttribute("data-" + what) || "").toLowerCase() !== v) { ok = false; break; }
         }
         row.hidden = !ok;
         if (ok) shown++;
