@@ -196,3 +196,25 @@ def test_the_site_works_from_the_file_system(site: tuple[str, Path], browser: ob
     context.close()
     assert not watch.errors, watch.errors
     assert not watch.refused, watch.refused
+
+
+def test_pages_work_without_javascript_and_on_a_phone(site: tuple[str, Path], browser: object) -> None:
+    base, _ = site
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
+    page = context.new_page()
+    watch = Watch(page)
+    page.goto(base + "figures.html")
+    assert page.locator("#figures-table tbody tr").count() == page.locator("#figures-table tbody tr:visible").count() > 100
+    assert page.locator("form.filters").is_hidden()  # the filter needs the script: hidden without it
+    page.goto(base + "search.html")
+    assert page.locator("#hits li:visible").count() == page.locator("#hits li").count() > 100
+    page.goto(base + "index.html")
+    _shot(page, "07-home-phone-nojs.png", full=False)
+    href = page.locator("svg.chart a.mark").first.get_attribute("href")
+    page.goto(base + str(href))
+    sync_api.expect(page.locator(".archived mark").first).to_be_visible()
+    _shot(page, "08-claim-phone-nojs.png")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400, f"the claim page scrolls sideways on a phone ({width}px)"
+    context.close()
+    assert not watch.errors and not watch.refused
