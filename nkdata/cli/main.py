@@ -317,6 +317,58 @@ def new_source(text_file: Path, path: Path | None, source_id: str | None, title:
     click.echo("next: add records from the text, then run 'nkdata validate' (see CONTRIBUTING.md)")
 
 
+@main.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--release",
+    "release",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="Release folder (or its datapackage.json) to show. Default: build the project at PATH "
+    "(default: the current directory) into a temporary folder; outside a project, the embedded release.",
+)
+@click.option("--out", "out", default="site", show_default=True, type=click.Path(path_type=Path), help="Folder to write the site into.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@handle_errors
+def site(path: Path | None, release: Path | None, out: Path, quiet: bool) -> None:
+    """Build a static site of the data: home page with counts, coverage cut-off,
+    charts, downloads and citation; a page per claim, source and originator with the
+    evidence highlighted in its archived text; a filterable table of all figures and a
+    search over evidence and quotes. Plain files: open OUT/index.html from disk or put
+    OUT on any static host; nothing is fetched at view time. Needs matplotlib
+    (pip install 'nkdata[site]').
+    """
+    from nkdata.cli import progress as bar
+    from nkdata.outputs.site import build_site
+
+    with bar.terminal(quiet) as progress:
+        result = build_site(out, release=release, project=path, progress=progress)
+    click.echo(
+        f"built the site of release {result.version} in {result.out}: {result.pages} pages, {result.files} files, "
+        f"{result.bytes / 1e6:.1f} MB in {result.seconds:.1f} s; open {result.out / 'index.html'}"
+    )
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--metric", "metrics", multiple=True, help="Metric to draw, one panel each (repeat the option). Default: casualties, killed, wounded.")
+@click.option(
+    "--release", "release", default=None, type=click.Path(path_type=Path), help="Release folder (or its datapackage.json). Default: as for 'nkdata site'."
+)
+@click.option("--title", default=None, help="Title above the chart (default: the metrics and the release).")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="File to write: .svg or .png.")
+@handle_errors
+def plot(path: Path | None, metrics: tuple[str, ...], release: Path | None, title: str | None, out: Path) -> None:
+    """Draw the claims over time, as on the site: one panel per metric, one colour per
+    originator, ranges as bars and one-sided bounds as arrows. Needs matplotlib
+    (pip install 'nkdata[site]').
+    """
+    from nkdata.outputs.site.plot import plot as run
+
+    written = run(out, metrics, release=release, project=path, title=title)
+    click.echo(f"wrote {written}")
+
+
 def run() -> None:
     """Console-script entry point (``nkdata``).
 
