@@ -66,7 +66,7 @@ def main() -> int:
     try:
         # Interleave the pairs so each sees the same conditions over the whole stress run.
         for i in range(max(per_pair)):
-            for (fmt, mode), n in zip(pairs, per_pair):
+            for (fmt, mode), n in zip(pairs, per_pair, strict=True):
                 if i >= n or time.monotonic() - start > args.max_seconds:
                     continue
                 try:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any
 
+from nkdata._version import __version__
 from nkdata.access.registry import registry, versions
 from nkdata.errors import DataNotAvailable, IntegrityError, UsageError
+from nkdata.release import archive
+from nkdata.release.layout import DESCRIPTOR, release_name, zip_name
 
 CACHE_ENV = "NKDATA_CACHE"
 MIRROR_ENV = "NKDATA_MIRROR"
@@ -34,6 +35,9 @@ def cache_dir() -> Path:
 
 def _file_downloader(url: str, output_file: Any, pooch: Any) -> None:
     """pooch downloader for file:// mirrors (pooch itself speaks http, ftp, doi)."""
+    import urllib.parse
+    import urllib.request
+
     src = Path(urllib.request.url2pathname(urllib.parse.urlparse(url).path))
     try:
         with open(src, "rb") as fin:
@@ -58,7 +62,7 @@ def fetch_zip(version: str, mirror: str | None = None, dest: Path | None = None)
     import pooch
 
     digest = _expected_hash(version)
-    fname = f"nkdata-{version}.zip"
+    fname = zip_name(version)
     folder = Path(dest) if dest else cache_dir()
     cached = folder / fname
     if cached.exists() and pooch.file_hash(str(cached)) == digest:
@@ -66,7 +70,7 @@ def fetch_zip(version: str, mirror: str | None = None, dest: Path | None = None)
     base = mirror or os.environ.get(MIRROR_ENV)
     if not base:
         raise DataNotAvailable(
-            f"nkdata {version} is not embedded in this package (which has {_embedded_version()}) and not in the cache ({folder}). "
+            f"nkdata {version} is not embedded in this package (which has {__version__}) and not in the cache ({folder}). "
             f"Pass mirror=URL or set {MIRROR_ENV} to a folder or site holding {fname}, or install nkdata=={version}."
         )
     url = base.rstrip("/") + "/" + fname
@@ -79,47 +83,37 @@ def fetch_zip(version: str, mirror: str | None = None, dest: Path | None = None)
     except DataNotAvailable:
         raise
     except Exception as exc:  # network errors differ by downloader; all mean "not available"
-        raise DataNotAvailable(f"could not download {url}: {exc.__class__.__name__}: {exc}. Check the mirror, or work offline with the embedded release (version=None).") from None
+        raise DataNotAvailable(
+            f"could not download {url}: {exc.__class__.__name__}: {exc}. Check the mirror, or work offline with the embedded release (version=None)."
+        ) from None
     return Path(path)
 
 
 def unpack(zip_path: Path, version: str) -> Path:
     """Extract a verified zip next to it (once); return the release folder."""
-    import zipfile
-
-    target = zip_path.parent / f"nkdata-{version}"
+    name = release_name(version)
+    target = zip_path.parent / name
     if target.is_dir():
         _check_descriptor(zip_path, target, version)
         return target
-    staging = zip_path.parent / f".nkdata-{version}.unpacking"
+    staging = zip_path.parent / f".{name}.unpacking"
     shutil.rmtree(staging, ignore_errors=True)
-    with zipfile.ZipFile(zip_path) as zf:
-        for name in zf.namelist():
-            if name.startswith("/") or ".." in Path(name).parts or not name.startswith(f"nkdata-{version}/"):
-                raise IntegrityError(f"{zip_path}: unexpected member {name!r}; refusing to unpack")
-        zf.extractall(staging)
-    os.replace(staging / f"nkdata-{version}", target)
-    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        archive.extract(zip_path, staging, top=name)
+        os.replace(staging / name, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
 def _check_descriptor(zip_path: Path, target: Path, version: str) -> None:
     """The unpacked datapackage.json vouches for every other file, so it must be the
     verified zip's own: otherwise a file and its hash could be changed together."""
-    import zipfile
-
-    with zipfile.ZipFile(zip_path) as zf:
-        expected = zf.read(f"nkdata-{version}/datapackage.json")
-    descriptor = target / "datapackage.json"
+    expected = archive.read_member(zip_path, f"{release_name(version)}/{DESCRIPTOR}")
+    descriptor = target / DESCRIPTOR
     actual = descriptor.read_bytes() if descriptor.is_file() else None
     if actual != expected:
         raise IntegrityError(
             f"{descriptor} differs from the one in the verified {zip_path.name}; the cache was altered: "
             f"delete {target} and load again (it is unpacked anew from the zip)"
         )
-
-
-def _embedded_version() -> str:
-    from nkdata.access.loader import embedded_release
-
-    return embedded_release().version

@@ -234,12 +234,43 @@ def download(version: str | None, dest: Path, mirror: str | None) -> None:
 
 
 @main.command()
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(["sqlite"]))
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--release", default=None, type=click.Path(path_type=Path), help="Release folder or its datapackage.json (default: the embedded release).")
+@click.option("--metadata", default=None, type=click.Path(path_type=Path), help="Where to write datasette's metadata (default: OUT's name, .metadata.json).")
+@handle_errors
+def export(fmt: str, out: Path, release: Path | None, metadata: Path | None) -> None:
+    """Export a release as FORMAT to OUT. sqlite: one database with every table,
+    its primary and foreign keys, a link table per list column (such as
+    figure_attribution), full-text search (FTS5) and datasette metadata.
+
+    Browse it with: datasette OUT -m METADATA. OUT is replaced atomically;
+    on an error nothing is written.
+    """
+    from nkdata.outputs.sqlite import export_sqlite
+
+    done = export_sqlite(out, release, metadata if metadata is not None else True)
+    rows = sum(done.tables.values())
+    click.echo(f"wrote {done.path}: nkdata {done.version}, {len(done.tables)} tables, {rows} rows")
+    click.echo(f"wrote {done.metadata_path}; browse with: datasette {done.path} -m {done.metadata_path}")
+
+
+@main.command()
 @click.argument("old", required=False)
 @click.argument("new", required=False)
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True, help="Output format (markdown: for a pull-request comment or CHANGELOG draft).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+    help="Output format (markdown: for a pull-request comment or CHANGELOG draft).",
+)
 @click.option("--check-version", is_flag=True, help="Exit 1 when NEW's declared version is lower than the change requires.")
-@click.option("--root", default=None, type=click.Path(path_type=Path), help="Project root for released version numbers and the defaults (default: the current directory).")
-@click.option("--max-details", default=1000, show_default=True, type=click.IntRange(min=0), help="Changed records per table shown field by field (0: all); the rest by id.")
+@click.option(
+    "--root", default=None, type=click.Path(path_type=Path),
+    help="Project root for released version numbers and the defaults (default: the current directory).",
+)
+@click.option(
+    "--max-details", default=1000, show_default=True, type=click.IntRange(min=0),
+    help="Changed records per table shown field by field (0: all); the rest by id.",
+)
 @handle_errors
 def diff(old: str | None, new: str | None, fmt: str, check_version: bool, root: Path | None, max_details: int) -> None:
     """Compare two versions of the data: records added, removed and changed
@@ -250,7 +281,7 @@ def diff(old: str | None, new: str | None, fmt: str, check_version: bool, root: 
     in data/releases/, NEW the working tree.
     """
     from nkdata.versioning.diff import diff as run
-    from nkdata.versioning.diff import format_diff
+    from nkdata.versioning.report import format_diff
 
     result = run(old, new, root, max_details=max_details or None)
     click.echo(format_diff(result, fmt, check=check_version))
@@ -284,6 +315,58 @@ def new_source(text_file: Path, path: Path | None, source_id: str | None, title:
         click.echo(f"archived {done.text_path.relative_to(root).as_posix()}")
     click.echo(f"wrote {done.yaml_path.relative_to(root).as_posix()} (source {done.source_id})")
     click.echo("next: add records from the text, then run 'nkdata validate' (see CONTRIBUTING.md)")
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--release",
+    "release",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="Release folder (or its datapackage.json) to show. Default: build the project at PATH "
+    "(default: the current directory) into a temporary folder; outside a project, the embedded release.",
+)
+@click.option("--out", "out", default="site", show_default=True, type=click.Path(path_type=Path), help="Folder to write the site into.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@handle_errors
+def site(path: Path | None, release: Path | None, out: Path, quiet: bool) -> None:
+    """Build a static site of the data: home page with counts, coverage cut-off,
+    charts, downloads and citation; a page per claim, source and originator with the
+    evidence highlighted in its archived text; a filterable table of all figures and a
+    search over evidence and quotes. Plain files: open OUT/index.html from disk or put
+    OUT on any static host; nothing is fetched at view time. Needs matplotlib
+    (pip install 'nkdata[site]').
+    """
+    from nkdata.cli import progress as bar
+    from nkdata.outputs.site import build_site
+
+    with bar.terminal(quiet) as progress:
+        result = build_site(out, release=release, project=path, progress=progress)
+    click.echo(
+        f"built the site of release {result.version} in {result.out}: {result.pages} pages, {result.files} files, "
+        f"{result.bytes / 1e6:.1f} MB in {result.seconds:.1f} s; open {result.out / 'index.html'}"
+    )
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--metric", "metrics", multiple=True, help="Metric to draw, one panel each (repeat the option). Default: casualties, killed, wounded.")
+@click.option(
+    "--release", "release", default=None, type=click.Path(path_type=Path), help="Release folder (or its datapackage.json). Default: as for 'nkdata site'."
+)
+@click.option("--title", default=None, help="Title above the chart (default: the metrics and the release).")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="File to write: .svg or .png.")
+@handle_errors
+def plot(path: Path | None, metrics: tuple[str, ...], release: Path | None, title: str | None, out: Path) -> None:
+    """Draw the claims over time, as on the site: one panel per metric, one colour per
+    originator, ranges as bars and one-sided bounds as arrows. Needs matplotlib
+    (pip install 'nkdata[site]').
+    """
+    from nkdata.outputs.site.plot import plot as run
+
+    written = run(out, metrics, release=release, project=path, title=title)
+    click.echo(f"wrote {written}")
 
 
 def run() -> None:

@@ -4,7 +4,7 @@ Validated like every curated file, so that what ``validate`` accepts ``build``
 can write: ``keywords`` a list of strings, ``release_date`` a real calendar day
 (it becomes ``created``), licences and contributors lists of mappings with the
 Data Package's properties, unknown keys refused. Problems point at the key in
-the file (M200 unknown key, M201 missing, M202 wrong type, M221 impossible date).
+the file, worded as field problems are everywhere (:mod:`nkdata.checks.fields`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
+from nkdata.checks.fields import describe_error, missing_value, unknown_column
 from nkdata.curated.yamlsafe import YamlDoc
 from nkdata.problems import Problem
+from nkdata.spec.models import Record
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -77,14 +79,12 @@ class PackageMeta(BaseModel):
     def _real_day(cls, value: Any) -> date:
         # YAML dates stay strings when read (yamlsafe); a number would otherwise pass as a Unix time.
         if not isinstance(value, str) or not _DAY.fullmatch(value):
-            raise ValueError(f"{value!r} is not a date written as YYYY-MM-DD")
-        try:
-            return date.fromisoformat(value)
-        except ValueError as exc:
-            raise ValueError(f"{value!r} is not a real date ({exc})") from None
+            raise ValueError("not written as YYYY-MM-DD")
+        return date.fromisoformat(value)  # its ValueError says why the day does not exist
 
 
 def _problem(err: ErrorDetails, doc: YamlDoc) -> Problem:
+    """A pydantic error of the package model as a located problem, worded by :mod:`nkdata.checks.fields`."""
     loc = tuple(err["loc"])
     dotted = ".".join(str(x) for x in loc) or "package.yaml"
     line, col = doc.where(*loc)
@@ -95,18 +95,21 @@ def _problem(err: ErrorDetails, doc: YamlDoc) -> Problem:
             parent = License if loc[0] == "licenses" else Contributor
         allowed = list(parent.model_fields)
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}"
-        return Problem(doc.path, line, col, "M200", None, dotted, f"unknown key {str(loc[-1])!r}", hint)
-    if etype == "missing":
+        code, _, message, hint = unknown_column(str(loc[-1]), None, f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}")
+    elif etype == "missing":
         info = PackageMeta.model_fields.get(str(loc[-1]))
+        code, _, message, _ = missing_value(dotted, None)
         hint = f"add {loc[-1]}: ... ({info.description if info else ''})"
-        return Problem(doc.path, line, col, "M201", None, dotted, f"required key {dotted!r} is missing", hint)
-    message = str(err["msg"]).removeprefix("Value error, ")
-    if loc == ("release_date",):
-        return Problem(doc.path, line, col, "M221", None, dotted, message, "write the day this release is cut as YYYY-MM-DD")
-    info = PackageMeta.model_fields.get(str(loc[0])) if loc else None
-    hint = f"{loc[0]} is {info.description}" if info and info.description else ""
-    return Problem(doc.path, line, col, "M202", None, dotted, f"{message} (got {err.get('input')!r:.60})", hint)
+    elif loc == ("release_date",):  # the validator's reason, worded as every impossible date is
+        reason = str(err["msg"]).removeprefix("Value error, ")
+        as_date_error = {"type": "date_from_datetime_parsing", "loc": loc, "msg": reason, "input": err.get("input"), "ctx": {"error": reason}}
+        code, _, message, hint = describe_error(as_date_error, Record)
+    else:
+        code, _, message, _ = describe_error(dict(err), Record)
+        info = PackageMeta.model_fields.get(str(loc[0])) if loc else None
+        message = f"{message} (got {err.get('input')!r:.60})"
+        hint = f"{loc[0]} is {info.description}" if info and info.description else ""
+    return Problem(doc.path, line, col, code, None, dotted, message, hint)
 
 
 def check_package(doc: YamlDoc) -> list[Problem]:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from nkdata.checks.records import MAX_TEXT_BYTES
+from nkdata.checks.texts import MAX_TEXT_BYTES
 from nkdata.curated.reader import SOURCES_DIR, find_root
 from nkdata.curated.safeopen import NotInside, TooLarge, read_inside
 from nkdata.errors import NkdataError, UsageError
