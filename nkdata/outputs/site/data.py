@@ -105,17 +105,20 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def downloads(release: Release) -> list[Download]:
+def downloads(release: Release, sqlite: Path | None = None) -> list[Download]:
     """The release zip (when it lies beside the folder), datapackage.json, and every CSV and Parquet
-    file with the sha256 datapackage.json records for it; an SQLite export too when one lies beside."""
+    file with the sha256 datapackage.json records for it; the SQLite export (``sqlite``, else one
+    that lies beside the folder)."""
     folder = release.folder
     out: list[Download] = []
     name = folder.name
     for candidate, what in ((folder.parent / f"{name}.zip", "the whole release: CSV, Parquet, datapackage.json and texts"),):
         if candidate.is_file():
             out.append(Download(candidate.name, candidate, candidate.stat().st_size, _sha256(candidate), what))
-    for candidate in sorted(folder.parent.glob(f"{name}.sqlite")) + sorted(folder.parent.glob(f"{name}.db")):
-        out.append(Download(candidate.name, candidate, candidate.stat().st_size, _sha256(candidate), "all tables in one SQLite database"))
+    found = [sqlite] if sqlite is not None else sorted(folder.parent.glob(f"{name}.sqlite")) + sorted(folder.parent.glob(f"{name}.db"))
+    for candidate in found:
+        what = "all tables in one SQLite database (link tables for lists, full-text search; open with datasette or sqlite3)"
+        out.append(Download(candidate.name, candidate, candidate.stat().st_size, _sha256(candidate), what))
     descriptor = folder / "datapackage.json"
     out.append(Download("datapackage.json", descriptor, descriptor.stat().st_size, _sha256(descriptor), "Frictionless descriptor: tables, columns, hashes"))
     for res in release.resources.values():
@@ -133,7 +136,7 @@ def _sorted_claims(claims: list[Row]) -> list[Row]:
     return sorted(claims, key=lambda c: (c.get("date_start") or far, c["metric"], c["claim_id"]))
 
 
-def assemble(release: Release) -> SiteData:
+def assemble(release: Release, sqlite: Path | None = None) -> SiteData:
     """Read every table of ``release`` (hashes checked) into a :class:`SiteData`."""
     arrow = {name: release.arrow(name) for name in ("figures", "sources", "entities", "statements", "events")}
     if "claims" in release.resources:
@@ -155,7 +158,7 @@ def assemble(release: Release) -> SiteData:
         statements=tables["statements"],
         events=tables["events"],
         texts=texts,
-        downloads=downloads(release),
+        downloads=downloads(release, sqlite),
     )
 
 
