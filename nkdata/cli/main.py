@@ -197,7 +197,7 @@ def info(version: str | None, mirror: str | None) -> None:
 @click.option("--version", "version", default=None, help="Release to read (default: the embedded one).")
 @handle_errors
 def show(table: str, limit: int, fmt: str, version: str | None) -> None:
-    """Print the rows of TABLE (sources, entities, figures, statements, events)."""
+    """Print the rows of TABLE (sources, entities, figures, statements, events, claims)."""
     from nkdata.access.loader import load
 
     if fmt in ("csv", "json"):  # from Arrow: lists, dates and integers spelled as in the release
@@ -213,7 +213,7 @@ def show(table: str, limit: int, fmt: str, version: str | None) -> None:
     import pandas as pd
 
     with pd.option_context("display.max_columns", None, "display.width", 200, "display.max_colwidth", 40):
-        click.echo(df.to_string(index=False))
+        click.echo(df.to_string(index=False, na_rep=""))  # an empty cell is empty, as in the CSV, not NaN
 
 
 @main.command()

@@ -106,3 +106,12 @@ def test_a_damaged_embedded_release_is_exit_1_without_traceback(tmp_path):
     assert_clean_failure(proc.returncode, proc.stdout + proc.stderr, 1)
     assert "figures.parquet" in proc.stderr and "refusing to load" in proc.stderr
     assert str(pkg) in proc.stderr  # the tampered copy, not the source tree, was loaded
+
+
+def test_show_table_prints_empty_cells_not_nan():
+    """A source without a title shows an empty cell, as the CSV has it, never NaN or None."""
+    untitled = [r for r in csv_rows(EMBEDDED / "sources.csv", _fields("sources")) if not r["title"]]
+    assert untitled, "the release has sources without a title"
+    proc = run_nkdata("show", "sources", "--limit", "0")
+    assert proc.returncode == 0, proc.stderr
+    assert "NaN" not in proc.stdout and "None" not in proc.stdout and "<NA>" not in proc.stdout
