@@ -213,7 +213,8 @@ def show(table: str, limit: int, fmt: str, version: str | None) -> None:
     import pandas as pd
 
     with pd.option_context("display.max_columns", None, "display.width", 200, "display.max_colwidth", 40):
-        click.echo(df.to_string(index=False, na_rep=""))  # an empty cell is empty, as in the CSV, not NaN
+        shown = df.astype(object).where(df.notna(), "")  # an empty cell is empty, as in the CSV, not NaN or <NA>
+        click.echo(shown.to_string(index=False))
 
 
 @main.command()
