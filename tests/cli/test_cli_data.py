@@ -28,9 +28,18 @@ def test_info_describes_the_embedded_release():
     for table in [r["name"] for r in dp["resources"]]:  # every table the release stores
         n = len(csv_rows(EMBEDDED / f"{table}.csv", _fields(table)))
         assert any(line.split() == [table, str(n), "rows"] for line in out.splitlines()), f"{table}: {n} rows not shown"
-    for source in csv_rows(EMBEDDED / "sources.csv", _fields("sources")):
+    claims = csv_rows(EMBEDDED / "claims.csv", _fields("claims"))
+    first = min(c["date_start"] for c in claims if c["date_start"])
+    last = max(c["date_end"] for c in claims if c["date_end"])
+    assert f"coverage: claims dated {first} to {last}" in out
+    assert f"originators: {len({c['originator'] for c in claims})} " in out
+    sources = csv_rows(EMBEDDED / "sources.csv", _fields("sources"))
+    assert f"sources: {len(sources)} (list them with --sources)" in out  # a summary, not 171 lines
+    assert not any(f"{s['source_id']}:" in out for s in sources)
+    listed = run_nkdata("info", "--sources").stdout
+    for source in sources:
         shown = source["title"] or source["url"] or "(no title or URL known)"  # never the word None
-        assert f"{source['source_id']}: {shown}" in out
+        assert f"{source['source_id']}: {shown}" in listed
 
 
 def _release_cells(table: str) -> list[list[str]]:
