@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from nkdata.errors import UsageError
+from nkdata.release.hashing import sha256_file
 from nkdata.release.reader import PARQUET_PROPERTY, Release
 
 Row = dict[str, Any]
@@ -97,14 +98,6 @@ class SiteData:
         return min((c["date_start"] for c in self.claims if c.get("date_start") is not None), default=None)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def downloads(release: Release, sqlite: Path | None = None) -> list[Download]:
     """The release zip (when it lies beside the folder), datapackage.json, and every CSV and Parquet
     file with the sha256 datapackage.json records for it; the SQLite export (``sqlite``, else one
@@ -114,13 +107,13 @@ def downloads(release: Release, sqlite: Path | None = None) -> list[Download]:
     name = folder.name
     for candidate, what in ((folder.parent / f"{name}.zip", "the whole release: CSV, Parquet, datapackage.json and texts"),):
         if candidate.is_file():
-            out.append(Download(candidate.name, candidate, candidate.stat().st_size, _sha256(candidate), what))
+            out.append(Download(candidate.name, candidate, candidate.stat().st_size, sha256_file(candidate), what))
     found = [sqlite] if sqlite is not None else sorted(folder.parent.glob(f"{name}.sqlite")) + sorted(folder.parent.glob(f"{name}.db"))
     for candidate in found:
         what = "all tables in one SQLite database (link tables for lists, full-text search; open with datasette or sqlite3)"
-        out.append(Download(candidate.name, candidate, candidate.stat().st_size, _sha256(candidate), what))
+        out.append(Download(candidate.name, candidate, candidate.stat().st_size, sha256_file(candidate), what))
     descriptor = folder / "datapackage.json"
-    out.append(Download("datapackage.json", descriptor, descriptor.stat().st_size, _sha256(descriptor), "Frictionless descriptor: tables, columns, hashes"))
+    out.append(Download("datapackage.json", descriptor, descriptor.stat().st_size, sha256_file(descriptor), "Frictionless descriptor: tables, columns, hashes"))
     for res in release.resources.values():
         for entry, what in ((res, "CSV"), (res.get(PARQUET_PROPERTY), "Parquet")):
             if not entry:
