@@ -21,7 +21,7 @@ from nkdata.outputs.site import build_site  # noqa: E402
 from nkdata.outputs.site.data import assemble, slug  # noqa: E402
 from nkdata.release.reader import Release  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Links(HTMLParser):
