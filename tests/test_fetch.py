@@ -3,6 +3,7 @@ checked against the registry, cached, and re-verified on every load. No network.
 
 from __future__ import annotations
 
+import http.server
 import importlib
 import json
 import shutil
@@ -303,3 +304,21 @@ def test_a_cache_path_that_is_a_file_is_named(cache, registered, mirror_dir):
     cache.write_text("x")
     with pytest.raises(UsageError, match=rf"{cache} is not a folder.*NKDATA_CACHE"):
         nkdata.load(version=OLD, mirror=mirror_dir.as_uri())
+
+
+@pytest.mark.parametrize("target", ["file:///etc/passwd", "http://127.0.0.1:9/nkdata-0.0.9.zip"])
+def test_a_redirect_away_from_https_is_refused(cache, registered, tmp_path, target):
+    class Redirect(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):  # noqa: N802
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.end_headers()
+
+    with serve(tmp_path) as mirror:
+        mirror.server.RequestHandlerClass = Redirect
+        with pytest.raises(DataNotAvailable, match="redirected to .*not https://"):
+            nkdata.load(version=OLD, mirror=mirror.url)
+    assert _left(cache) == []

@@ -224,9 +224,13 @@ def _get_https(url: str, part: Path, cap: int, deadline: float, cancel: threadin
 
     left = deadline - time.monotonic()
     timeout = (min(_seconds(CONNECT_TIMEOUT_ENV, CONNECT_TIMEOUT), left), min(_seconds(READ_TIMEOUT_ENV, READ_TIMEOUT), left))
-    with requests.get(url, stream=True, timeout=timeout, headers={"Accept-Encoding": "identity"}) as resp:
-        if not resp.url.startswith("https://"):
-            raise DataNotAvailable(f"could not download {url}: redirected to {resp.url}, which is not https://")
+
+    def https_only(resp: Any, *args: Any, **kwargs: Any) -> None:  # checked before a redirect is followed
+        location = urllib.parse.urljoin(resp.url, resp.headers.get("Location", "")) if resp.is_redirect else resp.url
+        if not location.startswith("https://"):
+            raise DataNotAvailable(f"could not download {url}: redirected to {location}, which is not https://")
+
+    with requests.get(url, stream=True, timeout=timeout, headers={"Accept-Encoding": "identity"}, hooks={"response": https_only}) as resp:
         resp.raise_for_status()
         length = resp.headers.get("Content-Length", "")
         if length.isdigit() and int(length) > cap:
