@@ -36,8 +36,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -70,6 +68,8 @@ def cache_dir() -> Path:
 
 def mirror_base(mirror: str) -> str:
     """The mirror as a URL without a trailing slash: ``https://`` or ``file://``; a plain path is a folder."""
+    import urllib.parse  # here, not at the top: load() of the embedded release does not pay for it
+
     scheme = urllib.parse.urlsplit(mirror).scheme.lower()
     if scheme in MIRROR_SCHEMES:
         return scheme + mirror[len(scheme) :].rstrip("/")
@@ -196,6 +196,9 @@ def _copy(read: Callable[[int], bytes], part: Path, cap: int, url: str, deadline
 
 
 def _get_file(url: str, part: Path, cap: int, deadline: float, cancel: threading.Event) -> tuple[str, int]:
+    import urllib.parse
+    import urllib.request
+
     src = Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path))
     try:
         fd = os.open(src, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO must not block the open
@@ -220,6 +223,8 @@ def _get_file(url: str, part: Path, cap: int, deadline: float, cancel: threading
 
 
 def _get_https(url: str, part: Path, cap: int, deadline: float, cancel: threading.Event) -> tuple[str, int]:
+    import urllib.parse
+
     import requests
 
     left = deadline - time.monotonic()
