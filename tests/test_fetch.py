@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.server
 import importlib
 import json
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -322,3 +323,17 @@ def test_a_redirect_away_from_https_is_refused(cache, registered, tmp_path, targ
         with pytest.raises(DataNotAvailable, match="redirected to .*not https://"):
             nkdata.load(version=OLD, mirror=mirror.url)
     assert _left(cache) == []
+
+
+def test_odd_entries_planted_in_the_cache_neither_block_nor_lead_outside(cache, registered, mirror_dir, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("not the cache's")
+    cache.mkdir()
+    os.mkfifo(cache / OLD_ZIP)  # would block a plain open()
+    with pytest.raises(DataNotAvailable, match="corrupted"):
+        nkdata.load(version=OLD)
+    (cache / f"nkdata-{OLD}").symlink_to(outside, target_is_directory=True)
+    ds = nkdata.load(version=OLD, mirror=mirror_dir.as_uri())
+    assert ds.version == OLD and not (cache / f"nkdata-{OLD}").is_symlink()
+    assert sorted(p.name for p in outside.iterdir()) == ["keep.txt"]

@@ -116,7 +116,7 @@ def _locked(folder: Path, version: str) -> Iterator[None]:
     """Hold ``folder/nkdata-VERSION.lock``, an advisory lock (fcntl; msvcrt on Windows) every writer takes."""
     path = folder / f"nkdata-{version}.lock"
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
     except PermissionError:  # a read-only cache: this process can write nothing there, so nothing half-written either
         yield
         return
@@ -156,7 +156,8 @@ def _sha256(path: Path) -> str | None:
     """The sha256 of a regular file, or None when it is missing, not a regular file or unreadable."""
     h = hashlib.sha256()
     try:
-        with open(path, "rb") as fh:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO planted in the cache must not block
+        with os.fdopen(fd, "rb") as fh:
             if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
                 return None
             for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -357,8 +358,8 @@ def _complete(zip_path: Path, target: Path, version: str) -> bool:
     """
     import zipfile
 
-    if not target.is_dir() or not (target / "datapackage.json").is_file():
-        return False
+    if target.is_symlink() or not target.is_dir() or not (target / "datapackage.json").is_file():
+        return False  # a symlink is replaced too: what is loaded from the cache lies inside it
     _check_descriptor(zip_path, target, version)
     top = f"nkdata-{version}/"
     with zipfile.ZipFile(zip_path) as zf:
