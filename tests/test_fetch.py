@@ -229,7 +229,7 @@ def test_a_failed_download_of_the_embedded_release_leaves_nothing(tmp_path, monk
         raise OSError("disk full")
 
     monkeypatch.setattr(importlib.import_module("nkdata.release.writer"), "write_zip", broken_zip)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(DataNotAvailable, match="cannot write .*disk full"):
         save_zip(None, tmp_path)
     assert entries_of(tmp_path) == []
 
@@ -337,3 +337,10 @@ def test_odd_entries_planted_in_the_cache_neither_block_nor_lead_outside(cache, 
     ds = nkdata.load(version=OLD, mirror=mirror_dir.as_uri())
     assert ds.version == OLD and not (cache / f"nkdata-{OLD}").is_symlink()
     assert sorted(p.name for p in outside.iterdir()) == ["keep.txt"]
+
+
+def test_a_dest_that_is_a_file_is_a_usage_error(tmp_path):
+    dest = tmp_path / "a-file"
+    dest.write_text("x")
+    with pytest.raises(UsageError, match=f"{dest} is not a folder"):
+        save_zip(None, dest)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from nkdata._version import __version__
 from nkdata.access.registry import registry
-from nkdata.errors import IntegrityError
+from nkdata.errors import DataNotAvailable, IntegrityError, UsageError
 
 
 def save_zip(version: str | None = None, dest: Path | str = ".", mirror: str | None = None) -> Path:
@@ -17,7 +17,12 @@ def save_zip(version: str | None = None, dest: Path | str = ".", mirror: str | N
 
     version = version or __version__
     dest = Path(dest)
-    dest.mkdir(parents=True, exist_ok=True)
+    if dest.exists() and not dest.is_dir():
+        raise UsageError(f"{dest} is not a folder: give a folder to save the zip in")
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataNotAvailable(f"cannot create the folder {dest}: {exc.strerror or exc}") from None
     target = dest / f"nkdata-{version}.zip"
     expected = registry().get(version)
     if version == __version__:
@@ -29,6 +34,8 @@ def save_zip(version: str | None = None, dest: Path | str = ".", mirror: str | N
             if expected and sha256_file(tmp) != expected:
                 raise IntegrityError(f"the zip made from the embedded release does not match the registry's sha256 for {version}")
             tmp.replace(target)
+        except OSError as exc:  # a full disk, a read-only folder: this machine's, said in one line
+            raise DataNotAvailable(f"cannot write {target}: {exc.strerror or exc}") from None
         finally:
             tmp.unlink(missing_ok=True)  # a failed or refused zip leaves nothing behind
         return target

@@ -313,7 +313,10 @@ def fetch_zip(version: str, mirror: str | None = None, dest: Path | None = None)
     """
     digest = _expected_hash(version)
     base = mirror or os.environ.get(MIRROR_ENV)
-    url_base = mirror_base(base) if base else None  # http:// and ftp:// refused before anything else
+    try:
+        url_base = mirror_base(base) if base else None  # http:// and ftp:// refused before anything else
+    except UsageError as exc:
+        raise UsageError(str(exc) if mirror else f"{MIRROR_ENV}: {exc}") from None
     fname = f"nkdata-{version}.zip"
     folder = _folder(dest)
     cached = folder / fname
