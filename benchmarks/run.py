@@ -180,7 +180,7 @@ def fmt_row(r: Row) -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000], help="numbers of figures (default: 10k 100k 1M)")
     parser.add_argument("--only", nargs="+", choices=["package", "curated", "load", "import"], default=["package", "curated", "load", "import"])
@@ -188,72 +188,97 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow-runs", type=int, default=1, help="runs of frictionless at 1M figures (about 100 s each)")
     parser.add_argument("--curated-max", type=int, default=100_000, help="largest size for the curated-YAML comparison")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "nkdata-bench", help="where synthetic data is kept between runs")
-    args = parser.parse_args(argv)
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    lines = ["### Machine", "", *machine(), ""]
-    rows: list[Row] = []
-    per_row: dict[str, dict[int, float]] = {"package": {}}
-    peaks: dict[int, int] = {}
-    for n in sorted(args.sizes):
-        label = f"{n:,}"
-        print(f"{label} figures", file=sys.stderr)
-        curated = "curated" in args.only and n <= args.curated_max
-        folder, project = prepare(args.workdir, n, curated)
-        descriptor = str(folder / "datapackage.json")
-        if "package" in args.only:
-            ours = measure(python("-m", "nkdata.cli.main", "validate", "-q", descriptor), args.runs)
-            slow = args.slow_runs if n >= 1_000_000 else min(args.runs, 3)
-            base = measure(python("-m", "frictionless", "validate", descriptor), slow)
-            per_row["package"][n] = ours.wall / n
-            peaks[n] = ours.peak
-            fast = base.wall / ours.wall
-            met = "yes" if fast >= 20 else "no"
-            if n < 1_000_000:
-                met = "(1M only)"
-            rows.append(Row(label, "package validation", ours, base, "frictionless", "≥ 20× faster at 1M; peak ≤ 1.5 GiB", met if n < 1_000_000 else f"{met}; peak {'yes' if ours.peak <= 1.5 * 1024 * MIB else 'no'}"))
-            print(f"  package: nkdata {ours.wall:.2f} s, frictionless {base.wall:.2f} s", file=sys.stderr)
-        if curated and project is not None:
-            ours = measure(python("-m", "nkdata.cli.main", "validate", "-q", str(project)), args.runs if n < 100_000 else min(args.runs, 3))
-            base = measure(python("-c", BARE_YAML, str(project)), args.runs if n < 100_000 else min(args.runs, 3))
-            rows.append(Row(label, "curated YAML validation", ours, base, "bare CSafeLoader parse", "≤ 2×", "yes" if ours.wall <= 2 * base.wall else "no"))
-            print(f"  curated: nkdata {ours.wall:.2f} s, bare parse {base.wall:.2f} s", file=sys.stderr)
-        if "load" in args.only:
-            ours = measure(python("-c", NKDATA_LOAD, str(folder)), args.runs)
-            base = measure(python("-c", FLOOR_LOAD, str(folder)), args.runs)
-            rows.append(Row(label, "load (all tables, pandas)", ours, base, "read_table().to_pandas()", "≤ 1.1×", "yes" if ours.wall <= 1.1 * base.wall else "no"))
-            print(f"  load: nkdata {ours.wall:.2f} s, floor {base.wall:.2f} s", file=sys.stderr)
-    if "load" in args.only:
-        from nkdata.access.loader import embedded_path
+    return parser.parse_args(argv)
 
-        ours = measure(python("-c", EMBEDDED_LOAD), max(args.runs, 10))
-        base = measure(python("-c", FLOOR_LOAD, str(embedded_path())), max(args.runs, 10))
-        rows.append(Row("release in the wheel", "nkdata.load() (all tables, pandas)", ours, base, "read_table().to_pandas()", "≤ 1.1×", "yes" if ours.wall <= 1.1 * base.wall else "no"))
-    if "import" in args.only:
-        ours = measure(python("-c", "import nkdata"), max(args.runs, 10))
-        base = measure(python("-c", "pass"), max(args.runs, 10))
-        over = (ours.wall - base.wall) * 1000
-        rows.append(Row("-", "import nkdata", ours, base, "bare interpreter", "≤ 50 ms over bare", f"{'yes' if over <= 50 else 'no'} (+{over:.0f} ms)"))
-    lines += [
+
+def measure_package(n: int, descriptor: str, args: argparse.Namespace) -> Row:
+    """nkdata validate vs frictionless validate of one synthetic package."""
+    ours = measure(python("-m", "nkdata.cli.main", "validate", "-q", descriptor), args.runs)
+    slow = args.slow_runs if n >= 1_000_000 else min(args.runs, 3)
+    base = measure(python("-m", "frictionless", "validate", descriptor), slow)
+    met = "yes" if base.wall / ours.wall >= 20 else "no"
+    if n < 1_000_000:
+        met = "(1M only)"
+    else:
+        met = f"{met}; peak {'yes' if ours.peak <= 1.5 * 1024 * MIB else 'no'}"
+    print(f"  package: nkdata {ours.wall:.2f} s, frictionless {base.wall:.2f} s", file=sys.stderr)
+    return Row(f"{n:,}", "package validation", ours, base, "frictionless", "≥ 20× faster at 1M; peak ≤ 1.5 GiB", met)
+
+
+def measure_curated(n: int, project: Path, args: argparse.Namespace) -> Row:
+    """nkdata validate of a curated project vs a bare CSafeLoader parse of its YAML."""
+    runs = args.runs if n < 100_000 else min(args.runs, 3)
+    ours = measure(python("-m", "nkdata.cli.main", "validate", "-q", str(project)), runs)
+    base = measure(python("-c", BARE_YAML, str(project)), runs)
+    print(f"  curated: nkdata {ours.wall:.2f} s, bare parse {base.wall:.2f} s", file=sys.stderr)
+    return Row(f"{n:,}", "curated YAML validation", ours, base, "bare CSafeLoader parse", "≤ 2×", "yes" if ours.wall <= 2 * base.wall else "no")
+
+
+def measure_load(label: str, measure_name: str, ours_cmd: list[str], folder: Path, runs: int) -> Row:
+    """nkdata's loader vs reading the same Parquet files into pandas."""
+    ours = measure(ours_cmd, runs)
+    base = measure(python("-c", FLOOR_LOAD, str(folder)), runs)
+    print(f"  load: nkdata {ours.wall:.2f} s, floor {base.wall:.2f} s", file=sys.stderr)
+    return Row(label, measure_name, ours, base, "read_table().to_pandas()", "≤ 1.1×", "yes" if ours.wall <= 1.1 * base.wall else "no")
+
+
+def measure_import(args: argparse.Namespace) -> Row:
+    ours = measure(python("-c", "import nkdata"), max(args.runs, 10))
+    base = measure(python("-c", "pass"), max(args.runs, 10))
+    over = (ours.wall - base.wall) * 1000
+    return Row("-", "import nkdata", ours, base, "bare interpreter", "≤ 50 ms over bare", f"{'yes' if over <= 50 else 'no'} (+{over:.0f} ms)")
+
+
+def report(rows: list[Row], per_row: dict[int, float]) -> list[str]:
+    """The results table and the growth of package validation per row, as Markdown lines."""
+    lines = [
         "### Results",
         "",
-        "Times are wall-clock seconds, medians; ratio is nkdata over the baseline (for package validation, how many times faster nkdata is); peaks are the median peak RSS in MiB.",
+        "Times are wall-clock seconds, medians; ratio is nkdata over the baseline (for package validation, how many times faster nkdata is); "
+        "peaks are the median peak RSS in MiB.",
         "",
         "| figures | measure | nkdata (s) | baseline (s) | ratio | nkdata peak (MiB) | baseline peak (MiB) | target | met |",
         "|---:|---|---:|---|---:|---:|---:|---|---|",
         *(fmt_row(r) for r in rows),
         "",
     ]
-    growth = per_row["package"]
-    if len(growth) >= 2:
-        small, large = min(growth), max(growth)
-        ratio = growth[large] / growth[small]
+    if len(per_row) >= 2:
+        small, large = min(per_row), max(per_row)
+        ratio = per_row[large] / per_row[small]
         lines.append(
-            f"Package validation per row: {growth[small] * 1e6:.2f} µs at {small:,} figures, {growth[large] * 1e6:.2f} µs at {large:,} "
+            f"Package validation per row: {per_row[small] * 1e6:.2f} µs at {small:,} figures, {per_row[large] * 1e6:.2f} µs at {large:,} "
             f"(×{ratio:.2f}; target: linear within 1.3×, {'met' if ratio <= 1.3 else 'missed'})."
         )
         lines.append("")
     lines.append(f"Load average when the run ended: {', '.join(f'{x:.2f}' for x in os.getloadavg())}.")
-    print("\n".join(lines))
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    lines = ["### Machine", "", *machine(), ""]
+    rows: list[Row] = []
+    per_row: dict[int, float] = {}  # package validation: seconds per figure
+    for n in sorted(args.sizes):
+        print(f"{n:,} figures", file=sys.stderr)
+        curated = "curated" in args.only and n <= args.curated_max
+        folder, project = prepare(args.workdir, n, curated)
+        if "package" in args.only:
+            rows.append(measure_package(n, str(folder / "datapackage.json"), args))
+            per_row[n] = rows[-1].ours.wall / n
+        if curated and project is not None:
+            rows.append(measure_curated(n, project, args))
+        if "load" in args.only:
+            rows.append(measure_load(f"{n:,}", "load (all tables, pandas)", python("-c", NKDATA_LOAD, str(folder)), folder, args.runs))
+    if "load" in args.only:
+        from nkdata.access.loader import embedded_path
+
+        runs = max(args.runs, 10)
+        rows.append(measure_load("release in the wheel", "nkdata.load() (all tables, pandas)", python("-c", EMBEDDED_LOAD), embedded_path(), runs))
+    if "import" in args.only:
+        rows.append(measure_import(args))
+    print("\n".join(lines + report(rows, per_row)))
     return 0
 
 

@@ -19,13 +19,11 @@ import argparse
 import calendar
 import datetime as dt
 import hashlib
-import json
 import random
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 FIGURES_PER_SOURCE = 100
@@ -88,16 +86,25 @@ class Entities:
     places: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, kind: str, eid: str, name: str, country: str | None, bucket: list[tuple[str, str]] | None) -> None:
-        self.rows.append({"entity_id": eid, "name": name, "kind": kind, "country": country, "aliases": [name], "description": f"Synthetic {kind.replace('_', ' ')}.", "wikidata_id": None})
+        description = f"Synthetic {kind.replace('_', ' ')}."
+        self.rows.append({"entity_id": eid, "name": name, "kind": kind, "country": country, "aliases": [name], "description": description, "wikidata_id": None})
         if bucket is not None:
             bucket.append((eid, name))
 
 
 def make_entities(n_figures: int) -> Entities:
     ents = Entities()
-    for eid, name, code in (("ent-north-korea", "North Korea", "KP"), ("ent-russia", "Russia", "RU"), ("ent-ukraine", "Ukraine", "UA"), ("ent-south-korea", "South Korea", "KR")):
+    countries = (
+        ("ent-north-korea", "North Korea", "KP"), ("ent-russia", "Russia", "RU"), ("ent-ukraine", "Ukraine", "UA"), ("ent-south-korea", "South Korea", "KR"),
+    )
+    for eid, name, code in countries:
         ents.add("country", eid, name, code, ents.places)
-    for eid, name, code in (("ent-nis", "the National Intelligence Service", "KR"), ("ent-gur", "Ukrainian military intelligence", "UA"), ("ent-jcs", "the Joint Chiefs of Staff", "KR")):
+    agencies = (
+        ("ent-nis", "the National Intelligence Service", "KR"),
+        ("ent-gur", "Ukrainian military intelligence", "UA"),
+        ("ent-jcs", "the Joint Chiefs of Staff", "KR"),
+    )
+    for eid, name, code in agencies:
         ents.add("government_agency", eid, name, code, ents.agencies)
     ents.add("armed_force", "ent-kpa", "Korean People's Army", "KP", None)
     for i in range(max(5, n_figures // 1000)):
@@ -184,6 +191,65 @@ class Text:
         return "".join(self.parts) + "\n"
 
 
+Rows = dict[str, list[dict[str, Any]]]
+
+
+def _add_figures(rng: FastRandom, ents: Entities, rows: Rows, text: Text, s: int, sid: str, outlet_id: str, n_here: int) -> None:
+    for k in range(n_here):
+        metric, unit, tail = rng.choice(METRICS)
+        value_text, values = figure_numbers(rng, unit)
+        words, dates = date_phrase(rng)
+        agency_id, agency = rng.choice(ents.agencies)
+        place_id, place = rng.choice(ents.places)
+        when = _when(words, dates["date_precision"])
+        sentence = f"{agency[0].upper()}{agency[1:]} said that {value_text} {tail}{when} near {place}."
+        start, end = text.add(sentence, paragraph=k % 7 == 6)
+        rows["figures"].append({
+            "figure_id": f"fig-synth-{s:07d}-{k:03d}", "source_id": sid, "claim_id": None, "metric": metric, **values,
+            "value_text": value_text, "unit": unit, **dates, "date_inferred": False, "location_id": place_id,
+            "attribution": [agency_id, outlet_id], "evidence": sentence, "notes": None, "evidence_start": start, "evidence_end": end,
+        })
+
+
+def _add_statements(rng: FastRandom, ents: Entities, rows: Rows, text: Text, s: int, sid: str, outlet: tuple[str, str], n_here: int) -> None:
+    outlet_id, outlet_name = outlet
+    for k in range(max(1, n_here // 10)):
+        person_id, person = rng.choice(ents.persons)
+        quote = rng.choice(QUOTES)
+        direct = rng.random() < 0.6
+        if direct:
+            curly = rng.random() < 0.2
+            sentence = f"{person} told {outlet_name}: “{quote}.”" if curly else f'{person} told {outlet_name}: "{quote}."'
+            said = quote
+        else:
+            sentence = said = f"According to {person}, {quote}."
+        start, end = text.add(sentence)
+        rows["statements"].append({
+            "statement_id": f"stm-synth-{s:07d}-{k:03d}", "source_id": sid, "speaker_id": person_id, "attribution": [person_id, outlet_id],
+            "kind": "direct_quote" if direct else "reported", "text": said, "evidence": sentence,
+            "date_start": None, "date_end": None, "date_precision": None, "date_text": None, "date_inferred": False,
+            "topics": rng.sample(TOPICS, 2), "notes": None, "evidence_start": start, "evidence_end": end,
+        })
+
+
+def _add_events(rng: FastRandom, ents: Entities, rows: Rows, text: Text, s: int, sid: str, outlet_id: str, n_here: int) -> None:
+    for k in range(max(1, n_here // 10)):
+        event_type, verb = rng.choice(EVENTS)
+        place_id, place = rng.choice(ents.places)
+        words, dates = date_phrase(rng)
+        when = _when(words, dates["date_precision"])
+        sentence = f"The Korean People's Army {verb} {place}{when}."
+        if k == 1 or rng.random() < 0.02:  # evidence across a paragraph break: a CSV cell with a line break in it
+            sentence += "\n\nThe move was not announced."
+        start, end = text.add(sentence, paragraph=True)
+        rows["events"].append({
+            "event_id": f"evt-synth-{s:07d}-{k:03d}", "source_id": sid, "event_type": event_type,
+            "summary": f"Synthetic {event_type.replace('_', ' ')} near {place}.", **dates, "date_inferred": False,
+            "location_id": place_id, "actor_ids": ["ent-kpa"], "attribution": [outlet_id], "evidence": sentence, "notes": None,
+            "evidence_start": start, "evidence_end": end,
+        })
+
+
 def generate(n_figures: int, seed: int = 1) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
     """Rows of every table (sorted by id) and the texts by path."""
     rng = FastRandom(seed)
@@ -198,53 +264,10 @@ def generate(n_figures: int, seed: int = 1) -> tuple[dict[str, list[dict[str, An
         text = Text()
         text.add(f"Synthetic report {s} by {outlet}. Nothing in it describes the world.")
         n_here = min(FIGURES_PER_SOURCE, n_figures - made)
-        for k in range(n_here):
-            metric, unit, tail = rng.choice(METRICS)
-            value_text, values = figure_numbers(rng, unit)
-            words, dates = date_phrase(rng)
-            agency_id, agency = rng.choice(ents.agencies)
-            place_id, place = rng.choice(ents.places)
-            when = _when(words, dates["date_precision"])
-            sentence = f"{agency[0].upper()}{agency[1:]} said that {value_text} {tail}{when} near {place}."
-            start, end = text.add(sentence, paragraph=k % 7 == 6)
-            rows["figures"].append({
-                "figure_id": f"fig-synth-{s:07d}-{k:03d}", "source_id": sid, "claim_id": None, "metric": metric, **values,
-                "value_text": value_text, "unit": unit, **dates, "date_inferred": False, "location_id": place_id,
-                "attribution": [agency_id, outlet_id], "evidence": sentence, "notes": None, "evidence_start": start, "evidence_end": end,
-            })
+        _add_figures(rng, ents, rows, text, s, sid, outlet_id, n_here)
         made += n_here
-        for k in range(max(1, n_here // 10)):
-            person_id, person = rng.choice(ents.persons)
-            quote = rng.choice(QUOTES)
-            direct = rng.random() < 0.6
-            if direct:
-                curly = rng.random() < 0.2
-                sentence = f"{person} told {outlet}: “{quote}.”" if curly else f'{person} told {outlet}: "{quote}."'
-                said = quote
-            else:
-                sentence = said = f"According to {person}, {quote}."
-            start, end = text.add(sentence)
-            rows["statements"].append({
-                "statement_id": f"stm-synth-{s:07d}-{k:03d}", "source_id": sid, "speaker_id": person_id, "attribution": [person_id, outlet_id],
-                "kind": "direct_quote" if direct else "reported", "text": said, "evidence": sentence,
-                "date_start": None, "date_end": None, "date_precision": None, "date_text": None, "date_inferred": False,
-                "topics": rng.sample(TOPICS, 2), "notes": None, "evidence_start": start, "evidence_end": end,
-            })
-        for k in range(max(1, n_here // 10)):
-            event_type, verb = rng.choice(EVENTS)
-            place_id, place = rng.choice(ents.places)
-            words, dates = date_phrase(rng)
-            when = _when(words, dates["date_precision"])
-            sentence = f"The Korean People's Army {verb} {place}{when}."
-            if k == 1 or rng.random() < 0.02:  # evidence across a paragraph break: a CSV cell with a line break in it
-                sentence += "\n\nThe move was not announced."
-            start, end = text.add(sentence, paragraph=True)
-            rows["events"].append({
-                "event_id": f"evt-synth-{s:07d}-{k:03d}", "source_id": sid, "event_type": event_type,
-                "summary": f"Synthetic {event_type.replace('_', ' ')} near {place}.", **dates, "date_inferred": False,
-                "location_id": place_id, "actor_ids": ["ent-kpa"], "attribution": [outlet_id], "evidence": sentence, "notes": None,
-                "evidence_start": start, "evidence_end": end,
-            })
+        _add_statements(rng, ents, rows, text, s, sid, (outlet_id, outlet), n_here)
+        _add_events(rng, ents, rows, text, s, sid, outlet_id, n_here)
         body = text.value()
         path = f"seeds/synth-{s:07d}.txt"
         texts[path] = body
@@ -260,23 +283,21 @@ def generate(n_figures: int, seed: int = 1) -> tuple[dict[str, list[dict[str, An
 def write_package(out: Path, n_figures: int, seed: int = 1, version: str | None = None) -> Path:
     """Write a built package of ``n_figures`` figures with nkdata's own writers; return its folder."""
     from nkdata._version import __version__
-    from nkdata.release.writer import _descriptor, _write_csv, _write_parquet, release_name
-    from nkdata.spec.models import MODELS
+    from nkdata.release.layout import release_name
+    from nkdata.release.rows import add_derived
+    from nkdata.release.writer import write_descriptor, write_tables
 
     version = version or __version__
     rows, texts = generate(n_figures, seed)
+    add_derived(rows)  # each figure's originator, and the claims table
     folder = out / release_name(version)
     folder.mkdir(parents=True, exist_ok=False)
     for rel, body in texts.items():
         target = folder / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(body, encoding="utf-8", newline="\n")
-    for table in MODELS:
-        _write_csv(folder / f"{table}.csv", table, rows[table])
-        _write_parquet(folder / f"{table}.parquet", table, rows[table])
-    stand_in = SimpleNamespace(curated=SimpleNamespace(package=META))  # _descriptor reads only the release metadata
-    descriptor = _descriptor(folder, stand_in, rows, version)  # type: ignore[arg-type]
-    (folder / "datapackage.json").write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_tables(folder, rows)
+    write_descriptor(folder, META, rows, version)
     return folder
 
 

@@ -8,48 +8,187 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
-# Codes are stable: tests, docs and CI annotations refer to them.
-CODES: dict[str, str] = {
-    "Y100": "YAML syntax error",
-    "Y101": "YAML construct not allowed (custom tag, anchor abuse, non-string key)",
-    "Y102": "YAML alias expansion over the limit",
-    "Y103": "file too large",
-    "Y104": "file structure is not what nkdata expects",
-    "Y105": "duplicate key in a mapping",
-    "M200": "unknown field",
-    "M201": "required field missing",
-    "M202": "value of the wrong type or form",
-    "M203": "term not in the controlled vocabulary",
-    "M204": "id does not match its pattern",
-    "M210": "figure value, bounds and qualifier disagree",
-    "M220": "date interval inconsistent with itself or its precision",
-    "M221": "not a real calendar date",
-    "M230": "other rule on a record",
-    "I300": "duplicate id",
-    "I301": "reference to an id that does not exist",
-    "I302": "reference to an entity of the wrong kind",
-    "I303": "figures sharing a claim_id disagree (originator, metric, stated number, unit or dates)",
-    "V400": "evidence not found in the source text",
-    "V401": "quoted text not found in the evidence",
-    "V402": "a number of the figure does not occur in its evidence",
-    "V403": "date_text not found in the evidence or source text",
-    "V404": "value_text not found in the evidence",
-    "T500": "source text missing or unreadable",
-    "T501": "source text sha256 differs from the source record",
-    "T502": "source text is not valid UTF-8",
-    "T503": "text_path outside the project's seeds/ folder",
-    "T504": "source text too large",
-    "C600": "cell would run as a spreadsheet formula",
-    "F700": "source file has no records",
-    "F701": "record belongs to another source",
-    "F702": "archived text in seeds/ that no source file refers to",
-    "F703": "file in data/sources/ that is not read (not .yaml)",
-    "P800": "package file missing",
-    "P801": "package file hash or size differs from datapackage.json",
-    "P802": "package descriptor invalid",
-    "P803": "a table's CSV and Parquet copies disagree, or one cannot be read",
+
+class Code(NamedTuple):
+    """One entry of the problem catalogue."""
+
+    meaning: str  #: what the problem is (the CLI reference and CONTRIBUTING's table print it)
+    fix: str  #: what to do about it
+    message: str  #: the form of the message, fields in braces (the checks fill them in)
+
+
+#: The problem catalogue: every code a check can report. Codes are stable: tests, docs
+#: and CI annotations refer to them. CONTRIBUTING.md's table is generated from it
+#: (``python -m nkdata.cli.docs``).
+CATALOGUE: dict[str, Code] = {
+    "Y100": Code(
+        "YAML syntax error",
+        "Fix the YAML at the line shown: indentation, a missing colon, or quotes around text holding `: ` or ` #`.",
+        "cannot parse: {error}",
+    ),
+    "Y101": Code(
+        "YAML construct not allowed (custom tag, anchor abuse, non-string key)",
+        "Remove the tag (`!!...`), merge key (`<<`) or non-name key; write plain values and `name: value` pairs.",
+        "tag {tag!r} is not allowed",
+    ),
+    "Y102": Code(
+        "YAML alias expansion over the limit",
+        "Remove anchors (`&`) and aliases (`*`); write each record out in full.",
+        "an alias refers to a value that contains it (infinite expansion)",
+    ),
+    "Y103": Code("file too large", "Split the records over several source files.", "file is {size} bytes; the limit is {limit}"),
+    "Y104": Code(
+        "file structure is not what nkdata expects",
+        "Restore the layout: `source:` and the `figures:`, `statements:`, `events:` lists (`entities:` in entities.yaml), each entry a mapping.",
+        "'{table}' must be a list of records",
+    ),
+    "Y105": Code("duplicate key in a mapping", "Keep one of the two keys with the same name.", "key {key!r} appears twice in one mapping"),
+    "M200": Code("unknown field", "Correct the misspelt field name (the hint names the closest) or remove the field.", "unknown field {field!r}"),
+    "M201": Code("required field missing", "Add the required field (the hint says what it holds).", "required field {field!r} is missing"),
+    "M202": Code(
+        "value of the wrong type or form",
+        "Write the value in the form docs/data-dictionary.md gives (number, YYYY-MM-DD date, list, text, pattern).",
+        "{value!r} is not a valid {type} value",
+    ),
+    "M203": Code(
+        "term not in the controlled vocabulary",
+        "Use a term of the vocabulary (docs/data-dictionary.md); a new term is a change to nkdata/vocab.py.",
+        "{value!r} is not a term of the {vocabulary} vocabulary",
+    ),
+    "M204": Code(
+        "id does not match its pattern",
+        "Write the id as its prefix (`src-`, `ent-`, `fig-`, `stm-`, `evt-`, `clm-`) and lower-case words joined by single hyphens.",
+        "{value!r} is not a valid id",
+    ),
+    "M210": Code(
+        "figure value, bounds and qualifier disagree",
+        "Make value, value_low and value_high agree with the qualifier (see the `qualifier` vocabulary).",
+        "the broken rule of nkdata.spec.rules, e.g. qualifier '{qualifier}' sets value_low to the stated number {value}",
+    ),
+    "M220": Code(
+        "date interval inconsistent with itself or its precision",
+        "Give date_start, date_end and date_precision together, start on or before end, as the precision requires.",
+        "the date rule that is broken, e.g. date_end {date_end} is before date_start {date_start}",
+    ),
+    "M221": Code("not a real calendar date", "Write a real calendar date as YYYY-MM-DD.", "{value!r} is not a real calendar date"),
+    "M230": Code(
+        "other rule on a record",
+        "Follow the rule the message names (speaker in the attribution, notes for an unnamed quote or an inferred date, ...).",
+        "the rule that is broken, e.g. the speaker {speaker_id} must appear in the attribution chain",
+    ),
+    "I300": Code("duplicate id", "Give the record an id no other record uses.", "id {id!r} is already used at {where}"),
+    "I301": Code(
+        "reference to an id that does not exist",
+        "Use an existing id (the hint names the closest) or add the entity to data/entities.yaml first.",
+        "{id!r} is not a known {noun} id",
+    ),
+    "I302": Code(
+        "reference to an entity of the wrong kind",
+        "Point to an entity of the kind the field takes (e.g. a place or country for location_id).",
+        "{id!r} is a {kind}, but {field} takes {kinds}",
+    ),
+    "I303": Code(
+        "figures sharing a claim_id disagree (originator, metric, stated number, unit or dates)",
+        "Make the figures of one claim agree (originator, metric, stated number, unit, overlapping dates; "
+        "the qualifier may differ), or give this one its own claim_id.",
+        "claim {claim_id}: {field} is {value!r} here but {other!r} in {where}",
+    ),
+    "V400": Code(
+        "evidence not found in the source text",
+        "Copy the span exactly from the archived text; only quotes, dashes and white space may differ.",
+        "{field} not found in {source_id}'s text: {span!r}",
+    ),
+    "V401": Code(
+        "quoted text not found in the evidence",
+        "Copy the quoted words exactly from the evidence, without the quotation marks.",
+        "the quote is not part of the evidence, verbatim: {text!r}",
+    ),
+    "V402": Code(
+        "a number of the figure does not occur in its evidence",
+        "Write the number as the evidence states it, or widen the evidence to the words that state it.",
+        "{field} {value} does not occur in the evidence",
+    ),
+    "V403": Code(
+        "date_text not found in the evidence or source text",
+        "Copy date_text word for word from the evidence (or the text).",
+        "date_text {date_text!r} is not in the source text",
+    ),
+    "V404": Code(
+        "value_text not found in the evidence", "Copy value_text word for word from the evidence.", "value_text {value_text!r} is not in the evidence"
+    ),
+    "T500": Code("source text missing or unreadable", "Add the text to seeds/ or correct text_path.", "archived text {path} is missing"),
+    "T501": Code(
+        "source text sha256 differs from the source record",
+        "Restore the text's original bytes; a changed text is a new source with its own file and sha256.",
+        "{path} has sha256 {actual}, the record says {expected}",
+    ),
+    "T502": Code("source text is not valid UTF-8", "Save the text as UTF-8.", "{path} is not valid UTF-8 (byte {byte})"),
+    "T503": Code(
+        "text_path outside the project's seeds/ folder",
+        "Keep the text as a plain file directly in seeds/ and point text_path at it.",
+        "{path} resolves outside seeds/",
+    ),
+    "T504": Code(
+        "source text too large",
+        "Archive only the article's own text (a few kilobytes), not a whole page or site.",
+        "{path} is {size} bytes; the limit is {limit}",
+    ),
+    "C600": Code(
+        "cell would run as a spreadsheet formula",
+        "Reword or trim the value so it does not start with =, +, -, @ or a tab.",
+        "{value!r} starts with {char!r}, which spreadsheets run as a formula",
+    ),
+    "F700": Code(
+        "source file has no records",
+        "Add the records the source supports, or remove the source file and its text.",
+        "the source file has no figures, statements or events",
+    ),
+    "F701": Code(
+        "record belongs to another source",
+        "Move the record to its own source's file, or drop its source_id (the file sets it).",
+        "record says source_id {given!r} but this file is the source {source_id!r}",
+    ),
+    "F702": Code(
+        "archived text in seeds/ that no source file refers to",
+        "Start the text's source file with `nkdata new-source seeds/NAME.txt`, or delete the text.",
+        "{path} is not the text of any source: no file in data/sources/ has text_path: {path}",
+    ),
+    "F703": Code(
+        "file in data/sources/ that is not read (not .yaml)",
+        "Rename the file to end in `.yaml` (or move it out of data/sources/): nothing else there is read.",
+        "{path} is not read: source files end in .yaml",
+    ),
+    "P800": Code(
+        "package file missing",
+        "Rebuild the release with `nkdata build`; never copy files into a release by hand.",
+        "{path} is listed in datapackage.json but missing",
+    ),
+    "P801": Code(
+        "package file hash or size differs from datapackage.json",
+        "Rebuild the release; a built file is never edited.",
+        "sha256 {actual} does not match datapackage.json ({expected}); the file was altered",
+    ),
+    "P802": Code(
+        "package descriptor invalid",
+        "Rebuild the release; datapackage.json is generated, never edited.",
+        "the Table Schema of {table!r} differs from the one this nkdata's models generate",
+    ),
+    "P803": Code(
+        "a table's CSV and Parquet copies disagree, or one cannot be read",
+        "Rebuild the release; a table's CSV and Parquet are written together from the same rows, never edited.",
+        "the CSV says {csv} but {parquet} says {parquet_value}",
+    ),
+    "P804": Code(
+        "derived data (a figure's originator, the claims table) differs from what the figures make",
+        "Rebuild the release; each figure's originator and the claims table are computed from the figures by the build, never edited.",
+        "{field} is {value} but its figures make {expected}",
+    ),
 }
+
+#: Code -> meaning (the catalogue's first column).
+CODES: dict[str, str] = {code: entry.meaning for code, entry in CATALOGUE.items()}
 
 
 @dataclass(frozen=True, order=True)

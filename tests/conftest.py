@@ -24,8 +24,15 @@ from click.testing import CliRunner
 from nkdata.checks.validation import validate
 from nkdata.cli.main import main as cli_main
 from nkdata.problems import Problem
+from nkdata.release.writer import build
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest test (building and installing the wheel) first, so that with several workers
+    (pytest-xdist) the others run beside it instead of after it."""
+    items.sort(key=lambda item: item.path.name != "test_wheel.py")
 PROJECT_DIRS = ("data", "seeds", "schema", "docs")
 
 SRC_001 = "data/sources/001_6a6af57649902c1b.yaml"
@@ -186,3 +193,60 @@ def problems_from_json(stdout: str) -> list[dict]:
     assert doc["count"] == len(doc["problems"])
     assert doc["valid"] is (doc["count"] == 0)
     return doc["problems"]
+
+
+# ------------------------------------------------------------------ builds shared by the release tests
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real project built once by the library into a temporary folder (treat as read-only)."""
+    return build(REPO, tmp_path_factory.mktemp("built"))
+
+
+@pytest.fixture(scope="session")
+def old_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A release of the real data under another version (0.0.9), as a zip in a mirror folder."""
+    out = tmp_path_factory.mktemp("release-0.0.9")
+    folder = build(REPO, out, version="0.0.9")
+    return folder.parent / f"{folder.name}.zip"
+
+
+# ---------------------------------------------------------------- package-validation fixtures (tests/checks)
+
+
+@pytest.fixture(scope="module")
+def real_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real curated data, built as a release (folder; its zip sits next to it)."""
+    from nkdata.release.writer import build
+
+    return build(REPO, tmp_path_factory.mktemp("real") / "dist")
+
+
+@pytest.fixture(scope="module")
+def synth_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic curated project (300 figures in 3 sources)."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import synth
+
+    return synth.write_project(tmp_path_factory.mktemp("synth") / "project", 300, seed=5)
+
+
+@pytest.fixture(scope="module")
+def synth_release(synth_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic project built by ``nkdata build``: the package the corruptions start from."""
+    from nkdata.release.writer import build
+
+    return build(synth_project, tmp_path_factory.mktemp("synth-built") / "dist")
+
+
+@pytest.fixture
+def pkg(synth_release: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the synthetic release, to corrupt."""
+    return Path(shutil.copytree(synth_release, tmp_path / synth_release.name))
+
+
+@pytest.fixture
+def proj(synth_project: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the synthetic curated project, to corrupt the same way."""
+    return Path(shutil.copytree(synth_project, tmp_path / "project"))

@@ -1,7 +1,6 @@
 """Shared helpers for the release tests (build, load, fetch, wheel, CLI).
 
-Import what you need: fixtures defined here become available to a test module
-that imports them by name.
+Import what you need; the shared fixtures (``built``, ``old_release``) are in conftest.py.
 """
 
 from __future__ import annotations
@@ -24,17 +23,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import nkdata
-from nkdata.release.writer import build
 
 REPO = Path(__file__).resolve().parents[1]
 VERSION = nkdata.__version__
 NAME = f"nkdata-{VERSION}"
 EMBEDDED = REPO / "nkdata" / "_release" / NAME
 SRC_001 = "data/sources/001_6a6af57649902c1b.yaml"
-TABLES = ["sources", "entities", "figures", "statements", "events"]
+TABLES = ["sources", "entities", "figures", "statements", "events", "claims"]
 HEAVY = ("pandas", "pyarrow", "frictionless", "pooch", "pydantic", "yaml")
 
 
@@ -110,20 +106,6 @@ def descriptor(folder: Path) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ builds
-
-
-@pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real project built once by the library into a temporary folder (treat as read-only)."""
-    return build(REPO, tmp_path_factory.mktemp("built"))
-
-
-@pytest.fixture(scope="session")
-def old_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A release of the real data under another version (0.0.9), as a zip in a mirror folder."""
-    out = tmp_path_factory.mktemp("release-0.0.9")
-    folder = build(REPO, out, version="0.0.9")
-    return folder.parent / f"{folder.name}.zip"
 
 
 def copy_release(src: Path, dest: Path) -> Path:

@@ -35,7 +35,7 @@ from conftest import (
     run_cli_subprocess,
 )
 
-from nkdata.checks import records as checks
+from nkdata.checks.texts import MAX_TEXT_BYTES
 from nkdata.curated.yamlsafe import MAX_BYTES, MAX_DEPTH
 from nkdata.problems import CODES, Problem
 
@@ -153,7 +153,6 @@ class Case:
 
 CLAIMED = frozenset({"I303"})  # the seed figure shares its claim with another source's figure
 ORPHAN = frozenset({"F702"})  # the real seed no longer has a source pointing at it
-MAX_TEXT_BYTES = getattr(checks, "MAX_TEXT_BYTES", 10 * 1024 * 1024)
 
 FIG1 = "fig-nis-casualties-2025-03-mid"
 FIG2 = "fig-nis-casualties-2025-01"
@@ -255,7 +254,7 @@ CASES: list[Case] = [
          "M203", ENTITIES, at(ENTITIES, "kind: nation"), "ent-russia", "kind", also=frozenset({"I301"})),
     Case("M204-figure-id", rep(SRC_001, f"  - figure_id: {FIG2}\n", "  - figure_id: Fig_NIS_casualties_2025_01\n"),
          "M204", SRC_001, at(SRC_001, "figure_id: Fig_NIS"), "Fig_NIS_casualties_2025_01", "figure_id", hint="ids are"),
-    Case("M204-attribution-item", rep(SRC_001, "attribution: [ent-nis, ent-lee-seong-kweun, ent-korea-herald]", "attribution: [ent-nis, Lee Seong-kweun, ent-korea-herald]"),
+    Case("M204-attribution-item", rep(SRC_001, "attribution: [ent-nis, ent-lee-seong-kweun, ent-korea-herald]", "attribution: [ent-nis, Lee Seong-kweun, ent-korea-herald]"),  # noqa: E501 - a row of the case table
          "M204", SRC_001, at(SRC_001, "Lee Seong-kweun, ent-korea"), FIG1, "attribution"),
     Case("M204-entity-id", rep(ENTITIES, "entity_id: ent-ukraine\n", "entity_id: ENT ukraine\n"),
          "M204", ENTITIES, at(ENTITIES, "entity_id: ENT ukraine"), "ENT ukraine", "entity_id"),
@@ -263,7 +262,7 @@ CASES: list[Case] = [
          "M210", SRC_001, at(SRC_001, "value: 3000\n    value_low: 3000"), FIG_RANGE, "value"),
     Case("M210-range-missing-high", rep(SRC_001, "    value_high: 4000\n", "    value_high: ~\n"),
          "M210", SRC_001, at(SRC_001, "value_high: ~"), FIG_RANGE, "value_high"),
-    Case("M210-more-than-low-differs", rep(SRC_001, "    value_low: 4000\n    value_high: null\n    qualifier: more_than\n", "    value_low: 3500\n    value_high: null\n    qualifier: more_than\n"),
+    Case("M210-more-than-low-differs", rep(SRC_001, "    value_low: 4000\n    value_high: null\n    qualifier: more_than\n", "    value_low: 3500\n    value_high: null\n    qualifier: more_than\n"),  # noqa: E501 - a row of the case table
          "M210", SRC_001, at(SRC_001, "value_low: 3500"), FIG1, "value_low"),
     Case("M210-more-than-with-high", rep(SRC_001, "    value_low: 4000\n    value_high: null\n", "    value_low: 4000\n    value_high: 5000\n"),
          "M210", SRC_001, at(SRC_001, "value_high: 5000"), FIG1, "value_high"),
@@ -277,15 +276,15 @@ CASES: list[Case] = [
          "M220", SRC_001, at(SRC_001, "date_end: 2025-03-01"), FIG1, "date_end", message=lambda p: "before"),
     Case("M220-part-of-month-11-to-21", rep(SRC_001, "    date_end: 2025-03-20\n", "    date_end: 2025-03-21\n"),
          "M220", SRC_001, at(SRC_001, "date_start: 2025-03-11"), FIG1, "date_start", message=lambda p: "part_of_month"),
-    Case("M220-part-of-month-late-not-to-end", rep(SRC_001, "    date_start: 2025-03-11\n    date_end: 2025-03-20\n", "    date_start: 2025-03-21\n    date_end: 2025-03-30\n"),
+    Case("M220-part-of-month-late-not-to-end", rep(SRC_001, "    date_start: 2025-03-11\n    date_end: 2025-03-20\n", "    date_start: 2025-03-21\n    date_end: 2025-03-30\n"),  # noqa: E501 - a row of the case table
          "M220", SRC_001, at(SRC_001, "date_start: 2025-03-21"), FIG1, "date_start", message=lambda p: "21-31"),
     Case("M220-month-not-whole", rep(SRC_001, "    date_end: 2025-01-31\n", "    date_end: 2025-01-30\n"),
          "M220", SRC_001, at(SRC_001, "date_start: 2025-01-01"), FIG2, "date_start"),
     Case("M220-missing-end", rep(SRC_001, "    date_end: 2025-03-20\n", ""),
          "M220", SRC_001, at(SRC_001, f"figure_id: {FIG1}"), FIG1, "date_end"),
-    Case("M220-inferred-without-notes", rep(SRC_001, "    notes: >-\n      The text gives no year: March 2025 is inferred (see\n      fig-nis-casualties-2025-03-mid for the source of that inference).\n", ""),
+    Case("M220-inferred-without-notes", rep(SRC_001, "    notes: >-\n      The text gives no year: March 2025 is inferred (see\n      fig-nis-casualties-2025-03-mid for the source of that inference).\n", ""),  # noqa: E501 - a row of the case table
          "M220", SRC_001, at(SRC_001, "event_id: evt-nis-casualty-estimate-2025-03-mid"), "evt-nis-casualty-estimate-2025-03-mid", "notes"),
-    Case("M220-published-reversed", rep(SRC_000, "  published_start: null  # the text carries no date\n  published_end: null\n  published_precision: null\n", "  published_start: 2025-03-31\n  published_end: 2025-03-01\n  published_precision: interval\n"),
+    Case("M220-published-reversed", rep(SRC_000, "  published_start: null  # the text carries no date\n  published_end: null\n  published_precision: null\n", "  published_start: 2025-03-31\n  published_end: 2025-03-01\n  published_precision: interval\n"),  # noqa: E501 - a row of the case table
          "M220", SRC_000, at(SRC_000, "published_end: 2025-03-01"), SRC0, "published_end", also=frozenset({"I301"})),
     Case("M221-february-30", rep(SRC_001, "    date_start: 2025-03-11\n", "    date_start: 2025-02-30\n"),
          "M221", SRC_001, at(SRC_001, "date_start: 2025-02-30"), FIG1, "date_start", hint="YYYY-MM-DD"),
@@ -295,11 +294,11 @@ CASES: list[Case] = [
          "M221", SRC_001, at(SRC_001, "date_end: 2025-04-31"), FIG1, "date_end"),
     Case("M221-month-13", rep(SRC_000, "  published_start: null  # the text carries no date\n", "  published_start: 2025-13-01\n"),
          "M221", SRC_000, at(SRC_000, "published_start: 2025-13-01"), SRC0, "published_start", also=frozenset({"I301"})),
-    Case("M230-speaker-not-in-chain", rep(SRC_001, "speaker_id: ent-lee-seong-kweun\n    attribution: [ent-lee-seong-kweun, ent-korea-herald]", "speaker_id: ent-lee-seong-kweun\n    attribution: [ent-korea-herald]"),
+    Case("M230-speaker-not-in-chain", rep(SRC_001, "speaker_id: ent-lee-seong-kweun\n    attribution: [ent-lee-seong-kweun, ent-korea-herald]", "speaker_id: ent-lee-seong-kweun\n    attribution: [ent-korea-herald]"),  # noqa: E501 - a row of the case table
          "M230", SRC_001, at(SRC_001, "attribution: [ent-korea-herald]"), STM_4000, "attribution"),
     Case("M230-figure-without-attribution", rep(SRC_001, "    attribution: [ent-nis, ent-lee-seong-kweun, ent-korea-herald]\n", "    attribution: []\n"),
          "M230", SRC_001, at(SRC_001, "attribution: []"), FIG1, "attribution"),
-    Case("M230-anonymous-quote-without-notes", rep(SRC_000, '    notes: >-\n      The text credits these words to unnamed "Reports from Russia" and does not\n      say who wrote them.\n', ""),
+    Case("M230-anonymous-quote-without-notes", rep(SRC_000, '    notes: >-\n      The text credits these words to unnamed "Reports from Russia" and does not\n      say who wrote them.\n', ""),  # noqa: E501 - a row of the case table
          "M230", SRC_000, at(SRC_000, "statement_id: stm-reports-severely-anxious"), "stm-reports-severely-anxious", "notes"),
     # ------------------------------------------------------------ I: ids and references
     Case("I300-duplicate-id-same-file", rep(SRC_001, f"figure_id: {FIG2}\n", f"figure_id: {FIG1}\n"),
@@ -310,9 +309,9 @@ CASES: list[Case] = [
          message=lambda p: f"{SRC_000}:{p.line_of(SRC_000, 'statement_id: stm-dailynk-soldiers-fear-instability')}"),
     Case("I300-duplicate-entity", rep(ENTITIES, "entity_id: ent-ukraine\n", "entity_id: ent-russia\n"),
          "I300", ENTITIES, at(ENTITIES, "entity_id: ent-russia\n", occurrence=2), "ent-russia", "entity_id"),
-    Case("I301-unknown-attribution", rep(SRC_001, "attribution: [ent-nis, ent-lee-seong-kweun, ent-korea-herald]", "attribution: [ent-nis, ent-lee-seong-kwuen, ent-korea-herald]"),
+    Case("I301-unknown-attribution", rep(SRC_001, "attribution: [ent-nis, ent-lee-seong-kweun, ent-korea-herald]", "attribution: [ent-nis, ent-lee-seong-kwuen, ent-korea-herald]"),  # noqa: E501 - a row of the case table
          "I301", SRC_001, at(SRC_001, "ent-lee-seong-kwuen"), FIG1, "attribution", hint="did you mean 'ent-lee-seong-kweun'?"),
-    Case("I301-unknown-speaker", rep(SRC_001, "    speaker_id: null\n    attribution: []\n    kind: reported\n", "    speaker_id: ent-reports\n    attribution: [ent-reports]\n    kind: reported\n"),
+    Case("I301-unknown-speaker", rep(SRC_001, "    speaker_id: null\n    attribution: []\n    kind: reported\n", "    speaker_id: ent-reports\n    attribution: [ent-reports]\n    kind: reported\n"),  # noqa: E501 - a row of the case table
          "I301", SRC_001, at(SRC_001, "speaker_id: ent-reports"), "stm-reports-grenades-if-captured", "speaker_id",
          extra=[("I301", SRC_001, at(SRC_001, "ent-reports]"), "stm-reports-grenades-if-captured", "attribution")]),
     Case("I301-unknown-location", rep(SRC_001, "    location_id: ent-kursk\n", "    location_id: ent-kursk-oblast\n"),
@@ -330,7 +329,7 @@ CASES: list[Case] = [
          "V400", SRC_000, at(SRC_000, "evidence: 'Reports from Russia indicated"), "stm-reports-severely-anxious", "evidence"),
     Case("V400-reported-text-altered", rep(SRC_001, "high-ranking North Korean officers", "senior North Korean officers"),
          "V400", SRC_001, key_before(SRC_001, "senior North Korean officers", "text:"), "stm-nis-officers-among-casualties", "text"),
-    Case("V401-quote-altered", rep(SRC_001, "The latest we have is that more than 4,000 members of North Korean forces", "The latest we have is that more than 5,000 members of North Korean forces"),
+    Case("V401-quote-altered", rep(SRC_001, "The latest we have is that more than 4,000 members of North Korean forces", "The latest we have is that more than 5,000 members of North Korean forces"),  # noqa: E501 - a row of the case table
          "V401", SRC_001, key_before(SRC_001, "more than 5,000 members", "text:"), STM_4000, "text"),
     Case("V402-value-not-in-evidence", rep(SRC_001, "    value: 3000\n    value_low: null\n", "    value: 3500\n    value_low: null\n"),
          "V402", SRC_001, at(SRC_001, "value: 3500"), FIG2, "value", message=lambda p: "3,500", also=CLAIMED),
@@ -386,7 +385,7 @@ CASES: list[Case] = [
          "M202", SRC_001, at(SRC_001, 'value: "30"'), FIG_PCT, "value", message=lambda p: "digits"),
     Case("M221-date-as-number", rep(SRC_001, "    date_start: 2025-03-11\n", "    date_start: 1741651200\n"),
          "M221", SRC_001, at(SRC_001, "date_start: 1741651200"), FIG1, "date_start"),
-    Case("M230-speaker-with-empty-chain", rep(SRC_001, "speaker_id: ent-lee-seong-kweun\n    attribution: [ent-lee-seong-kweun, ent-korea-herald]", "speaker_id: ent-lee-seong-kweun\n    attribution: []"),
+    Case("M230-speaker-with-empty-chain", rep(SRC_001, "speaker_id: ent-lee-seong-kweun\n    attribution: [ent-lee-seong-kweun, ent-korea-herald]", "speaker_id: ent-lee-seong-kweun\n    attribution: []"),  # noqa: E501 - a row of the case table
          "M230", SRC_001, at(SRC_001, "attribution: []"), STM_4000, "attribution"),
     Case("F703-source-file-wrong-extension", lambda p: p.path(SRC_001).rename(p.path(SRC_001[: -len(".yaml")] + ".YAML")),
          "F703", SRC_001[: -len(".yaml")] + ".YAML", nowhere, None, None, also=ORPHAN),

@@ -163,11 +163,14 @@ def test_tampered_cache_is_refused(tmp_path: Path) -> None:
     env = base_env(tmp_path)
     r = cli("info", "--version", PINNED, "--mirror", PINNED_ZIP.parent.as_uri(), env=env, timeout=60)
     assert_clean_exit(r, 0)
-    csv = tmp_path / "cache" / f"nkdata-{PINNED}" / "figures.csv"
-    csv.write_bytes(csv.read_bytes().replace(b"troops", b"tr00ps", 1))
+    # load() reads (and verifies) the Parquet twin; the CSV is verified when it is read (Release.verify)
+    parquet = tmp_path / "cache" / f"nkdata-{PINNED}" / "figures.parquet"
+    data = bytearray(parquet.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    parquet.write_bytes(bytes(data))
     r = cli("info", "--version", PINNED, env=env, timeout=60)
     assert_clean_exit(r, 1, timeout=60)
-    assert "figures.csv" in r.text and "altered" in r.text, r
+    assert "figures.parquet" in r.text and "altered" in r.text, r
 
 
 def test_mirror_serving_wrong_bytes_is_refused_and_nothing_kept(tmp_path: Path) -> None:
@@ -421,7 +424,7 @@ def _bad_zip(built: Path, dest: Path, kind: str) -> Path:
     [
         pytest.param("bomb", "validate", marks=[pytest.mark.slow, xfail("item 7", "a 1000:1 member is extracted in full and the zip reported valid")]),
         pytest.param("bomb", "diff", marks=[pytest.mark.slow, xfail("item 7", "diff extracts the 1000:1 member in full")]),
-        pytest.param("duplicate", "validate", marks=xfail("item 7", "a zip with two members of one name passes")),
+        pytest.param("duplicate", "validate"),  # the one safe zip reader refuses duplicate names (release/archive.py)
         pytest.param("many-members", "validate", marks=[pytest.mark.slow, xfail("item 7", "12,000 junk members pass (limit 10,000)")]),
         pytest.param("unlisted", "validate", marks=xfail("item 7", "a member no descriptor entry names passes")),
     ],
@@ -454,7 +457,7 @@ import os, sys, time
 import nkdata, pandas, pyarrow  # the slow imports first, so that every process reaches load() at once
 time.sleep(max(0.0, {at} - time.time()))
 ds = nkdata.load(version={version!r}, mirror={mirror!r}, format="arrow")
-assert len(ds) == 5, ds
+assert all(name in ds for name in ("sources", "entities", "figures", "statements", "events")), ds  # (and the derived claims)
 sys.stdout.flush()
 os._exit(0)  # item 10 is tested on its own
 """
@@ -564,10 +567,6 @@ def test_https_mirror_loads(tmp_path: Path, cert: tuple[Path, Path]) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,  # probabilistic: a strict mark would make the suite flaky; drop it with the fix
-    reason="issue 10 item 10: 'terminate called without an active exception' (exit -6) at exit after load(), seen here on a busy machine",
-)
 def test_no_abort_at_exit_under_cpu_load(tmp_path: Path) -> None:
     """Library users have no os._exit: `import nkdata; nkdata.load()` must exit 0 in every format.
 
@@ -578,7 +577,7 @@ def test_no_abort_at_exit_under_cpu_load(tmp_path: Path) -> None:
     env = base_env(tmp_path)
     burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"], preexec_fn=os.setsid) for _ in range(2)]
     try:
-        results = [py(f"import nkdata; ds = nkdata.load(format={fmt!r}); assert len(ds) == 5", env, timeout=60) for fmt in ("pandas", "arrow") * 2]
+        results = [py(f"import nkdata; ds = nkdata.load(format={fmt!r}); assert len(ds) >= 5", env, timeout=60) for fmt in ("pandas", "arrow") * 2]
     finally:
         for b in burners:
             os.killpg(b.pid, signal.SIGKILL)

@@ -54,19 +54,19 @@ def test_spoken_numbers_are_read(text: str, value: float) -> None:
 
 @given(st.sampled_from(UNITS + ["ten", "eleven", "twelve", "fifteen", "nineteen"] + TENS), st.integers(1, 999), st.sampled_from(["-", " "]))
 def test_word_thousand_plus_digits(word: str, rest: int, sep: str) -> None:
-    from nkdata.checks.textmatch import _WORDS
+    from nkdata.checks.textmatch import NUMBER_WORDS
 
     text = f"another {word}{sep}thousand{sep}{rest} have been injured"
-    assert float(_WORDS[word] * 1000 + rest) in numbers_in(text), text
+    assert float(NUMBER_WORDS[word] * 1000 + rest) in numbers_in(text), text
 
 
 @given(st.sampled_from(TENS), st.sampled_from(UNITS), st.sampled_from(["", " thousand", "-thousand", " hundred"]))
 def test_hyphenated_tens_and_units(tens: str, unit: str, scale: str) -> None:
-    from nkdata.checks.textmatch import _WORDS
+    from nkdata.checks.textmatch import NUMBER_WORDS
 
     factor = {"": 1, " thousand": 1000, "-thousand": 1000, " hundred": 100}[scale]
     text = f"some {tens}-{unit}{scale} troops"
-    assert float((_WORDS[tens] + _WORDS[unit]) * factor) in numbers_in(text), text
+    assert float((NUMBER_WORDS[tens] + NUMBER_WORDS[unit]) * factor) in numbers_in(text), text
 
 
 @given(st.integers(1, 99), st.integers(1, 99), st.sampled_from(["-", " to ", " - "]), st.sampled_from(["hundred", "thousand", "million"]))

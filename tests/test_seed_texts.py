@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import ENTITIES, SEED_000, SEED_001, SRC_000, SRC_001, Project, run_cli_subprocess
 
-from nkdata.checks.records import MAX_TEXT_BYTES
+from nkdata.checks.texts import MAX_TEXT_BYTES
 from nkdata.curated.yamlsafe import MAX_BYTES
 
 
@@ -82,7 +82,7 @@ def test_formula_like_cells(project: Project, rel: str, old: str, new: str, fiel
     project.replace(rel, old, new)
     value_line = project.line_of(rel, "HYPERLINK" if field == "aliases" else "@SUM(A1)")
     out = fails(project, "C600")
-    lines = [l for l in out.splitlines() if "C600" in l]
+    lines = [line for line in out.splitlines() if "C600" in line]
     assert len(lines) == 1 and f" {field}:" in lines[0], out
     assert lines[0].startswith((f"{rel}:{value_line}:", f"{rel}:{value_line - 1}:")), out  # a folded value's key is a line above
 

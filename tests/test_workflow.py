@@ -55,6 +55,8 @@ def test_the_expected_steps_in_order() -> None:
         ["python", "-m", "pip"],
         ["nkdata", "validate", "--format"],
         ["nkdata", "schema", "--check"],
+        ["ruff", "check", "nkdata"],
+        ["mypy"],
         ["python", "-m", "pytest"],
         ["nkdata", "build", "--out"],
         ["frictionless", "validate", "dist/nkdata-*/datapackage.json"],
@@ -77,10 +79,15 @@ def test_every_nkdata_command_exists_with_those_options() -> None:
         assert ctx.params
 
 
-def test_ci_run_exercises_the_test_suite() -> None:
-    """.ci/run is the README's test command in a fresh environment; the suite includes this file."""
+def test_ci_run_exercises_the_test_suite_lint_and_types() -> None:
+    """.ci/run is the README's test command in a fresh environment (the suite includes this file),
+    plus the workflow's lint and type steps, run exactly as the workflow runs them."""
     script = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert "pip install -q '.[test]'" in script and "python -m pytest" in script
+    for run in RUNS:
+        if command(run)[0] in ("ruff", "mypy"):
+            assert run in script, f".ci/run does not run {run!r} as the workflow does"
+    assert "exit 1" in script and "set -e" not in script, "every step runs, and a failure fails the run"
 
 
 @pytest.fixture(scope="module")
@@ -92,14 +99,15 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_every_command_runs_as_ci_runs_it(checkout: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Run each step (but installing and the test suite, which is this run) in order, in the checkout."""
     monkeypatch.chdir(checkout)
     ran = []
     for run in RUNS:
         args = command(run)
-        if args[:3] in (["python", "-m", "pip"], ["python", "-m", "pytest"]):
-            continue
+        if args[:3] in (["python", "-m", "pip"], ["python", "-m", "pytest"]) or args[0] in ("ruff", "mypy"):
+            continue  # installing, the suite (this run), lint and types: .ci/run runs those
         ran.append(args[1])
         if args[0] == "frictionless":
             paths = [p for a in args[2:] for p in sorted(glob.glob(a))]

@@ -6,15 +6,17 @@ import shutil
 from pathlib import Path
 
 from nkdata._version import __version__
+from nkdata.access.fetch import fetch_zip
+from nkdata.access.loader import embedded_release
 from nkdata.access.registry import registry
 from nkdata.errors import DataNotAvailable, IntegrityError, UsageError
+from nkdata.release.archive import write_zip
+from nkdata.release.hashing import sha256_file
+from nkdata.release.layout import zip_name
 
 
 def save_zip(version: str | None = None, dest: Path | str = ".", mirror: str | None = None) -> Path:
     """Write ``nkdata-<version>.zip`` into ``dest`` and check it against the registry."""
-    from nkdata.access.loader import embedded_release
-    from nkdata.release.writer import sha256_file, write_zip
-
     version = version or __version__
     dest = Path(dest)
     if dest.exists() and not dest.is_dir():
@@ -23,7 +25,7 @@ def save_zip(version: str | None = None, dest: Path | str = ".", mirror: str | N
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DataNotAvailable(f"cannot create the folder {dest}: {exc.strerror or exc}") from None
-    target = dest / f"nkdata-{version}.zip"
+    target = dest / zip_name(version)
     expected = registry().get(version)
     if version == __version__:
         release = embedded_release()
@@ -39,8 +41,6 @@ def save_zip(version: str | None = None, dest: Path | str = ".", mirror: str | N
         finally:
             tmp.unlink(missing_ok=True)  # a failed or refused zip leaves nothing behind
         return target
-    from nkdata.access.fetch import fetch_zip
-
     src = fetch_zip(version, mirror, dest)
     if src != target:
         shutil.copyfile(src, target)

@@ -40,8 +40,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from nkdata._version import __version__
 from nkdata.access.registry import registry, sizes, versions
 from nkdata.errors import DataNotAvailable, IntegrityError, NkdataError, UsageError
+from nkdata.release import archive
+from nkdata.release.layout import DESCRIPTOR, release_name, zip_name
 
 CACHE_ENV = "NKDATA_CACHE"
 MIRROR_ENV = "NKDATA_MIRROR"
@@ -114,7 +117,7 @@ def _make_folder(folder: Path) -> None:
 @contextlib.contextmanager
 def _locked(folder: Path, version: str) -> Iterator[None]:
     """Hold ``folder/nkdata-VERSION.lock``, an advisory lock (fcntl; msvcrt on Windows) every writer takes."""
-    path = folder / f"nkdata-{version}.lock"
+    path = folder / f"{release_name(version)}.lock"
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
     except PermissionError:  # a read-only cache: this process can write nothing there, so nothing half-written either
@@ -317,7 +320,7 @@ def fetch_zip(version: str, mirror: str | None = None, dest: Path | None = None)
         url_base = mirror_base(base) if base else None  # http:// and ftp:// refused before anything else
     except UsageError as exc:
         raise UsageError(str(exc) if mirror else f"{MIRROR_ENV}: {exc}") from None
-    fname = f"nkdata-{version}.zip"
+    fname = zip_name(version)
     folder = _folder(dest)
     cached = folder / fname
     if _sha256(cached) == digest:
@@ -329,7 +332,7 @@ def fetch_zip(version: str, mirror: str | None = None, dest: Path | None = None)
                 f"delete it, or pass mirror=URL or set {MIRROR_ENV} to fetch it again"
             )
         raise DataNotAvailable(
-            f"nkdata {version} is not embedded in this package (which has {_embedded_version()}) and not in the cache ({folder}). "
+            f"nkdata {version} is not embedded in this package (which has {__version__}) and not in the cache ({folder}). "
             f"Pass mirror=URL or set {MIRROR_ENV} to a folder or site holding {fname}, or install nkdata=={version}."
         )
     _make_folder(folder)
@@ -361,13 +364,13 @@ def _complete(zip_path: Path, target: Path, version: str) -> bool:
     """
     import zipfile
 
-    if target.is_symlink() or not target.is_dir() or not (target / "datapackage.json").is_file():
+    if target.is_symlink() or not target.is_dir() or not (target / DESCRIPTOR).is_file():
         return False  # a symlink is replaced too: what is loaded from the cache lies inside it
     _check_descriptor(zip_path, target, version)
-    top = f"nkdata-{version}/"
+    top = f"{release_name(version)}/"
     with zipfile.ZipFile(zip_path) as zf:
-        names = [i.filename.removeprefix(top) for i in zf.infolist() if not i.is_dir() and i.filename.startswith(top)]
-    return all((target / name).is_file() for name in names)
+        infos = archive.check_members(zf, zip_path, top=release_name(version))
+    return all((target / i.filename.removeprefix(top)).is_file() for i in infos if not i.is_dir())
 
 
 def unpack(zip_path: Path, version: str) -> Path:
@@ -376,27 +379,22 @@ def unpack(zip_path: Path, version: str) -> Path:
     Under the version's lock: extracted into a staging folder of this process's
     own, then renamed into place; an incomplete folder is replaced.
     """
-    import zipfile
-
+    name = release_name(version)
     folder = zip_path.parent
-    target = folder / f"nkdata-{version}"
+    target = folder / name
     if _complete(zip_path, target, version):
         return target
     with _locked(folder, version):
         if _complete(zip_path, target, version):  # another process unpacked it while this one waited
             return target
-        _remove_leftovers(folder, f".nkdata-{version}.")
+        _remove_leftovers(folder, f".{name}.")
         staging = None
         try:
-            staging = Path(tempfile.mkdtemp(prefix=f".nkdata-{version}.unpacking-", dir=folder))
-            with zipfile.ZipFile(zip_path) as zf:
-                for name in zf.namelist():
-                    if name.startswith("/") or ".." in Path(name).parts or not name.startswith(f"nkdata-{version}/"):
-                        raise IntegrityError(f"{zip_path}: unexpected member {name!r}; refusing to unpack")
-                zf.extractall(staging)
+            staging = Path(tempfile.mkdtemp(prefix=f".{name}.unpacking-", dir=folder))
+            archive.extract(zip_path, staging, top=name)
             if target.exists() or target.is_symlink():  # incomplete: set aside into the staging folder, removed below
                 os.replace(target, staging / "incomplete")
-            os.replace(staging / f"nkdata-{version}", target)
+            os.replace(staging / name, target)
         except OSError as exc:
             raise DataNotAvailable(f"cannot unpack {zip_path.name} into {folder}: {exc.strerror or exc}") from None
         finally:
@@ -408,20 +406,11 @@ def unpack(zip_path: Path, version: str) -> Path:
 def _check_descriptor(zip_path: Path, target: Path, version: str) -> None:
     """The unpacked datapackage.json vouches for every other file, so it must be the
     verified zip's own: otherwise a file and its hash could be changed together."""
-    import zipfile
-
-    with zipfile.ZipFile(zip_path) as zf:
-        expected = zf.read(f"nkdata-{version}/datapackage.json")
-    descriptor = target / "datapackage.json"
+    expected = archive.read_member(zip_path, f"{release_name(version)}/{DESCRIPTOR}")
+    descriptor = target / DESCRIPTOR
     actual = descriptor.read_bytes() if descriptor.is_file() else None
     if actual != expected:
         raise IntegrityError(
             f"{descriptor} differs from the one in the verified {zip_path.name}; the cache was altered: "
             f"delete {target} and load again (it is unpacked anew from the zip)"
         )
-
-
-def _embedded_version() -> str:
-    from nkdata.access.loader import embedded_release
-
-    return embedded_release().version

@@ -4,6 +4,7 @@ or a pinned, hash-verified release.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from importlib import resources
@@ -11,27 +12,47 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from nkdata._version import __version__
-from nkdata.access import timeline
+from nkdata.access.fetch import fetch_zip, unpack
+from nkdata.access.registry import versions as released_versions
 from nkdata.errors import DataNotAvailable, UsageError
+from nkdata.release.layout import DESCRIPTOR, EMBEDDED_DIR, release_name
 from nkdata.release.reader import Release
+from nkdata.versioning.semver import sort_versions
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
 Format = Literal["pandas", "arrow", "polars"]
 FORMATS = ("pandas", "arrow", "polars")
-EMBEDDED_DIR = "_release"
+CLAIMS = "claims"
+TIMELINE = "timeline"  # the name of the claims table before 0.3.0, kept as a deprecated alias
+
+
+def _claims_name(name: str) -> str:
+    """``timeline`` is the deprecated name of ``claims`` (one row per claim): warn and use the new name."""
+    if name == TIMELINE:
+        warnings.warn("'timeline' is now the 'claims' table: use load('claims') or Dataset.claims", DeprecationWarning, stacklevel=3)
+        return CLAIMS
+    return name
+
+
+def _derived_claims(tables: Mapping[str, pa.Table]) -> pa.Table:
+    """The claims table of a release older than it, derived from its figures (nkdata.release.claims)."""
+    from nkdata.release.rows import claims_table
+
+    return claims_table(tables)
 
 
 def embedded_path() -> Path:
-    return Path(str(resources.files("nkdata").joinpath(EMBEDDED_DIR, f"nkdata-{__version__}")))
+    """Where the release of this package's own version is, inside the package."""
+    return Path(str(resources.files("nkdata").joinpath(EMBEDDED_DIR).joinpath(release_name(__version__))))
 
 
 @lru_cache(maxsize=1)
 def embedded_release() -> Release:
     """The release shipped inside this package (the one that matches ``nkdata.__version__``)."""
     path = embedded_path()
-    if not (path / "datapackage.json").is_file():
+    if not (path / DESCRIPTOR).is_file():
         raise DataNotAvailable(
             f"this nkdata {__version__} has no embedded release at {path}; "
             "in a source checkout run 'nkdata release' (or install the package from PyPI)"
@@ -43,8 +64,6 @@ def resolve(version: str | None = None, mirror: str | None = None) -> Release:
     """The release folder for ``version``: embedded, cached, or downloaded and verified."""
     if version is None or version == __version__:
         return embedded_release()
-    from nkdata.access.fetch import fetch_zip, unpack
-
     return Release(unpack(fetch_zip(version, mirror), version))
 
 
@@ -53,17 +72,11 @@ def convert(table: pa.Table, fmt: str) -> Any:
     if fmt == "arrow":
         return table
     if fmt == "pandas":
-        import pandas as pd
-        import pyarrow as pa
+        from nkdata.spec.columns import pandas_dtype  # nullable Int64, Arrow-backed lists and dates
 
-        def types(t: pa.DataType) -> Any:
-            if pa.types.is_integer(t):
-                return pd.Int64Dtype()  # nullable integers, not floats
-            if pa.types.is_list(t) or pa.types.is_date(t):
-                return pd.ArrowDtype(t)  # lists stay lists, dates stay dates
-            return None
-
-        return table.to_pandas(types_mapper=types)
+        # In this thread: Arrow's CPU pool buys nothing for tables this small, and its
+        # workers should not outlive the call (see Release.arrow and apache/arrow#34314).
+        return table.to_pandas(types_mapper=pandas_dtype, use_threads=False)
     if fmt == "polars":
         try:
             import polars as pl
@@ -74,9 +87,49 @@ def convert(table: pa.Table, fmt: str) -> Any:
 
 
 class Dataset(Mapping[str, Any]):
-    """Every table of one release, by name (``ds["figures"]`` or ``ds.figures``).
+    """Every table of one release, by name: ``ds["figures"]`` or ``ds.figures``.
 
-    All files are verified against ``datapackage.json`` when the dataset is opened.
+    A read-only mapping of table name to table, in the format it was opened
+    with; :func:`load` makes one. Each file is verified against the sha256 in
+    ``datapackage.json`` as it is read: the tables' Parquet files when the
+    dataset is opened, an archived source text when :meth:`provenance` first
+    needs it.
+
+    Parameters
+    ----------
+    release : Release
+        An opened release folder (:class:`nkdata.release.reader.Release`).
+    format : {"pandas", "arrow", "polars"}
+        What ``ds[name]`` returns: a pandas DataFrame (default), a
+        ``pyarrow.Table`` or a polars DataFrame.
+
+    Attributes
+    ----------
+    version : str
+        The release's version.
+    datapackage : dict
+        Its ``datapackage.json``: schemas, licences, sources, hashes.
+    path : pathlib.Path
+        Its folder.
+
+    Raises
+    ------
+    UsageError
+        For an unknown ``format``.
+    IntegrityError
+        When a file read does not match its sha256 or size.
+
+    Examples
+    --------
+    >>> import nkdata
+    >>> ds = nkdata.load()
+    >>> ds.version == nkdata.__version__
+    True
+    >>> "figures" in ds and ds["figures"] is ds.figures
+    True
+    >>> figure_id = ds.figures["figure_id"].iloc[0]
+    >>> ds.provenance(figure_id)["evidence_matches_text"]
+    True
     """
 
     def __init__(self, release: Release, format: Format = "pandas"):
@@ -84,13 +137,10 @@ class Dataset(Mapping[str, Any]):
             raise UsageError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
         self.release = release
         self.format = format
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=1) as pool:  # read and verify the texts while the tables load
-            texts = pool.submit(release.texts)
-            self._arrow = {name: release.arrow(name) for name in release.table_names()}
-            self._texts = texts.result()
+        self._arrow = {name: release.arrow(name) for name in release.table_names()}
+        self._names = [*self._arrow, *([CLAIMS] if CLAIMS not in self._arrow and "figures" in self._arrow else [])]
         self._converted: dict[str, Any] = {}
+        self._texts: dict[str, str | None] = {}  # archived texts read (and verified) by provenance()
 
     @property
     def version(self) -> str:
@@ -105,24 +155,25 @@ class Dataset(Mapping[str, Any]):
         return self.release.folder
 
     def __getitem__(self, name: str) -> Any:
-        if name == timeline.VIEW and name not in self._converted:  # a derived view, not a stored table
-            self._converted[name] = convert(timeline.build(self._arrow["figures"], self._arrow.get("entities")), self.format)
-        if name not in self._arrow and name != timeline.VIEW:
-            raise KeyError(f"no table {name!r}; tables: {', '.join(self._arrow)} (and the view {timeline.VIEW!r})")
+        name = _claims_name(name)
+        if name == CLAIMS and name not in self._arrow:  # a release older than the claims table
+            self._arrow[name] = _derived_claims(self._arrow)
+        if name not in self._arrow:
+            raise KeyError(f"no table {name!r}; tables: {', '.join(self)}")
         if name not in self._converted:
             self._converted[name] = convert(self._arrow[name], self.format)
         return self._converted[name]
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or (name not in self.__dict__.get("_arrow", {}) and name != timeline.VIEW):
+        if name.startswith("_") or (name not in self.__dict__.get("_names", ()) and name != TIMELINE):
             raise AttributeError(name)
         return self[name]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._arrow)
+        return iter(self._names)
 
     def __len__(self) -> int:
-        return len(self._arrow)
+        return len(self._names)
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{n}={t.num_rows}" for n, t in self._arrow.items())
@@ -137,9 +188,29 @@ class Dataset(Mapping[str, Any]):
         return hit.to_pylist()[0] if hit.num_rows else None
 
     def provenance(self, record_id: str) -> dict[str, Any]:
-        """Where a figure, statement or event comes from: its source, the verbatim
-        evidence with offsets (checked against the archived text), and the
-        attribution chain as entity rows, originator first."""
+        """Where a figure, statement or event comes from.
+
+        Parameters
+        ----------
+        record_id : str
+            A ``figure_id``, ``statement_id`` or ``event_id``.
+
+        Returns
+        -------
+        dict
+            ``table`` and ``record`` (the row), ``source`` (its source row),
+            ``evidence`` with ``evidence_start`` and ``evidence_end`` (offsets
+            in the archived text), ``evidence_matches_text`` (checked against
+            that text, read and verified when first needed) and ``attribution`` (the
+            chain as entity rows, originator first).
+
+        Raises
+        ------
+        KeyError
+            When no figure, statement or event has that id.
+        IntegrityError
+            When the archived texts do not match their sha256.
+        """
         for table in ("figures", "statements", "events"):
             row = self._row(table, record_id)
             if row is not None:
@@ -147,7 +218,10 @@ class Dataset(Mapping[str, Any]):
         else:
             raise KeyError(f"{record_id!r} is not a figure, statement or event id in release {self.version}")
         source = self._row("sources", row["source_id"]) or {}
-        text = self._texts.get(source.get("text_path", ""), "")
+        path = source.get("text_path", "")
+        if path not in self._texts:
+            self._texts[path] = self.release.text(path)
+        text = self._texts[path] or ""
         start, end = row["evidence_start"], row["evidence_end"]
         return {
             "table": table,
@@ -168,36 +242,96 @@ def load(
     format: Format = "pandas",
     mirror: str | None = None,
 ) -> Any:
-    """Load nkdata.
+    """Load nkdata: one table, or every table as a :class:`Dataset`; each file read is checked against its sha256.
 
-    ``load()`` returns a :class:`Dataset` of every table; ``load("figures")``
-    one table. ``format`` is ``"pandas"`` (default), ``"arrow"`` or
-    ``"polars"``. ``version=None`` uses the release inside this package (no
-    network); ``version="X.Y.Z"`` uses that release from the cache, or downloads
-    it from ``mirror`` / ``NKDATA_MIRROR`` and checks it against the shipped
-    registry. Every file read is checked against the sha256 in datapackage.json.
+    Parameters
+    ----------
+    table : str, optional
+        A table name (see :func:`tables`), or ``"timeline"`` (one row per distinct claim,
+        derived from figures). None (default): every table.
+    version : str, optional
+        None (default): the release inside this package, no network. ``"X.Y.Z"``: that release
+        from the cache, or downloaded from ``mirror`` and checked against the shipped registry.
+    format : {"pandas", "arrow", "polars"}
+        pandas DataFrames (default; nullable integers, lists and dates kept as Arrow types),
+        ``pyarrow.Table`` or polars DataFrames (``pip install 'nkdata[polars]'``).
+    mirror : str, optional
+        URL (``http(s)://``, ``file://``) of a folder holding ``nkdata-X.Y.Z.zip``; default: ``NKDATA_MIRROR``.
+
+    Returns
+    -------
+    Dataset or DataFrame or pyarrow.Table
+        A :class:`Dataset` when ``table`` is None, else that one table.
+
+    Raises
+    ------
+    UsageError
+        An unknown table, format or version.
+    DataNotAvailable
+        A release that is neither embedded nor cached, with no mirror that has it.
+    IntegrityError
+        A file (or downloaded zip) that does not match its sha256.
+
+    Examples
+    --------
+    >>> import nkdata
+    >>> figures = nkdata.load("figures")
+    >>> figures.columns[0], figures["figure_id"].is_unique
+    ('figure_id', True)
+    >>> nkdata.load("statements", format="arrow").schema.names[0]
+    'statement_id'
+    >>> sorted(nkdata.load()) == sorted(nkdata.tables())
+    True
     """
     if format not in FORMATS:
         raise UsageError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
     release = resolve(version, mirror)
     if table is None:
         return Dataset(release, format)
-    if table == timeline.VIEW:  # one row per distinct claim, derived from figures (nkdata/timeline.py)
-        return convert(timeline.build(release.arrow("figures"), release.arrow("entities")), format)
+    table = _claims_name(table)
+    if table == CLAIMS and CLAIMS not in release.table_names():  # a release older than the claims table
+        return convert(_derived_claims({t: release.arrow(t) for t in ("figures", "entities", "sources")}), format)
     if table not in release.table_names():
         raise UsageError(f"no table {table!r}; tables: {', '.join(release.table_names())}")
     return convert(release.arrow(table), format)
 
 
 def tables() -> list[str]:
-    """Names of the tables in every release."""
+    """Names of the tables in a release, in the order of ``datapackage.json``.
+
+    Returns
+    -------
+    list of str
+        Each is a name :func:`load` takes.
+
+    Examples
+    --------
+    >>> import nkdata
+    >>> {"sources", "entities", "figures", "statements", "events"} <= set(nkdata.tables())
+    True
+    """
     from nkdata.spec.models import TABLES  # here, not at the top: models needs pydantic, which loading does not
 
-    return list(TABLES)
+    return [*TABLES, CLAIMS]
 
 
 def versions() -> list[str]:
-    """Released versions this package knows (and can verify), oldest first."""
-    from nkdata.access.registry import versions as released
+    """Released versions this package knows and can verify, oldest first.
 
-    return sorted(set(released()) | {__version__}, key=lambda v: tuple(int(x) for x in v.split(".")))
+    Each is listed, with the sha256 of its zip, in the registry shipped inside
+    the package; the release of the package's own version is embedded.
+
+    Returns
+    -------
+    list of str
+        ``"X.Y.Z"`` versions that ``load(version=...)`` accepts.
+
+    Examples
+    --------
+    >>> import nkdata
+    >>> nkdata.__version__ in nkdata.versions()
+    True
+    >>> nkdata.versions() == sorted(nkdata.versions(), key=lambda v: tuple(map(int, v.split("."))))
+    True
+    """
+    return sort_versions(set(released_versions()) | {__version__})

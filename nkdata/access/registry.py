@@ -2,7 +2,6 @@
 
 Each line is ``nkdata-X.Y.Z.zip sha256:HEX bytes:N`` (``bytes:`` may be absent
 in an older registry; downloads are then capped at ``MAX_DOWNLOAD_BYTES``).
-
 ``nkdata/registry.txt`` is generated from ``data/releases/`` by ``nkdata release``;
 never edit it by hand.
 """
@@ -12,20 +11,20 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 
-REGISTRY_FILE = "registry.txt"
+from nkdata.release.layout import PACKAGE_DIR, REGISTRY_FILE, version_of
+from nkdata.versioning.semver import sort_versions
 
 
 def _lines() -> list[tuple[str, dict[str, str]]]:
     """(version, {field: value}) for each line: ``sha256`` and, when recorded, ``bytes``."""
-    text = resources.files("nkdata").joinpath(REGISTRY_FILE).read_text(encoding="utf-8")
+    text = resources.files(PACKAGE_DIR).joinpath(REGISTRY_FILE).read_text(encoding="utf-8")
     out: list[tuple[str, dict[str, str]]] = []
     for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         fname, *fields = line.split()
-        version = fname.removeprefix("nkdata-").removesuffix(".zip")
-        out.append((version, {key: value for key, _, value in (f.partition(":") for f in fields)}))
+        out.append((version_of(fname), {key: value for key, _, value in (f.partition(":") for f in fields)}))
     return out
 
 
@@ -41,10 +40,6 @@ def sizes() -> dict[str, int]:
     return {version: int(fields["bytes"]) for version, fields in _lines() if fields.get("bytes", "").isdigit()}
 
 
-def _key(version: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in version.split("."))
-
-
 def versions() -> list[str]:
     """Every released version, oldest first."""
-    return sorted(registry(), key=_key)
+    return sort_versions(registry())

@@ -19,7 +19,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-_FOLD = {
+FOLD = {
     **dict.fromkeys("‘’‚‛′`´", "'"),
     **dict.fromkeys("“”„‟″", '"'),
     **dict.fromkeys("‐‑‒–—―−﹘﹣－", "-"),
@@ -29,8 +29,8 @@ _FOLD = {
 @lru_cache(maxsize=4096)
 def _fold_char(ch: str) -> str:
     # fold first too: NFKC would turn "″" into two primes before it could become '"'
-    out = unicodedata.normalize("NFKC", _FOLD.get(ch, ch))
-    return "".join(" " if c.isspace() else _FOLD.get(c, c) for c in out)
+    out = unicodedata.normalize("NFKC", FOLD.get(ch, ch))
+    return "".join(" " if c.isspace() else FOLD.get(c, c) for c in out)
 
 
 def normalise_with_map(text: str) -> tuple[str, list[int]]:
@@ -53,7 +53,7 @@ def normalise_with_map(text: str) -> tuple[str, list[int]]:
     return "".join(out), where
 
 
-_FOLD_TABLE = str.maketrans(_FOLD)
+_FOLD_TABLE = str.maketrans(FOLD)
 
 
 def normalise(text: str) -> str:
@@ -101,17 +101,42 @@ class IndexedText:
 
 # ---------------------------------------------------------------- numbers
 
-_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
-    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-    "eighty": 80, "ninety": 90, "a": 1, "an": 1, "dozen": 12,
+NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "a": 1,
+    "an": 1,
+    "dozen": 12,
 }
 _SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "k": 1_000}
 _NUM = r"\d{1,3}(?:[,\u00a0 ]\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?"
 _NUMBER_RE = re.compile(
-    rf"(?<![\w.])(?P<num>{_NUM}|(?:{'|'.join(sorted(_WORDS, key=len, reverse=True))})\b)"
+    rf"(?<![\w.])(?P<num>{_NUM}|(?:{'|'.join(sorted(NUMBER_WORDS, key=len, reverse=True))})\b)"
     rf"(?:[ -](?P<scale>hundred|thousand|million)\b|(?P<k>k)\b)?",
     re.IGNORECASE,
 )
@@ -120,8 +145,8 @@ _RANGE_RE = re.compile(r"(?<![\w.,])(?P<low>\d{1,3})\s*(?:to|-|and)\s*(?P<high>\
 
 def _to_number(num: str, scale: str | None) -> float | None:
     word = num.lower()
-    if word in _WORDS:
-        base = float(_WORDS[word])
+    if word in NUMBER_WORDS:
+        base = float(NUMBER_WORDS[word])
         if word in ("a", "an") and not scale:
             return None  # "a" alone is an article, not a number
     else:
@@ -154,12 +179,10 @@ def numbers_in(text: str) -> set[float]:
 
 _UNIT_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _TENS_WORDS = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-_SMALL_WORDS = sorted((w for w in _WORDS if w not in ("a", "an", "dozen")), key=len, reverse=True)
+_SMALL_WORDS = sorted((w for w in NUMBER_WORDS if w not in ("a", "an", "dozen")), key=len, reverse=True)
 _TENS_UNITS = rf"(?:{'|'.join(_TENS_WORDS)})-(?:{'|'.join(_UNIT_WORDS)})"
 _SMALL = rf"(?:\d{{1,3}}(?![\d,]|\.\d)|(?:{_TENS_UNITS}|{'|'.join(_SMALL_WORDS)})\b)"
-_TENS_UNITS_RE = re.compile(
-    rf"(?<![\w.])(?P<num>{_TENS_UNITS})\b(?:[ -](?P<scale>hundred|thousand|million)\b)?", re.IGNORECASE
-)
+_TENS_UNITS_RE = re.compile(rf"(?<![\w.])(?P<num>{_TENS_UNITS})\b(?:[ -](?P<scale>hundred|thousand|million)\b)?", re.IGNORECASE)
 _THOUSAND_PLUS_RE = re.compile(
     rf"(?<![\w.,])(?P<head>{_SMALL})[ -]thousand[ -](?:and[ -])?"
     rf"(?P<rest>{_SMALL}(?:[ -]hundred\b(?:[ -](?:and[ -])?{_SMALL})?)?)(?![\w,]|\.\d)",
@@ -185,8 +208,8 @@ def _plain_small(word: str) -> float:
         return float(word)
     if "-" in word:
         tens, unit = word.split("-", 1)
-        return float(_WORDS[tens] + _WORDS[unit])
-    return float(_WORDS[word])
+        return float(NUMBER_WORDS[tens] + NUMBER_WORDS[unit])
+    return float(NUMBER_WORDS[word])
 
 
 def _spoken_numbers(norm: str) -> set[float]:

@@ -58,7 +58,36 @@ def check_project(path: Path | str | None = None, progress: Progress | None = No
 
 
 def validate(path: Path | str | None = None, progress: Progress | None = None) -> list[Problem]:
-    """Every problem in the curated project at ``path`` (empty when valid)."""
+    """Check a curated project: every record against its model, its rules and its archived text.
+
+    Problems are collected, never raised, so one run reports them all.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        The project root (the folder holding ``data/``), or a folder inside
+        it. Default: the current directory.
+    progress : callable, optional
+        Called as ``progress(label, done, total)`` as the work advances.
+
+    Returns
+    -------
+    list of Problem
+        Sorted by file, line and column; empty when the data is valid. Each
+        has ``path``, ``line``, ``col``, ``code``, ``record_id``, ``field``,
+        ``message`` and ``hint``.
+
+    Raises
+    ------
+    UsageError
+        ``path`` is not inside a project.
+
+    Examples
+    --------
+    >>> import nkdata
+    >>> nkdata.validate(".")
+    []
+    """
     return check_project(path, progress).problems
 
 

@@ -234,12 +234,43 @@ def download(version: str | None, dest: Path, mirror: str | None) -> None:
 
 
 @main.command()
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(["sqlite"]))
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--release", default=None, type=click.Path(path_type=Path), help="Release folder or its datapackage.json (default: the embedded release).")
+@click.option("--metadata", default=None, type=click.Path(path_type=Path), help="Where to write datasette's metadata (default: OUT's name, .metadata.json).")
+@handle_errors
+def export(fmt: str, out: Path, release: Path | None, metadata: Path | None) -> None:
+    """Export a release as FORMAT to OUT. sqlite: one database with every table,
+    its primary and foreign keys, a link table per list column (such as
+    figure_attribution), full-text search (FTS5) and datasette metadata.
+
+    Browse it with: datasette OUT -m METADATA. OUT is replaced atomically;
+    on an error nothing is written.
+    """
+    from nkdata.outputs.sqlite import export_sqlite
+
+    done = export_sqlite(out, release, metadata if metadata is not None else True)
+    rows = sum(done.tables.values())
+    click.echo(f"wrote {done.path}: nkdata {done.version}, {len(done.tables)} tables, {rows} rows")
+    click.echo(f"wrote {done.metadata_path}; browse with: datasette {done.path} -m {done.metadata_path}")
+
+
+@main.command()
 @click.argument("old", required=False)
 @click.argument("new", required=False)
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True, help="Output format (markdown: for a pull-request comment or CHANGELOG draft).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+    help="Output format (markdown: for a pull-request comment or CHANGELOG draft).",
+)
 @click.option("--check-version", is_flag=True, help="Exit 1 when NEW's declared version is lower than the change requires.")
-@click.option("--root", default=None, type=click.Path(path_type=Path), help="Project root for released version numbers and the defaults (default: the current directory).")
-@click.option("--max-details", default=1000, show_default=True, type=click.IntRange(min=0), help="Changed records per table shown field by field (0: all); the rest by id.")
+@click.option(
+    "--root", default=None, type=click.Path(path_type=Path),
+    help="Project root for released version numbers and the defaults (default: the current directory).",
+)
+@click.option(
+    "--max-details", default=1000, show_default=True, type=click.IntRange(min=0),
+    help="Changed records per table shown field by field (0: all); the rest by id.",
+)
 @handle_errors
 def diff(old: str | None, new: str | None, fmt: str, check_version: bool, root: Path | None, max_details: int) -> None:
     """Compare two versions of the data: records added, removed and changed
@@ -250,7 +281,7 @@ def diff(old: str | None, new: str | None, fmt: str, check_version: bool, root: 
     in data/releases/, NEW the working tree.
     """
     from nkdata.versioning.diff import diff as run
-    from nkdata.versioning.diff import format_diff
+    from nkdata.versioning.report import format_diff
 
     result = run(old, new, root, max_details=max_details or None)
     click.echo(format_diff(result, fmt, check=check_version))
@@ -287,25 +318,14 @@ def new_source(text_file: Path, path: Path | None, source_id: str | None, title:
 
 
 def run() -> None:
-    """Console-script entry point: run the CLI, then end the process without native teardown.
+    """Console-script entry point (``nkdata``).
 
-    pyarrow's C++ thread pools can abort an interpreter at exit after all work is
-    done ("terminate called without an active exception", apache/arrow#34314),
-    turning a successful command into exit 134. Output is flushed and files are
-    closed by then, so the process ends with os._exit and the command's own code.
+    The process ends through normal interpreter shutdown, which flushes stdout and
+    stderr and exits with the command's code. The loader starts no native thread
+    that could outlive a command and abort the interpreter at exit (see
+    ``Release.arrow``; apache/arrow#34314), so no ``os._exit`` is needed to hide one.
     """
-    try:
-        main()
-        code: int = 0
-    except SystemExit as exc:
-        if exc.code is None or isinstance(exc.code, int):
-            code = exc.code or 0
-        else:
-            click.echo(str(exc.code), err=True)
-            code = 1
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    main()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -22,11 +22,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from nkdata.curated.yamlsafe import YamlDoc, YamlProblem, read_yaml
+from nkdata.checks.fields import describe_error
+from nkdata.curated.yamlsafe import YamlDoc, YamlProblem, read_yaml, structure_problem
 from nkdata.errors import UsageError
 from nkdata.problems import Problem
-from nkdata.spec import vocab
-from nkdata.spec.models import ID_PATTERNS, ID_RULE, MODELS, RECORD_TABLES, Record
+from nkdata.spec.models import ID_PATTERNS, MODELS, RECORD_TABLES, Record
 
 SOURCE_SECTIONS = ("source",) + RECORD_TABLES
 ENTITY_FILE = "data/entities.yaml"
@@ -69,46 +69,6 @@ def find_root(path: Path | str | None) -> Path:
     return root
 
 
-_TYPE_CODES = {"extra_forbidden": "M200", "missing": "M201", "literal_error": "M203", "bounds": "M210", "dates": "M220", "rule": "M230"}
-_REF_FIELDS = {"source_id", "publisher", "cites", "attribution", "speaker_id", "location_id", "actor_ids"}
-
-
-def describe_error(err: dict[str, Any], model: type[Record]) -> tuple[str, str | None, str, str]:
-    """(code, field, message, hint) of one pydantic error; the package checker words its problems with it too."""
-    loc = tuple(err["loc"])
-    etype = err["type"]
-    field_name = str(loc[0]) if loc else (err.get("ctx") or {}).get("field")
-    code = _TYPE_CODES.get(etype, "M202")
-    hint = ""
-    message = err["msg"]
-    if etype.startswith(("date_", "datetime_")) and "date" in str(field_name or "") or etype.startswith("date_from"):
-        code, hint = "M221", "write a real calendar date as YYYY-MM-DD"
-        message = f"{err.get('input')!r} is not a real date ({(err.get('ctx') or {}).get('error', err['msg'])})"
-    elif etype == "extra_forbidden":
-        close = difflib.get_close_matches(str(field_name), list(model.model_fields), n=1)
-        message = f"unknown field {field_name!r} in a {model.noun} record"
-        hint = f"did you mean {close[0]!r}?" if close else f"allowed fields: {', '.join(model.model_fields)}"
-    elif etype == "missing":
-        message = f"required field {field_name!r} is missing"
-        hint = f"add {field_name}: ... ({model.model_fields[str(field_name)].description})"
-    elif etype == "literal_error":
-        extra = model.model_fields[str(field_name)].json_schema_extra or {}
-        terms = list(vocab.VOCABULARIES.get(str(extra.get("vocab")), {}))
-        close = difflib.get_close_matches(str(err.get("input")), terms, n=1)
-        message = f"{err.get('input')!r} is not a term of the {extra.get('vocab')} vocabulary"
-        hint = (f"did you mean {close[0]!r}? " if close else "") + f"terms: {', '.join(terms)} (docs/data-dictionary.md)"
-    elif etype == "string_pattern_mismatch":
-        if field_name in _REF_FIELDS or (field_name or "").endswith("_id"):
-            code = "M204"
-            message = f"{err.get('input')!r} is not a valid id"
-            hint = "ids are " + ID_RULE
-        else:
-            message = f"{err.get('input')!r} does not match the pattern {(err.get('ctx') or {}).get('pattern')}"
-    elif code in ("M210", "M220", "M230"):
-        message = err["msg"]
-    return code, field_name, message, hint
-
-
 def _error_to_problem(err: dict[str, Any], model: type[Record], raw: dict[str, Any], doc: YamlDoc, section: str, index: int) -> Problem:
     code, field_name, message, hint = describe_error(err, model)
     loc = tuple(err["loc"])
@@ -121,13 +81,22 @@ def _error_to_problem(err: dict[str, Any], model: type[Record], raw: dict[str, A
 def _validate_record(model: type[Record], raw: Any, doc: YamlDoc, section: str, index: int, out: Curated) -> Located | None:
     if not isinstance(raw, dict):
         line, col = doc.where(section, index)
-        out.problems.append(Problem(doc.path, line, col, "Y104", None, None, f"each {section} entry must be a mapping of field: value", "start the entry with '- ' and write field: value pairs"))
+        out.problems.append(
+            structure_problem(
+                doc.path,
+                line,
+                col,
+                None,
+                f"each {section} entry must be a mapping of field: value",
+                "start the entry with '- ' and write field: value pairs",
+            )
+        )
         return None
     try:
         record = model.model_validate(raw)
     except ValidationError as exc:
         for err in exc.errors():
-            out.problems.append(_error_to_problem(err, model, raw, doc, section, index))
+            out.problems.append(_error_to_problem(dict(err), model, raw, doc, section, index))
         return None
     return Located(record, doc, section, index)
 
@@ -138,60 +107,99 @@ def _read(path: Path, root: Path, out: Curated) -> YamlDoc | None:
         return read_yaml(path, shown)
     except YamlProblem as exc:
         out.problems.append(Problem(shown, exc.line, exc.col, exc.code, None, None, exc.message, exc.hint))
-    except OSError as exc:
-        out.problems.append(Problem(shown, None, None, "Y100", None, None, f"cannot read: {exc.strerror}", "check the file exists and is readable"))
     return None
 
 
 def _structure(doc: YamlDoc, allowed: tuple[str, ...], message: str, hint: str) -> Problem | None:
     if not isinstance(doc.data, dict):
-        return Problem(doc.path, 1, 1, "Y104", None, None, message, hint)
+        return structure_problem(doc.path, 1, 1, None, message, hint)
     for key in doc.data:
         if key not in allowed:
             line, col = doc.where(key)
             close = difflib.get_close_matches(key, allowed, n=1)
-            return Problem(doc.path, line, col, "Y104", None, key, f"unknown section {key!r}", f"did you mean {close[0]!r}?" if close else f"sections: {', '.join(allowed)}")
+            return structure_problem(
+                doc.path,
+                line,
+                col,
+                key,
+                f"unknown section {key!r}",
+                f"did you mean {close[0]!r}?" if close else f"sections: {', '.join(allowed)}",
+            )
     return None
+
+
+def _read_records(doc: YamlDoc, table: str, source_id: Any, out: Curated) -> int:
+    """Validate one section's records (each gets the file's source_id); return how many entries it has."""
+    items = doc.data.get(table)
+    items = [] if items is None else items
+    if not isinstance(items, list):
+        line, col = doc.where(table)
+        out.problems.append(
+            structure_problem(doc.path, line, col, table, f"'{table}' must be a list of records", f"write each record as '- {MODELS[table].id_field}: ...'")
+        )
+        return 0
+    for i, raw in enumerate(items):
+        if isinstance(raw, dict) and source_id is not None:
+            given = raw.get("source_id")
+            if given is not None and given != source_id:
+                line, col = doc.where(table, i, "source_id")
+                out.problems.append(
+                    Problem(
+                        doc.path,
+                        line,
+                        col,
+                        "F701",
+                        str(raw.get(MODELS[table].id_field)),
+                        "source_id",
+                        f"record says source_id {given!r} but this file is the source {source_id!r}",
+                        "put the record in its own source's file, or remove source_id (it is filled in from the file)",
+                    )
+                )
+                continue
+            raw = {**raw, "source_id": source_id}
+        located = _validate_record(MODELS[table], raw, doc, table, i, out)
+        if located:
+            out.records[table].append(located)
+    return len(items)
 
 
 def _read_source_file(path: Path, root: Path, out: Curated) -> None:
     doc = _read(path, root, out)
     if doc is None:
         return
-    bad = _structure(doc, SOURCE_SECTIONS, "a source file is a mapping with 'source:' and lists 'figures:', 'statements:', 'events:'", "see CONTRIBUTING.md or run 'nkdata new-source'")
+    bad = _structure(
+        doc,
+        SOURCE_SECTIONS,
+        "a source file is a mapping with 'source:' and lists 'figures:', 'statements:', 'events:'",
+        "see CONTRIBUTING.md or run 'nkdata new-source'",
+    )
     if bad:
         out.problems.append(bad)
         return
     raw_source = doc.data.get("source")
     if raw_source is None:
-        out.problems.append(Problem(doc.path, 1, 1, "Y104", None, "source", "the file has no 'source:' section", "add the source record this file's records come from"))
+        out.problems.append(
+            structure_problem(doc.path, 1, 1, "source", "the file has no 'source:' section", "add the source record this file's records come from")
+        )
         return
     source = _validate_record(MODELS["sources"], raw_source, doc, "source", -1, out)
     source_id = raw_source.get("source_id") if isinstance(raw_source, dict) else None
     if source:
         out.records["sources"].append(source)
-    n_records = 0
-    for table in RECORD_TABLES:
-        items = doc.data.get(table)
-        items = [] if items is None else items
-        if not isinstance(items, list):
-            line, col = doc.where(table)
-            out.problems.append(Problem(doc.path, line, col, "Y104", None, table, f"'{table}' must be a list of records", f"write each record as '- {MODELS[table].id_field}: ...'"))
-            continue
-        for i, raw in enumerate(items):
-            n_records += 1
-            if isinstance(raw, dict) and source_id is not None:
-                given = raw.get("source_id")
-                if given is not None and given != source_id:
-                    line, col = doc.where(table, i, "source_id")
-                    out.problems.append(Problem(doc.path, line, col, "F701", str(raw.get(MODELS[table].id_field)), "source_id", f"record says source_id {given!r} but this file is the source {source_id!r}", "put the record in its own source's file, or remove source_id (it is filled in from the file)"))
-                    continue
-                raw = {**raw, "source_id": source_id}
-            located = _validate_record(MODELS[table], raw, doc, table, i, out)
-            if located:
-                out.records[table].append(located)
+    n_records = sum(_read_records(doc, table, source_id, out) for table in RECORD_TABLES)
     if n_records == 0:
-        out.problems.append(Problem(doc.path, 1, 1, "F700", source_id, None, "the source file has no figures, statements or events", "add the records this source supports, or remove the file and its text"))
+        out.problems.append(
+            Problem(
+                doc.path,
+                1,
+                1,
+                "F700",
+                source_id,
+                None,
+                "the source file has no figures, statements or events",
+                "add the records this source supports, or remove the file and its text",
+            )
+        )
 
 
 def read_project(path: Path | str | None = None, progress: Callable[[str, int, int], None] | None = None) -> Curated:
@@ -205,10 +213,10 @@ def read_project(path: Path | str | None = None, progress: Callable[[str, int, i
             if isinstance(doc.data, dict):
                 out.package = doc.data
             else:
-                out.problems.append(Problem(doc.path, 1, 1, "Y104", None, None, "package.yaml must be a mapping", "see the example in the repository"))
+                out.problems.append(structure_problem(doc.path, 1, 1, None, "package.yaml must be a mapping", "see the example in the repository"))
     ent = root / ENTITY_FILE
     if not ent.exists():
-        out.problems.append(Problem(ENTITY_FILE, None, None, "Y104", None, None, "entities file is missing", "create data/entities.yaml with an 'entities:' list"))
+        out.problems.append(structure_problem(ENTITY_FILE, None, None, None, "entities file is missing", "create data/entities.yaml with an 'entities:' list"))
     else:
         doc = _read(ent, root, out)
         if doc is not None:
@@ -220,7 +228,9 @@ def read_project(path: Path | str | None = None, progress: Callable[[str, int, i
                 items = [] if items is None else items
                 if not isinstance(items, list):
                     line, col = doc.where("entities")
-                    out.problems.append(Problem(doc.path, line, col, "Y104", None, "entities", "'entities' must be a list of records", "write each entity as '- entity_id: ...'"))
+                    out.problems.append(
+                        structure_problem(doc.path, line, col, "entities", "'entities' must be a list of records", "write each entity as '- entity_id: ...'")
+                    )
                     items = []
                 for i, raw in enumerate(items):
                     located = _validate_record(MODELS["entities"], raw, doc, "entities", i, out)
@@ -229,7 +239,9 @@ def read_project(path: Path | str | None = None, progress: Callable[[str, int, i
     src_dir = root / SOURCES_DIR
     files = sorted(p for p in src_dir.glob("*") if p.suffix in (".yaml", ".yml")) if src_dir.is_dir() else []
     if not files:
-        out.problems.append(Problem(SOURCES_DIR, None, None, "Y104", None, None, "no source files found", "add data/sources/<name>.yaml (nkdata new-source seeds/<name>.txt)"))
+        out.problems.append(
+            structure_problem(SOURCES_DIR, None, None, None, "no source files found", "add data/sources/<name>.yaml (nkdata new-source seeds/<name>.txt)")
+        )
     for i, f in enumerate(files):
         _read_source_file(f, root, out)
         if progress is not None:

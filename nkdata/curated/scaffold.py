@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from nkdata.checks.records import MAX_TEXT_BYTES
+from nkdata.checks.texts import MAX_TEXT_BYTES
 from nkdata.curated.reader import SOURCES_DIR, find_root
 from nkdata.errors import NkdataError, UsageError
 from nkdata.spec.models import ID_PATTERNS, ID_RULE

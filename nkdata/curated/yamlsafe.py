@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from nkdata.problems import Problem
+
 try:  # the C composer is ~10x faster; fall back to pure Python where it is missing
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover
@@ -79,7 +81,9 @@ def _check_expansion(root: yaml.Node) -> None:
     active: set[int] = set()
 
     def too_deep(node: yaml.Node) -> YamlProblem:
-        return YamlProblem("Y104", f"values nested more than {MAX_DEPTH} levels deep", *_mark(node), "curated records are flat mappings of fields and short lists")
+        return YamlProblem(
+            "Y104", f"values nested more than {MAX_DEPTH} levels deep", *_mark(node), "curated records are flat mappings of fields and short lists"
+        )
 
     def visit(node: yaml.Node, depth: int) -> int:
         if depth > MAX_DEPTH:
@@ -91,7 +95,12 @@ def _check_expansion(root: yaml.Node) -> None:
                 raise too_deep(node)
             return size
         if key in active:
-            raise YamlProblem("Y102", "an alias refers to a value that contains it (infinite expansion)", *_mark(node), "do not use anchors (&) and aliases (*); write records out")
+            raise YamlProblem(
+                "Y102",
+                "an alias refers to a value that contains it (infinite expansion)",
+                *_mark(node),
+                "do not use anchors (&) and aliases (*); write records out",
+            )
         active.add(key)
         size, height = 1, 0
         if isinstance(node, yaml.SequenceNode):
@@ -158,7 +167,12 @@ class _Builder:
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR:
-                    raise YamlProblem("Y101", "keys must be plain names (no merge keys <<, complex, number, date, null or true/false keys)", *_mark(key_node), "write each field out as name: value")
+                    raise YamlProblem(
+                        "Y101",
+                        "keys must be plain names (no merge keys <<, complex, number, date, null or true/false keys)",
+                        *_mark(key_node),
+                        "write each field out as name: value",
+                    )
                 key = str(self.build(key_node, path + ("<key>",)))
                 if key in out:
                     raise YamlProblem("Y105", f"key {key!r} appears twice in one mapping", *_mark(key_node), "keep one of them")
@@ -171,10 +185,13 @@ class _Builder:
 def read_yaml(path: Path, display: str | None = None) -> YamlDoc:
     """Parse one curated YAML file; raise :class:`YamlProblem` with its location."""
     shown = display or str(path)
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise YamlProblem("Y103", f"file is {size:,} bytes; the limit is {MAX_BYTES:,}", None, None, "split the records over several source files")
-    raw = path.read_bytes()
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise YamlProblem("Y103", f"file is {size:,} bytes; the limit is {MAX_BYTES:,}", None, None, "split the records over several source files")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise YamlProblem("Y100", f"cannot read: {exc.strerror}", None, None, "check the file exists and is readable") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -204,3 +221,8 @@ def read_yaml(path: Path, display: str | None = None) -> YamlDoc:
     builder = _Builder()
     data = builder.build(node, ())
     return YamlDoc(shown, data, builder.marks)
+
+
+def structure_problem(path: str, line: int | None, col: int | None, field: str | None, message: str, hint: str) -> Problem:
+    """Y104: a curated file whose layout is not what nkdata expects (sections, lists of records, mappings)."""
+    return Problem(path, line, col, "Y104", None, field, message, hint)

@@ -8,14 +8,15 @@ generated Table Schemas, so every writer and reader agrees.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from nkdata.checks.textmatch import IndexedText
+from nkdata.release import claims
+from nkdata.spec.columns import arrow_schema, csv_cell, schema_type
 from nkdata.spec.models import MODELS, RECORD_TABLES
-from nkdata.spec.schema import all_schemas
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -23,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from nkdata.checks.validation import CheckedProject
 
 Row = dict[str, Any]
+CLAIMS = "claims"
 
 #: Columns holding words copied from the source; published as the source's exact characters.
 VERBATIM_FIELDS = ("text", "value_text", "date_text")
@@ -57,50 +59,28 @@ def rows_from_project(checked: CheckedProject) -> dict[str, list[Row]]:
             rows.append(row)
         rows.sort(key=lambda r: r[model.id_field])
         out[table] = rows
+    add_derived(out)
     return out
 
 
-# ---------------------------------------------------------------- CSV cells
+def add_derived(rows: dict[str, list[Row]]) -> None:
+    """Fill what the build derives from the records: each figure's originator, and the claims table."""
+    for fig in rows["figures"]:
+        fig["originator"] = claims.originator(fig)
+    rows[CLAIMS] = claims.rows_from_tables(rows)
 
 
-def csv_cell(value: Any, ftype: str) -> str:
-    """The CSV spelling of a value, as the Table Schema types say."""
-    if value is None:
-        return ""
-    if ftype == "array":
-        return json.dumps(list(value), ensure_ascii=False)
-    if ftype == "boolean":
-        return "true" if value else "false"
-    if ftype == "number":
-        f = float(value)
-        return str(int(f)) if f.is_integer() else repr(f)
-    if ftype == "date":
-        return value.isoformat() if isinstance(value, dt.date) else str(value)
-    return str(value)
-
-
-def _schema_type(t: pa.DataType) -> str:
-    """The Table Schema type an Arrow column stands for (the inverse of :func:`arrow_type`)."""
-    import pyarrow as pa
-
-    kinds = (
-        (pa.types.is_list, "array"),
-        (pa.types.is_date, "date"),
-        (pa.types.is_boolean, "boolean"),
-        (pa.types.is_integer, "integer"),
-        (pa.types.is_floating, "number"),
-    )
-    return next((ftype for test, ftype in kinds if test(t)), "string")
+# ---------------------------------------------------------------- text forms of a table
 
 
 def csv_text(table: pa.Table) -> str:
     """An Arrow table as CSV text spelled as the release's CSV files are (for ``nkdata show``)."""
-    names, types = table.column_names, [_schema_type(f.type) for f in table.schema]
+    names, types = table.column_names, [schema_type(f.type) for f in table.schema]
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(names)
     for row in table.to_pylist():
-        writer.writerow([csv_cell(row[n], t) for n, t in zip(names, types)])
+        writer.writerow([csv_cell(row[n], t) for n, t in zip(names, types, strict=True)])
     return buf.getvalue()
 
 
@@ -112,39 +92,15 @@ def json_text(table: pa.Table) -> str:
 # ---------------------------------------------------------------- Arrow
 
 
-def arrow_type(ftype: str) -> pa.DataType:
-    import pyarrow as pa
-
-    return {
-        "string": pa.string(),
-        "number": pa.float64(),
-        "integer": pa.int64(),
-        "boolean": pa.bool_(),
-        "date": pa.date32(),
-        "array": pa.list_(pa.string()),
-    }[ftype]
-
-
-def arrow_schema(table: str) -> pa.Schema:
-    """Arrow schema of a table, with each column's description in its field metadata."""
-    import pyarrow as pa
-
-    schema = all_schemas()[table]
-    fields = [
-        pa.field(
-            f["name"],
-            arrow_type(f["type"]),
-            nullable=not f.get("constraints", {}).get("required", False) or f["type"] == "integer",
-            metadata={"description": f["description"]},
-        )
-        for f in schema["fields"]
-    ]
-    return pa.schema(fields, metadata={"table": table, "primary_key": schema["primaryKey"][0]})
-
-
 def rows_to_arrow(table: str, rows: list[Row]) -> pa.Table:
     import pyarrow as pa
 
     schema = arrow_schema(table)
     columns = {f.name: [r.get(f.name) for r in rows] for f in schema}
     return pa.Table.from_pydict(columns, schema=schema)
+
+
+def claims_table(tables: Mapping[str, pa.Table]) -> pa.Table:
+    """The claims table of a release given its tables by name: the stored one, else derived from
+    its figures (with entities for names and sources for publication days, when given)."""
+    return claims.read(tables)

@@ -9,43 +9,36 @@ folder that exists with different content is never overwritten).
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
 import shutil
 import tempfile
-import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from nkdata._version import __version__
 from nkdata.checks.validation import CheckedProject, load_valid
 from nkdata.errors import BuildError
-from nkdata.release.reader import PARQUET_PROPERTY, TEXTS_PROPERTY
-from nkdata.release.rows import csv_cell, rows_from_project, rows_to_arrow
+from nkdata.release.archive import write_zip
+from nkdata.release.hashing import sha256_file
+from nkdata.release.layout import DESCRIPTOR, PARQUET_PROPERTY, TEXTS_PROPERTY, release_name, zip_name
+from nkdata.release.rows import rows_from_project, rows_to_arrow
+from nkdata.spec import claims
+from nkdata.spec.columns import csv_cell
 from nkdata.spec.models import MODELS
 from nkdata.spec.schema import all_schemas
 
+__all__ = ["build", "write_release", "write_tables", "write_csv", "write_parquet", "describe", "write_descriptor"]
+
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 ROW_GROUP_SIZE = 128 * 1024  # rows; large enough for scans, small enough to skip with statistics
+Rows = dict[str, list[dict[str, Any]]]
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def release_name(version: str = __version__) -> str:
-    return f"nkdata-{version}"
-
-
-def _write_csv(path: Path, table: str, rows: list[dict[str, Any]]) -> None:
+def write_csv(path: Path, table: str, rows: list[dict[str, Any]]) -> None:
+    """Write ``rows`` of ``table`` as its CSV file (header from the Table Schema, cells as the schema encodes them)."""
     fields = all_schemas()[table]["fields"]
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
@@ -55,7 +48,8 @@ def _write_csv(path: Path, table: str, rows: list[dict[str, Any]]) -> None:
     path.write_bytes(buf.getvalue().encode("utf-8"))
 
 
-def _write_parquet(path: Path, table: str, rows: list[dict[str, Any]]) -> None:
+def write_parquet(path: Path, table: str, rows: list[dict[str, Any]]) -> None:
+    """Write ``rows`` of ``table`` as its Parquet file (zstd, statistics, stable writer settings)."""
     import pyarrow.parquet as pq
 
     pq.write_table(
@@ -76,14 +70,21 @@ def _file_entry(folder: Path, rel: str) -> dict[str, Any]:
     return {"path": rel, "hash": f"sha256:{sha256_file(path)}", "bytes": path.stat().st_size}
 
 
-def _descriptor(folder: Path, checked: CheckedProject, rows: dict[str, list[dict[str, Any]]], version: str) -> dict[str, Any]:
-    meta = checked.curated.package
+def write_tables(folder: Path, rows: Rows) -> None:
+    """Write every table's CSV and Parquet file into ``folder``."""
+    for table in all_schemas():
+        write_csv(folder / f"{table}.csv", table, rows[table])
+        write_parquet(folder / f"{table}.parquet", table, rows[table])
+
+
+def describe(folder: Path, meta: Mapping[str, Any], rows: Rows, version: str) -> dict[str, Any]:
+    """The datapackage.json of the files written in ``folder``: ``meta`` is data/package.yaml's content."""
     released = meta.get("release_date")
     if released is None:
         raise BuildError("data/package.yaml has no release_date: set it to the day this release is cut (YYYY-MM-DD)")
     resources = []
     schemas = all_schemas()
-    for table, model in MODELS.items():
+    for table in schemas:
         entry = _file_entry(folder, f"{table}.csv")
         parquet = _file_entry(folder, f"{table}.parquet")
         parquet["mediatype"] = "application/vnd.apache.parquet"
@@ -92,7 +93,7 @@ def _descriptor(folder: Path, checked: CheckedProject, rows: dict[str, list[dict
                 "name": table,
                 "type": "table",
                 "title": table.capitalize(),
-                "description": model.caption,
+                "description": MODELS[table].caption if table in MODELS else claims.CAPTION,
                 "path": entry["path"],
                 "scheme": "file",
                 "format": "csv",
@@ -126,29 +127,21 @@ def _descriptor(folder: Path, checked: CheckedProject, rows: dict[str, list[dict
     }
 
 
+def write_descriptor(folder: Path, meta: Mapping[str, Any], rows: Rows, version: str) -> None:
+    """Write ``folder``'s datapackage.json (after its data files and texts, whose hashes it records)."""
+    descriptor = describe(folder, meta, rows, version)
+    (folder / DESCRIPTOR).write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def write_release(folder: Path, checked: CheckedProject, version: str = __version__) -> None:
     """Write every file of a release into an empty ``folder``."""
     rows = rows_from_project(checked)
-    for table in MODELS:
-        _write_csv(folder / f"{table}.csv", table, rows[table])
-        _write_parquet(folder / f"{table}.parquet", table, rows[table])
+    write_tables(folder, rows)
     for r in rows["sources"]:
         target = folder / r["text_path"]
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(checked.curated.root / r["text_path"], target)
-    descriptor = _descriptor(folder, checked, rows, version)
-    (folder / "datapackage.json").write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def write_zip(folder: Path, target: Path) -> None:
-    """A byte-reproducible zip of ``folder`` (sorted entries, fixed dates and modes)."""
-    with zipfile.ZipFile(target, "w") as zf:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            info = zipfile.ZipInfo(f"{folder.name}/{path.relative_to(folder).as_posix()}", ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            info.create_system = 3
-            zf.writestr(info, path.read_bytes(), compresslevel=9)
+    write_descriptor(folder, checked.curated.package, rows, version)
 
 
 def _differences(a: Path, b: Path) -> list[str]:
@@ -159,42 +152,36 @@ def _differences(a: Path, b: Path) -> list[str]:
     return diff
 
 
-def build(path: Path | str | None = None, out: Path | str = "dist", version: str = __version__, progress: Callable[[str, int, int], None] | None = None) -> Path:
-    """Validate the project at ``path`` and build release ``version`` into ``out``.
-
-    Returns the release folder. Raises ValidationFailed for invalid data and
-    BuildError when a different release of the same version already exists.
-    ``progress(label, done, total)`` is called as the work advances.
-    """
-    checked = load_valid(path, progress)
+def _stage(folder: Path, new_zip: Path, checked: CheckedProject, version: str, progress: Callable[[str, int, int], None] | None) -> tuple[Path, Path]:
+    """Write the release folder and its zip in the staging area."""
+    folder.mkdir()
+    write_release(folder, checked, version)
     if progress is not None:
-        progress("writing the release", 0, 2)
-    out_dir = Path(out)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    name = release_name(version)
-    final, final_zip = out_dir / name, out_dir / f"{name}.zip"
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out_dir))
+        progress("writing the release", 1, 2)
+    write_zip(folder, new_zip)
+    if progress is not None:
+        progress("writing the release", 2, 2)
+    return folder, new_zip
+
+
+def _refuse_a_different_release(folder: Path, new_zip: Path, final: Path, final_zip: Path, version: str) -> None:
+    """BuildError when ``out`` already holds release ``version`` with other content (released versions never change)."""
+    if final.exists():
+        changed = _differences(final, folder)
+        if changed:
+            raise BuildError(
+                f"{final} already holds release {version} with different content ({', '.join(changed[:5])}"
+                f"{', ...' if len(changed) > 5 else ''}); released versions never change: "
+                "raise the version in nkdata/_version.py (nkdata diff --check-version says how far) or build into another folder"
+            )
+    if final_zip.exists() and final_zip.read_bytes() != new_zip.read_bytes():
+        raise BuildError(f"{final_zip} exists with different content; released versions never change")
+
+
+def _place(folder: Path, new_zip: Path, final: Path, final_zip: Path) -> None:
+    """Move the staged folder and zip into place (an identical one already there stays), the zip last."""
     placed: Path | None = None
     try:
-        folder, new_zip = staging / name, staging / final_zip.name
-        folder.mkdir()
-        write_release(folder, checked, version)
-        if progress is not None:
-            progress("writing the release", 1, 2)
-        write_zip(folder, new_zip)
-        if progress is not None:
-            progress("writing the release", 2, 2)
-        # Check everything before placing anything, so a refusal writes nothing.
-        if final.exists():
-            changed = _differences(final, folder)
-            if changed:
-                raise BuildError(
-                    f"{final} already holds release {version} with different content ({', '.join(changed[:5])}"
-                    f"{', ...' if len(changed) > 5 else ''}); released versions never change: "
-                    "raise the version in nkdata/_version.py (nkdata diff --check-version says how far) or build into another folder"
-                )
-        if final_zip.exists() and final_zip.read_bytes() != new_zip.read_bytes():
-            raise BuildError(f"{final_zip} exists with different content; released versions never change")
         if not final.exists():
             os.replace(folder, final)
             placed = final
@@ -204,6 +191,65 @@ def build(path: Path | str | None = None, out: Path | str = "dist", version: str
         if placed is not None:  # the zip could not follow the folder: take the folder back out
             shutil.rmtree(placed, ignore_errors=True)
         raise
+
+
+def build(
+    path: Path | str | None = None,
+    out: Path | str = "dist",
+    version: str = __version__,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Path:
+    """Validate a curated project and build a release of it.
+
+    Writes ``out/nkdata-VERSION/`` (CSV and Parquet per table, archived texts, ``datapackage.json``
+    with every file's sha256) and its zip: reproducibly (same data, same bytes), atomically (a
+    failed build leaves nothing), never overwriting a different release of that version.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path, optional
+        The project root (holding ``data/``) or a folder inside it. Default: the current directory.
+    out : str or pathlib.Path
+        Where the release folder and zip go (created if needed). Default: ``dist``.
+    version : str
+        The release's version. Default: this package's version.
+    progress : callable, optional
+        Called as ``progress(label, done, total)`` as the work advances.
+
+    Returns
+    -------
+    pathlib.Path
+        The release folder, ``out/nkdata-VERSION``.
+
+    Raises
+    ------
+    ValidationFailed
+        The data has problems (all of them in ``exc.problems``); nothing is written.
+    BuildError
+        ``out`` holds a different release of that version, or ``data/package.yaml`` has no
+        ``release_date``; nothing is written.
+    UsageError
+        ``path`` is not inside a project.
+
+    Examples
+    --------
+    >>> import tempfile, nkdata
+    >>> folder = nkdata.build(".", out=tempfile.mkdtemp(), version="0.0.1")
+    >>> folder.name, sorted(p.name for p in folder.parent.iterdir() if not p.name.startswith("."))
+    ('nkdata-0.0.1', ['nkdata-0.0.1', 'nkdata-0.0.1.zip'])
+    """
+    checked = load_valid(path, progress)
+    if progress is not None:
+        progress("writing the release", 0, 2)
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = release_name(version)
+    final, final_zip = out_dir / name, out_dir / zip_name(version)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out_dir))
+    try:
+        folder, new_zip = _stage(staging / name, staging / final_zip.name, checked, version, progress)
+        _refuse_a_different_release(folder, new_zip, final, final_zip, version)  # before placing anything
+        _place(folder, new_zip, final, final_zip)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return final

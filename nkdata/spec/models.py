@@ -10,7 +10,7 @@ the generators need beyond the Python type: ``vocab`` (a vocabulary in
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, ClassVar, Literal, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NamedTuple, TypeAlias
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
@@ -27,10 +27,8 @@ ID_PATTERNS: dict[str, str] = {
     "events": r"^evt-[a-z0-9]+(-[a-z0-9]+)*$",
     "claims": r"^clm-[a-z0-9]+(-[a-z0-9]+)*$",
 }
-ID_RULE = (
-    "a prefix (src-, ent-, fig-, stm-, evt-, clm-) then lower-case letters and digits "
-    "in groups joined by single hyphens, e.g. fig-nis-casualties-2025-03"
-)
+ID_RULE = "a prefix (src-, ent-, fig-, stm-, evt-, clm-) then lower-case letters and digits in groups joined by single hyphens, e.g. fig-nis-casualties-2025-03"
+
 
 def _date_input(value: Any) -> Any:
     """YAML gives dates as text; a bare number would otherwise be read as a Unix timestamp."""
@@ -55,18 +53,29 @@ Text = Annotated[str, StringConstraints(min_length=1)]
 
 
 def _vocab_type(name: str) -> Any:
-    return Literal[tuple(vocab.VOCABULARIES[name])]  # type: ignore[valid-type]
+    return Literal[tuple(vocab.VOCABULARIES[name])]
 
 
-Metric = _vocab_type("metric")
-Qualifier = _vocab_type("qualifier")
-Unit = _vocab_type("unit")
-DatePrecision = _vocab_type("date_precision")
-EntityKind = _vocab_type("entity_kind")
-EventType = _vocab_type("event_type")
-StatementKind = _vocab_type("statement_kind")
-Topic = _vocab_type("topic")
-TextKind = _vocab_type("text_kind")
+if TYPE_CHECKING:  # the terms are data (nkdata.spec.vocab): to a type checker a term is a str
+    Metric: TypeAlias = str
+    Qualifier: TypeAlias = str
+    Unit: TypeAlias = str
+    DatePrecision: TypeAlias = str
+    EntityKind: TypeAlias = str
+    EventType: TypeAlias = str
+    StatementKind: TypeAlias = str
+    Topic: TypeAlias = str
+    TextKind: TypeAlias = str
+else:
+    Metric = _vocab_type("metric")
+    Qualifier = _vocab_type("qualifier")
+    Unit = _vocab_type("unit")
+    DatePrecision = _vocab_type("date_precision")
+    EntityKind = _vocab_type("entity_kind")
+    EventType = _vocab_type("event_type")
+    StatementKind = _vocab_type("statement_kind")
+    Topic = _vocab_type("topic")
+    TextKind = _vocab_type("text_kind")
 
 
 def col(description: str, default: Any = ..., **extra: Any) -> Any:
@@ -82,6 +91,8 @@ class Computed(NamedTuple):
     name: str
     type: str
     description: str
+    constraints: dict[str, Any] = {"required": True, "minimum": 0}  # never mutated
+    ref: str | None = None  # the table an id column points to
 
 
 # ---------------------------------------------------------------- shared rules
@@ -117,7 +128,7 @@ class Record(BaseModel):
 
     @property
     def record_id(self) -> str:
-        return getattr(self, self.id_field)
+        return str(getattr(self, self.id_field))
 
     @classmethod
     def column_names(cls) -> list[str]:
@@ -137,9 +148,7 @@ class Dated(Record):
     date_end: Day | None = col("Last day of that interval (inclusive); equals date_start for a single day.", None)
     date_precision: DatePrecision | None = col("How precise the interval is.", None, vocab="date_precision")
     date_text: Text | None = col("The source's own words for the date, verbatim (e.g. 'as of mid-March').", None)
-    date_inferred: bool = col(
-        "True when any part of the interval (e.g. the year) comes from outside the text; notes say from where.", False
-    )
+    date_inferred: bool = col("True when any part of the interval (e.g. the year) comes from outside the text; notes say from where.", False)
 
     @model_validator(mode="after")
     def _dates(self) -> Dated:
@@ -163,15 +172,21 @@ class Source(Record):
 
     source_id: SourceId = col("Identifier of the source: " + ID_RULE + ".", pattern=ID_PATTERNS["sources"])
     title: Text | None = col("Title of the text as it appears in it (or as published); null if unknown.", None)
-    publisher: EntityId | None = col("Entity that published the text; null if the text does not say.", None, ref="entities", ref_kinds=["news_outlet", "government", "government_agency"])
+    publisher: EntityId | None = col(
+        "Entity that published the text; null if the text does not say.", None, ref="entities", ref_kinds=["news_outlet", "government", "government_agency"]
+    )
     url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = col("Address the text was published at; null if unknown.", None)
     published_start: Day | None = col("First possible day of publication; null if unknown.", None)
     published_end: Day | None = col("Last possible day of publication.", None)
     published_precision: DatePrecision | None = col("Precision of the publication date.", None, vocab="date_precision")
     published_inferred: bool = col("True when the publication date is not stated by the text itself; notes say how it was found.", False)
-    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] = col("Language of the archived text (BCP 47, e.g. 'en').", pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$")] = col(
+        "Language of the archived text (BCP 47, e.g. 'en').", pattern=r"^[a-z]{2,3}(-[A-Z]{2})?$"
+    )
     cites: list[EntityId] = col("Entities the text names as where it comes from (e.g. an 'Original Source:' line).", [], ref="entities")
-    text_path: Annotated[str, StringConstraints(pattern=r"^seeds/[A-Za-z0-9._-]+\.txt$")] = col("Path of the archived UTF-8 text, relative to the project root.", pattern=r"^seeds/[A-Za-z0-9._-]+\.txt$")
+    text_path: Annotated[str, StringConstraints(pattern=r"^seeds/[A-Za-z0-9._-]+\.txt$")] = col(
+        "Path of the archived UTF-8 text, relative to the project root.", pattern=r"^seeds/[A-Za-z0-9._-]+\.txt$"
+    )
     text_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] = col("sha256 of the archived text's bytes.", pattern=r"^[0-9a-f]{64}$")
     text_kind: TextKind = col("Whether the archived text is the full text or verbatim excerpts.", "full", vocab="text_kind")
     retrieved: Day | None = col("Day the text was retrieved for archiving; null if unknown.", None)
@@ -192,25 +207,36 @@ class Entity(Record):
     entity_id: EntityId = col("Identifier of the entity: " + ID_RULE + ".", pattern=ID_PATTERNS["entities"])
     name: Text = col("Common English name.")
     kind: EntityKind = col("What sort of entity this is.", vocab="entity_kind")
-    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = col("ISO 3166-1 alpha-2 code of the country it belongs to; null if none or unknown.", None, pattern=r"^[A-Z]{2}$")
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = col(
+        "ISO 3166-1 alpha-2 code of the country it belongs to; null if none or unknown.", None, pattern=r"^[A-Z]{2}$"
+    )
     aliases: list[Text] = col("Other names, including the exact wordings the sources use.", [])
     description: Text | None = col("One line on who or what this is, in the curator's words.", None)
-    wikidata_id: Annotated[str, StringConstraints(pattern=r"^Q[0-9]+$")] | None = col("Wikidata item (Q-number), only when verified; null otherwise.", None, pattern=r"^Q[0-9]+$")
+    wikidata_id: Annotated[str, StringConstraints(pattern=r"^Q[0-9]+$")] | None = col(
+        "Wikidata item (Q-number), only when verified; null otherwise.", None, pattern=r"^Q[0-9]+$"
+    )
 
 
 class Figure(Dated):
     table = "figures"
     noun = "figure"
     id_field = "figure_id"
-    computed = EVIDENCE_OFFSETS
+    computed = (
+        *EVIDENCE_OFFSETS,
+        # Optional in the Table Schema and without a foreign key, so that adding it is a MINOR change;
+        # the package validator checks it equals attribution[0] (P804), which is checked as a reference.
+        Computed("originator", "string", "Entity id of who made the figure's claim: attribution[0] (an id in 'entities'); computed by the build.", {}),
+    )
     dates_before = "location_id"
     caption = "Reported quantities: one row per number a source reports, with its bounds and attribution."
 
-    figure_id: Annotated[str, StringConstraints(pattern=ID_PATTERNS["figures"])] = col("Identifier of the figure: " + ID_RULE + ".", pattern=ID_PATTERNS["figures"])
+    figure_id: Annotated[str, StringConstraints(pattern=ID_PATTERNS["figures"])] = col(
+        "Identifier of the figure: " + ID_RULE + ".", pattern=ID_PATTERNS["figures"]
+    )
     source_id: SourceId = col("Source that reports the figure (set from the YAML file it is in).", ref="sources", pattern=ID_PATTERNS["sources"])
     claim_id: Annotated[str, StringConstraints(pattern=ID_PATTERNS["claims"])] | None = col(
         "Shared by figures in different sources that report the same claim (same originator, metric, "
-        "numbers and date); the timeline counts each claim once. Null when no other source repeats it.",
+        "number and date); the claims table counts each claim once. Null when the figure makes a claim of its own.",
         None,
         pattern=ID_PATTERNS["claims"],
     )
@@ -240,7 +266,9 @@ class Statement(Dated):
     dates_before = "topics"
     caption = "What someone said: direct quotations and reported claims."
 
-    statement_id: Annotated[str, StringConstraints(pattern=ID_PATTERNS["statements"])] = col("Identifier of the statement: " + ID_RULE + ".", pattern=ID_PATTERNS["statements"])
+    statement_id: Annotated[str, StringConstraints(pattern=ID_PATTERNS["statements"])] = col(
+        "Identifier of the statement: " + ID_RULE + ".", pattern=ID_PATTERNS["statements"]
+    )
     source_id: SourceId = col("Source that carries the statement (set from the YAML file it is in).", ref="sources", pattern=ID_PATTERNS["sources"])
     speaker_id: EntityId | None = col("Who said it; null when the source does not say.", None, ref="entities")
     attribution: list[EntityId] = col("Chain from originator to outlet; includes the speaker when known.", [], ref="entities")

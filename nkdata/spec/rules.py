@@ -18,304 +18,33 @@ from __future__ import annotations
 
 import calendar
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-if TYPE_CHECKING:  # pragma: no cover
-    import pyarrow as pa
-
-Values = Mapping[str, Any]
-Columns = Mapping[str, "pa.Array"]
-
-# ---------------------------------------------------------------- expressions
-
-
-class ArrowColumns(dict):  # type: ignore[type-arg]
-    """Columns by name, remembering each sub-expression once computed (rules share many)."""
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.memo: dict[Expr, Any] = {}
-
-
-def _arrow(e: Expr, cols: Columns) -> pa.Array:
-    memo = getattr(cols, "memo", None)
-    if memo is None:
-        return e.arrow(cols)
-    if e not in memo:
-        memo[e] = e.arrow(cols)
-    return memo[e]
-
-
-class Expr:
-    """A value computed from one record (``py``) or from whole columns (``arrow``)."""
-
-    def py(self, rec: Values) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def arrow(self, cols: Columns) -> pa.Array:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def fields(self) -> set[str]:
-        return set()
-
-    def src(self, names: Mapping[str, str]) -> str:  # pragma: no cover - abstract
-        """Python source computing the value, with fields read from the local names in ``names``."""
-        raise NotImplementedError
-
-
-@dataclass(frozen=True)
-class F(Expr):
-    """A field of the record."""
-
-    name: str
-
-    def py(self, rec: Values) -> Any:
-        return rec[self.name]
-
-    def arrow(self, cols: Columns) -> pa.Array:
-        return cols[self.name]
-
-    def fields(self) -> set[str]:
-        return {self.name}
-
-    def src(self, names: Mapping[str, str]) -> str:
-        return names[self.name]
-
-
-@dataclass(frozen=True)
-class _Date(Expr):
-    """A part of a date: ``day``, ``month``, ``year`` or ``month_end`` (days in its month)."""
-
-    part: str
-    of: Expr
-
-    def py(self, rec: Values) -> Any:
-        d = self.of.py(rec)
-        if d is None:
-            return None
-        if self.part == "month_end":
-            return calendar.monthrange(d.year, d.month)[1]
-        return getattr(d, self.part)
-
-    def arrow(self, cols: Columns) -> pa.Array:
-        import numpy as np
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        d = _arrow(self.of, cols)
-        if self.part != "month_end":
-            return pc.cast(getattr(pc, self.part)(d), pa.int64())
-        days = d.cast(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False).astype("datetime64[D]")
-        months = days.astype("datetime64[M]")
-        last = ((months + 1).astype("datetime64[D]") - months.astype("datetime64[D]")).astype(np.int64)
-        return pa.array(last, pa.int64(), mask=d.is_null().to_numpy(zero_copy_only=False))
-
-    def fields(self) -> set[str]:
-        return self.of.fields()
-
-    def src(self, names: Mapping[str, str]) -> str:
-        x = self.of.src(names)
-        value = f"_month_end({x})" if self.part == "month_end" else f"{x}.{self.part}"
-        return f"(None if {x} is None else {value})"
-
-
-def day(e: Expr) -> Expr:
-    return _Date("day", e)
-
-
-def month(e: Expr) -> Expr:
-    return _Date("month", e)
-
-
-def year(e: Expr) -> Expr:
-    return _Date("year", e)
-
-
-def month_end(e: Expr) -> Expr:
-    return _Date("month_end", e)
-
-
-# ---------------------------------------------------------------- conditions (never null)
-
-
-def _const(cols: Columns, value: Any) -> Any:
-    import pyarrow as pa
-
-    return pa.scalar(value)
-
-
-@dataclass(frozen=True)
-class Cond(Expr):
-    """A true/false test; ``arrow`` returns a boolean array without nulls."""
-
-    op: str
-    args: tuple[Any, ...] = ()
-
-    def fields(self) -> set[str]:
-        out: set[str] = set()
-        for a in self.args:
-            if isinstance(a, Expr):
-                out |= a.fields()
-        return out
-
-    def src(self, names: Mapping[str, str]) -> str:
-        """The same test as :meth:`py`, as Python source (see :func:`first_broken`)."""
-        op, a = self.op, self.args
-        if op in ("and", "or"):
-            return "(" + f" {op} ".join(c.src(names) for c in a) + ")"
-        if op == "not":
-            return f"(not {a[0].src(names)})"
-        x = a[0].src(names)
-        if op == "null":
-            return f"({x} is None)"
-        if op == "empty":
-            return f"(not {x})"
-        if op == "in":
-            return f"({x} is not None and {x} in {tuple(a[1])!r})"
-        y = a[1].src(names) if isinstance(a[1], Expr) else repr(a[1])
-        if op == "ne":
-            return f"({x} != {y})"
-        if op in ("eq", "gt", "lt"):
-            sym = {"eq": "==", "gt": ">", "lt": "<"}[op]
-            y_set = f" and {y} is not None" if isinstance(a[1], Expr) else ""  # a constant is never None here
-            return f"({x} is not None{y_set} and {x} {sym} {y})"
-        if op == "not_member":
-            return f"({x} is not None and {x} not in ({y} or ()))"
-        raise ValueError(op)  # pragma: no cover
-
-    # Python: one record
-    def py(self, rec: Values) -> bool:
-        op, a = self.op, self.args
-        if op == "and":
-            return all(c.py(rec) for c in a)
-        if op == "or":
-            return any(c.py(rec) for c in a)
-        if op == "not":
-            return not a[0].py(rec)
-        x = a[0].py(rec)
-        if op == "null":
-            return x is None
-        if op == "empty":
-            return not x
-        if op == "in":
-            return x is not None and x in a[1]
-        y = a[1].py(rec) if isinstance(a[1], Expr) else a[1]
-        if op == "ne":
-            return bool(x != y)
-        if op == "eq":
-            return x is not None and y is not None and x == y
-        if op == "gt":
-            return x is not None and y is not None and x > y
-        if op == "lt":
-            return x is not None and y is not None and x < y
-        if op == "not_member":
-            return x is not None and x not in (y or [])
-        raise ValueError(op)  # pragma: no cover
-
-    # Arrow: whole columns
-    def arrow(self, cols: Columns) -> pa.Array:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        op, a = self.op, self.args
-        if op in ("and", "or"):
-            out = _arrow(a[0], cols)
-            for c in a[1:]:
-                out = (pc.and_ if op == "and" else pc.or_)(out, _arrow(c, cols))
-            return out
-        if op == "not":
-            return pc.invert(_arrow(a[0], cols))
-        x = _arrow(a[0], cols)
-        if op == "null":
-            return pc.is_null(x)
-        if op == "empty":
-            return pc.or_(pc.is_null(x), pc.equal(pc.list_value_length(x), 0)).fill_null(True)
-        if op == "in":
-            return pc.is_in(x, value_set=pa.array(list(a[1]), x.type)).fill_null(False)
-        y = _arrow(a[1], cols) if isinstance(a[1], Expr) else _const(cols, a[1])
-        if op == "ne":  # Python's != : null differs from any value, equals null
-            both = pc.and_(pc.is_valid(x), pc.is_valid(y) if isinstance(y, pa.Array) else pa.scalar(y.is_valid))
-            differ = pc.not_equal(x, y).fill_null(False)
-            one_null = pc.xor(pc.is_null(x), pc.is_null(y) if isinstance(y, pa.Array) else pa.scalar(not y.is_valid))
-            return pc.or_(pc.and_(both, differ), one_null)
-        if op in ("eq", "gt", "lt"):
-            fn = {"eq": pc.equal, "gt": pc.greater, "lt": pc.less}[op]
-            return fn(x, y).fill_null(False)
-        if op == "not_member":
-            return _not_member(x, y)
-        raise ValueError(op)  # pragma: no cover
-
-
-def _not_member(item: pa.Array, lists: pa.Array) -> pa.Array:
-    """``item is not None and item not in (lists or [])``, row by row, vectorised."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    n = len(item)
-    flat = pc.list_flatten(lists)
-    parent = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
-    hit = pc.equal(flat, pc.take(item, pa.array(parent, pa.int64()))).fill_null(False).to_numpy(zero_copy_only=False)
-    member = np.zeros(n, dtype=bool)
-    member[parent[hit]] = True
-    return pa.array(pc.is_valid(item).to_numpy(zero_copy_only=False) & ~member)
-
-
-def and_(*c: Cond) -> Cond:
-    return Cond("and", c)
-
-
-def or_(*c: Cond) -> Cond:
-    return Cond("or", c)
-
-
-def not_(c: Cond) -> Cond:
-    return Cond("not", (c,))
-
-
-def is_null(e: Expr) -> Cond:
-    return Cond("null", (e,))
-
-
-def not_null(e: Expr) -> Cond:
-    return not_(is_null(e))
-
-
-def empty(e: Expr) -> Cond:
-    """An empty or null list."""
-    return Cond("empty", (e,))
-
-
-def is_in(e: Expr, terms: tuple[Any, ...]) -> Cond:
-    return Cond("in", (e, tuple(terms)))
-
-
-def eq(a: Expr, b: Any) -> Cond:
-    """Both set and equal."""
-    return Cond("eq", (a, b))
-
-
-def ne(a: Expr, b: Any) -> Cond:
-    """Python's ``!=``: a null differs from any value."""
-    return Cond("ne", (a, b))
-
-
-def gt(a: Expr, b: Any) -> Cond:
-    """Both set and a > b."""
-    return Cond("gt", (a, b))
-
-
-def lt(a: Expr, b: Any) -> Cond:
-    """Both set and a < b."""
-    return Cond("lt", (a, b))
-
-
-def not_member(item: Expr, items: Expr) -> Cond:
-    """``item`` is set and not in the list ``items``."""
-    return Cond("not_member", (item, items))
-
+from typing import Any, NamedTuple
+
+from nkdata.spec.conditions import (
+    ArrowColumns,
+    Cond,
+    Expr,
+    F,
+    Values,
+    and_,
+    day,
+    empty,
+    eq,
+    gt,
+    is_in,
+    is_null,
+    lt,
+    month,
+    month_end,
+    ne,
+    not_,
+    not_member,
+    not_null,
+    or_,
+    year,
+)
 
 # ---------------------------------------------------------------- rules
 
@@ -383,7 +112,8 @@ def _compile(rules: tuple[Rule, ...]) -> Callable[[Values], int]:
     lines.append("    return -1")
     scope: dict[str, Any] = {"_month_end": _month_end}
     exec("\n".join(lines), scope)  # noqa: S102 - source built above from the rule tables only
-    return scope["first_broken"]
+    compiled: Callable[[Values], int] = scope["first_broken"]
+    return compiled
 
 
 def first_broken(rules: tuple[Rule, ...], rec: Values) -> Rule | None:
@@ -404,7 +134,7 @@ class Attrs(Mapping[str, Any]):
     def __getitem__(self, key: str) -> Any:
         return getattr(self.obj, key, None)
 
-    def __iter__(self):  # pragma: no cover - not needed
+    def __iter__(self) -> Iterator[str]:  # pragma: no cover - not needed
         return iter(type(self.obj).model_fields)
 
     def __len__(self) -> int:  # pragma: no cover - not needed
@@ -508,19 +238,39 @@ def _qualifiers(test: Callable[[Bounds], bool]) -> tuple[str, ...]:
     return tuple(q for q, b in QUALIFIER_BOUNDS.items() if test(b))
 
 
+def _lists(kind: str, field: str, bounds: Bounds) -> bool:
+    """Whether ``bounds`` lists ``field`` among its ``kind`` (need, equal, null) fields."""
+    return field in getattr(bounds, kind)
+
+
 def _bounds_rules() -> tuple[Rule, ...]:
     q, v, lo, hi = F("qualifier"), F("value"), F("value_low"), F("value_high")
     no_value = _qualifiers(lambda b: not b.value)
     rules = [Rule("bounds", "value", and_(is_in(q, no_value), not_null(v)), "a range has no single value: set value to null and give value_low and value_high")]
-    rules += [Rule("bounds", f, and_(is_in(q, _qualifiers(lambda b, f=f: f in b.need)), is_null(F(f))), "a range needs both value_low and value_high") for f in BOUND_FIELDS]
-    rules.append(Rule("bounds", "value", and_(is_in(q, _qualifiers(lambda b: b.value)), is_null(v)), "qualifier '{qualifier}' needs the stated number in value"))
     rules += [
-        Rule("bounds", f, and_(is_in(q, _qualifiers(lambda b, f=f: f in b.equal)), ne(F(f), v)), f"qualifier '{{qualifier}}' sets {f} to the stated number {{value:g}}")
+        Rule("bounds", f, and_(is_in(q, _qualifiers(functools.partial(_lists, "need", f))), is_null(F(f))), "a range needs both value_low and value_high")
+        for f in BOUND_FIELDS
+    ]
+    rules.append(
+        Rule("bounds", "value", and_(is_in(q, _qualifiers(lambda b: b.value)), is_null(v)), "qualifier '{qualifier}' needs the stated number in value")
+    )
+    rules += [
+        Rule(
+            "bounds",
+            f,
+            and_(is_in(q, _qualifiers(functools.partial(_lists, "equal", f))), ne(F(f), v)),
+            f"qualifier '{{qualifier}}' sets {f} to the stated number {{value:g}}",
+        )
         for f in BOUND_FIELDS
     ]
     for f, side in (("value_high", "upper"), ("value_low", "lower")):
         rules.append(
-            Rule("bounds", f, and_(is_in(q, _qualifiers(lambda b, f=f: f in b.null)), not_null(F(f))), f"qualifier '{{qualifier}}' states no {side} bound: {f} must be null")
+            Rule(
+                "bounds",
+                f,
+                and_(is_in(q, _qualifiers(functools.partial(_lists, "null", f))), not_null(F(f))),
+                f"qualifier '{{qualifier}}' states no {side} bound: {f} must be null",
+            )
         )
     enclose = _qualifiers(lambda b: b.enclose)
     rules += [

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic.fields import FieldInfo
 
-from nkdata.spec import generated, vocab
+from nkdata.spec import claims, generated, vocab
 from nkdata.spec.models import ID_PATTERNS, ID_RULE, MODELS, Record
 
 MISSING_VALUES = [""]
@@ -89,7 +89,7 @@ def table_schema(model: type[Record]) -> dict[str, Any]:
             field["constraints"] = constraints
         fields.append(field)
     for comp in model.computed:
-        fields.append({"name": comp.name, "type": comp.type, "description": comp.description, "constraints": {"required": True, "minimum": 0}})
+        fields.append({"name": comp.name, "type": comp.type, "description": comp.description, "constraints": dict(comp.constraints)})
     foreign_keys = []
     for name in model.column_names():
         info = model.model_fields[name]
@@ -97,6 +97,10 @@ def table_schema(model: type[Record]) -> dict[str, Any]:
         if "ref" in extra and field_type(info)[0] != "array":
             target = MODELS[str(extra["ref"])]
             foreign_keys.append({"fields": [name], "reference": {"resource": target.table, "fields": [target.id_field]}})
+    for comp in model.computed:
+        if comp.ref is not None:
+            target = MODELS[comp.ref]
+            foreign_keys.append({"fields": [comp.name], "reference": {"resource": target.table, "fields": [target.id_field]}})
     schema: dict[str, Any] = {
         "fields": fields,
         "missingValues": MISSING_VALUES,
@@ -108,7 +112,8 @@ def table_schema(model: type[Record]) -> dict[str, Any]:
 
 
 def all_schemas() -> dict[str, dict[str, Any]]:
-    return {table: table_schema(model) for table, model in MODELS.items()}
+    """The Table Schema of every table of a release, in release order (the derived claims table last)."""
+    return {table: table_schema(model) for table, model in MODELS.items()} | {claims.TABLE: claims.table_schema()}
 
 
 def schema_text(schema: dict[str, Any]) -> str:
@@ -117,6 +122,34 @@ def schema_text(schema: dict[str, Any]) -> str:
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
+
+
+def _table_section(table: str, schema: dict[str, Any]) -> list[str]:
+    """The data dictionary's section on one table: caption, keys, and a row per column."""
+    key = schema["primaryKey"][0]
+    if table in MODELS:
+        caption, pattern = MODELS[table].caption, ID_PATTERNS[table]
+    else:
+        caption, pattern = claims.CAPTION, ID_PATTERNS["claims"]
+    out = [f"## `{table}`", "", caption, "", f"Primary key: `{key}` (pattern `{pattern}`).", ""]
+    for fk in schema.get("foreignKeys", []):
+        out.append(f"- `{fk['fields'][0]}` → `{fk['reference']['resource']}.{fk['reference']['fields'][0]}`")
+    if schema.get("foreignKeys"):
+        out.append("")
+    out += ["| column | type | required | description |", "|---|---|---|---|"]
+    for f in schema["fields"]:
+        c = f.get("constraints", {})
+        extra = []
+        if "enum" in c:
+            extra.append("one of: " + ", ".join(f"`{t}`" for t in c["enum"]))
+        if "pattern" in c and f["name"] != key:
+            extra.append(f"pattern `{c['pattern']}`")
+        if "minimum" in c:
+            extra.append(f"minimum {c['minimum']}")
+        desc = f["description"] + (" " + "; ".join(extra) + "." if extra else "")
+        out.append(f"| `{f['name']}` | {f['type']} | {'yes' if c.get('required') else 'no'} | {_cell(desc)} |")
+    out.append("")
+    return out
 
 
 def data_dictionary() -> str:
@@ -134,26 +167,9 @@ def data_dictionary() -> str:
         f"**Identifiers.** Every id is {ID_RULE}.",
         "",
     ]
-    for table, model in MODELS.items():
-        schema = table_schema(model)
-        out += [f"## `{table}`", "", model.caption, "", f"Primary key: `{model.id_field}` (pattern `{ID_PATTERNS[table]}`).", ""]
-        for fk in schema.get("foreignKeys", []):
-            out.append(f"- `{fk['fields'][0]}` → `{fk['reference']['resource']}.{fk['reference']['fields'][0]}`")
-        if schema.get("foreignKeys"):
-            out.append("")
-        out += ["| column | type | required | description |", "|---|---|---|---|"]
-        for f in schema["fields"]:
-            c = f.get("constraints", {})
-            extra = []
-            if "enum" in c:
-                extra.append("one of: " + ", ".join(f"`{t}`" for t in c["enum"]))
-            if "pattern" in c and f["name"] != model.id_field:
-                extra.append(f"pattern `{c['pattern']}`")
-            if "minimum" in c:
-                extra.append(f"minimum {c['minimum']}")
-            desc = f["description"] + (" " + "; ".join(extra) + "." if extra else "")
-            out.append(f"| `{f['name']}` | {f['type']} | {'yes' if c.get('required') else 'no'} | {_cell(desc)} |")
-        out.append("")
+    for table, schema in all_schemas().items():
+        out += _table_section(table, schema)
+    out += ["## Reconciling a claim's figures", "", *claims.RECONCILIATION, ""]
     out += ["## Vocabularies", ""]
     for name, terms in vocab.VOCABULARIES.items():
         out += [f"### `{name}`", "", "| term | meaning |", "|---|---|"]

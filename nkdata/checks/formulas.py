@@ -1,0 +1,68 @@
+"""Cells a spreadsheet would run as a formula (C600), on the rows of every table, curated or built.
+
+nkdata rejects such text rather than altering the data (no leading apostrophe).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from nkdata.checks.tablerows import TableRows, shorten
+from nkdata.spec.models import MODELS
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    import pyarrow as pa
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_BYTES = frozenset(c.encode()[0] for c in FORMULA_START)
+
+
+def starts_formula(values: pa.Array) -> np.ndarray:
+    """Which strings start with a character a spreadsheet runs (looks at first bytes only, in bulk)."""
+    import numpy as np
+    import pyarrow as pa
+
+    arr = values.cast(pa.large_string())
+    n = len(arr)
+    if not n:
+        return np.zeros(0, dtype=bool)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8) if arr.buffers()[2] is not None else np.zeros(0, np.uint8)
+    if not len(data):
+        return np.zeros(n, dtype=bool)
+    starts = offsets[:-1]
+    nonempty = (offsets[1:] > starts) & arr.is_valid().to_numpy(zero_copy_only=False)
+    first = data[np.minimum(starts, len(data) - 1)]
+    return np.asarray(nonempty & np.isin(first, np.array(sorted(_FORMULA_BYTES), dtype=np.uint8)))
+
+
+def check_formulas(rows: TableRows) -> None:
+    """C600 for every text value (and list item) of the model's columns, in rows that passed their field checks."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for name in MODELS[rows.table].model_fields:
+        col = rows.data[name].combine_chunks()
+        if pa.types.is_list(col.type):
+            flat = pc.list_flatten(col)
+            parents = pc.list_parent_indices(col).to_numpy(zero_copy_only=False)
+            starts = col.offsets.to_numpy(zero_copy_only=False)[:-1] - col.offsets[0].as_py()
+            items = np.flatnonzero(starts_formula(flat))
+            hits: list[tuple[int, str, tuple[int, ...]]] = [(int(parents[i]), flat[int(i)].as_py(), (int(i - starts[parents[i]]),)) for i in items]
+        elif pa.types.is_string(col.type):
+            found = np.flatnonzero(starts_formula(col))
+            hits = [(r, s, ()) for r, s in zip(found.tolist(), col.take(pa.array(found)).to_pylist(), strict=True)]
+        else:
+            continue
+        for r, s, sub in hits:
+            if rows.ok[r]:
+                rows.report(
+                    r,
+                    "C600",
+                    name,
+                    f"{shorten(s, 40)!r} starts with {s[0]!r}, which spreadsheets run as a formula",
+                    "reword or trim the value so it does not start with = + - @ or a tab",
+                    sub,
+                )

@@ -1,0 +1,231 @@
+"""A built package on disk: opening it (folder, descriptor or zip), its descriptor, and its files' hashes (P800–P802).
+
+:class:`PackageFiles` holds what every part of the package check shares: the
+target, the problems found so far (each helper thread may buffer its own), and
+the descriptor's resources and text entries once read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nkdata.problems import Problem
+from nkdata.release.archive import UnsafeZip
+from nkdata.release.archive import extract as extract_zip
+from nkdata.release.hashing import sha256_file
+from nkdata.release.reader import PARQUET_PROPERTY, TEXTS_PROPERTY
+from nkdata.spec.schema import all_schemas
+
+DESCRIPTOR = "datapackage.json"
+REBUILD = "files of a release are written by 'nkdata build'; rebuild it instead of editing them"
+
+
+# ---------------------------------------------------------------- opening a package
+
+
+@dataclass
+class Target:
+    """A package on disk: its folder and how to show its paths."""
+
+    folder: Path
+    shown: str  # prefix shown in problem locations
+
+    def show(self, rel: str) -> str:
+        return f"{self.shown}/{rel}" if self.shown else rel
+
+
+def is_package(path: Path) -> bool:
+    """Whether ``path`` names a built package rather than a curated project."""
+    if path.is_file():
+        return path.name == DESCRIPTOR or path.suffix == ".json" or path.suffix == ".zip"
+    return path.is_dir() and (path / DESCRIPTOR).is_file() and not (path / "data").is_dir()
+
+
+@contextmanager
+def open_target(path: Path) -> Iterator[Target | Problem]:
+    """Yield the package folder of a descriptor, folder or zip (a zip is unpacked into a temporary folder)."""
+    shown = str(path)
+    if path.suffix == ".zip" and path.is_file():
+        tmp = Path(tempfile.mkdtemp(prefix="nkdata-check-"))
+        try:
+            try:
+                names = extract_zip(path, tmp)
+            except UnsafeZip as exc:
+                hint = "a release zip holds one folder, nkdata-VERSION/, of regular files: download or build it again"
+                yield Problem(shown, None, None, "P802", None, None, exc.reason, hint)
+                return
+            except OSError as exc:
+                yield Problem(shown, None, None, "P802", None, None, f"not a readable zip file ({exc})", "download the release again")
+                return
+            descriptors = sorted((n for n in names if Path(n).name == DESCRIPTOR), key=lambda n: n.count("/"))
+            if not descriptors:
+                hint = "a release zip holds nkdata-VERSION/datapackage.json and its files"
+                yield Problem(shown, None, None, "P800", None, None, f"the zip has no {DESCRIPTOR}", hint)
+                return
+            inner = str(Path(descriptors[0]).parent.as_posix()).strip(".")
+            yield Target(tmp / inner, f"{shown}/{inner}" if inner else shown)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return
+    folder = path.parent if path.is_file() else path
+    yield Target(folder, str(path.parent) if path.is_file() else shown)
+
+
+class PackageFiles:
+    """A package being checked: where it is, its descriptor, and the problems found (P800–P802 here)."""
+
+    def __init__(self, target: Target):
+        self.target = target
+        self.problems: list[Problem] = []
+        self.descriptor: dict[str, Any] = {}
+        self.resources: dict[str, dict[str, Any]] = {}
+        self.text_entries: dict[str, dict[str, Any]] = {}
+        self._local = threading.local()
+
+    # ------------------------------------------------------------ reporting
+    @property
+    def sink(self) -> list[Problem]:
+        """Where this thread's problems go: a helper's own list, else the result."""
+        return getattr(self._local, "sink", self.problems)
+
+    @contextmanager
+    def buffered(self) -> Iterator[list[Problem]]:
+        """Collect this thread's problems in a list of their own for a while (to keep or drop)."""
+        had = hasattr(self._local, "sink")
+        outer = getattr(self._local, "sink", None)
+        found: list[Problem] = []
+        self._local.sink = found
+        try:
+            yield found
+        finally:
+            if had:
+                self._local.sink = outer
+            else:
+                del self._local.sink
+
+    def emit(self, problem: Problem) -> None:
+        self.sink.append(problem)
+
+    def add(self, path: str, line: int | None, code: str, record_id: Any, field_name: str | None, message: str, hint: str = "") -> None:
+        self.sink.append(Problem(path, line, None, code, None if record_id is None else str(record_id), field_name, message, hint))
+
+    def inside(self, rel: str) -> Path | None:
+        """The file at ``rel``, or None when the path would leave the package folder."""
+        parts = Path(rel).parts
+        if not parts or Path(rel).is_absolute() or ".." in parts or "\\" in rel:
+            return None
+        return self.target.folder / rel
+
+    def read_descriptor(self) -> bool:
+        shown = self.target.show(DESCRIPTOR)
+        path = self.target.folder / DESCRIPTOR
+        try:
+            self.descriptor = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            self.add(
+                shown, None, "P800", None, None, f"no {DESCRIPTOR} in {self.target.shown or '.'}", "validate a release folder, its datapackage.json or its zip"
+            )
+            return False
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            self.add(shown, None, "P802", None, None, f"not valid JSON ({exc})", REBUILD)
+            return False
+        if not isinstance(self.descriptor, dict) or not isinstance(self.descriptor.get("resources"), list):
+            self.add(shown, None, "P802", None, "resources", "a data package descriptor is an object with a 'resources' list", REBUILD)
+            return False
+        schemas = all_schemas()
+        for i, res in enumerate(self.descriptor["resources"]):
+            name = res.get("name") if isinstance(res, dict) else None
+            if name not in schemas:
+                self.add(shown, None, "P802", None, "resources", f"resource {i} ({name!r}) is not a table of nkdata", f"tables: {', '.join(schemas)}")
+                continue
+            bad = [k for k in ("path", "hash", "bytes") if not isinstance(res.get(k), (str, int))] + [
+                f"{PARQUET_PROPERTY}.{k}" for k in ("path", "hash", "bytes") if not isinstance((res.get(PARQUET_PROPERTY) or {}).get(k), (str, int))
+            ]
+            if bad:
+                self.add(shown, None, "P802", None, name, f"resource {name!r} lacks {', '.join(bad)}", REBUILD)
+                continue
+            if res.get("schema") != schemas[name]:
+                self.add(
+                    shown,
+                    None,
+                    "P802",
+                    None,
+                    name,
+                    f"the Table Schema of {name!r} differs from the one this nkdata's models generate ({schema_difference(res.get('schema'), schemas[name])})",
+                    "build the package with the same nkdata version, or validate it with the version that built it",
+                )
+            self.resources[name] = res
+        for name in schemas:
+            if name not in self.resources and not any(isinstance(r, dict) and r.get("name") == name for r in self.descriptor["resources"]):
+                self.add(shown, None, "P802", None, "resources", f"the package has no {name!r} resource", REBUILD)
+        texts = self.descriptor.get(TEXTS_PROPERTY, [])
+        if not isinstance(texts, list) or not all(isinstance(e, dict) and isinstance(e.get("path"), str) for e in texts):
+            self.add(shown, None, "P802", None, TEXTS_PROPERTY, f"'{TEXTS_PROPERTY}' must be a list of {{path, hash, bytes}}", REBUILD)
+            texts = []
+        self.text_entries = {e["path"]: e for e in texts}
+        return True
+
+    def check_files(self, entries: list[dict[str, Any]]) -> set[str]:
+        """P800/P801 for files the descriptor lists; returns the paths that failed."""
+        return {e["path"] for e in entries if self.check_file(e) is None}
+
+    def check_file(self, e: dict[str, Any], keep: bool = False) -> bytes | str | None:
+        """P800/P801 for one file: None when it fails, else its bytes (``keep``) or its sha256."""
+        rel, shown = e["path"], self.target.show(e["path"])
+        path = self.inside(rel)
+        if path is None:
+            self.add(self.target.show(DESCRIPTOR), None, "P802", None, "path", f"{rel!r} leaves the package folder", REBUILD)
+            return None
+        if not path.is_file():
+            self.add(
+                shown, None, "P800", None, None, f"{rel} is listed in {DESCRIPTOR} but missing", "a release is complete or it is not: download or rebuild it"
+            )
+            return None
+        size = path.stat().st_size
+        if isinstance(e.get("bytes"), int) and size != e["bytes"]:
+            self.add(shown, None, "P801", None, None, f"{size:,} bytes, {DESCRIPTOR} says {e['bytes']:,}; the file was altered or truncated", REBUILD)
+            return None
+        expected = str(e.get("hash", "")).removeprefix("sha256:")
+        data = path.read_bytes() if keep else None
+        actual = hashlib.sha256(data).hexdigest() if data is not None else sha256_file(path)
+        if actual != expected:
+            self.add(shown, None, "P801", None, None, f"sha256 {actual} does not match {DESCRIPTOR} ({expected}); the file was altered", REBUILD)
+        return data if keep else actual
+
+    def read_texts(self) -> dict[str, bytes]:
+        """Every archived text the descriptor lists, read once: checked (P800/P801) and kept, by path."""
+        out: dict[str, bytes] = {}
+        for rel, e in self.text_entries.items():
+            path = self.inside(rel)
+            if path is not None and path.is_file():
+                data = self.check_file(e, keep=True)
+                out[rel] = data if isinstance(data, bytes) else path.read_bytes()
+            else:
+                self.check_file(e)
+        return out
+
+
+def schema_difference(got: Any, want: dict[str, Any]) -> str:
+    if not isinstance(got, dict):
+        return "no schema"
+    g = {f.get("name"): f for f in got.get("fields", []) if isinstance(f, dict)}
+    w = {f["name"]: f for f in want["fields"]}
+    for name in w:
+        if name not in g:
+            return f"field {name!r} is missing"
+        if g[name] != w[name]:
+            keys = sorted(k for k in set(g[name]) | set(w[name]) if g[name].get(k) != w[name].get(k))
+            return f"field {name!r} differs in {', '.join(keys)}"
+    extra = [n for n in g if n not in w]
+    if extra:
+        return f"unknown field {extra[0]!r}"
+    return "key order, primary or foreign keys differ"

@@ -1,0 +1,336 @@
+"""Reading a package's tables: the Parquet, and its CSV compared with it cell by cell (P803).
+
+The CSV's header is checked against the Table Schema (M200/M201, worded by
+:mod:`nkdata.checks.fields`); cells that do not convert are M202/M221; a CSV
+and Parquet that disagree are P803. With no usable Parquet the CSV alone is read.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nkdata.checks import fields
+from nkdata.checks.columns import explain
+from nkdata.checks.fields import describe_error
+from nkdata.checks.package_files import REBUILD, PackageFiles
+from nkdata.checks.tablerows import Place, TableRows, shorten
+from nkdata.spec.columns import csv_read_type
+from nkdata.spec.models import MODELS
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    import pyarrow as pa
+
+
+class Checked(TableRows):
+    """One table of a package: its rows, which passed, and where each row starts in its CSV."""
+
+    def __init__(self, table: str, data: pa.Table, ok: np.ndarray, csv_shown: str, files: PackageFiles):
+        super().__init__(table, data, ok, files.emit)
+        self.csv_shown = csv_shown
+        self._lines: np.ndarray | None = None
+
+    def place(self, row: int, field: str | None, sub: tuple[Any, ...] = ()) -> Place:
+        return self.csv_shown, self.line(row), None
+
+    def lines(self) -> np.ndarray:
+        """Line number of each row in the CSV (rows may hold line breaks inside quoted cells)."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if self._lines is None:
+            n = self.data.num_rows
+            breaks = np.zeros(n, dtype=np.int64)
+            for col in self.data.columns:
+                if pa.types.is_string(col.type):
+                    breaks += pc.count_substring(col, "\n").fill_null(0).to_numpy().astype(np.int64)
+            before = np.concatenate([[0], np.cumsum(breaks)[:-1]]) if n else breaks
+            self._lines = 2 + np.arange(n, dtype=np.int64) + before
+        return self._lines
+
+    def line(self, row: int) -> int:
+        return int(self.lines()[row])
+
+
+class TableReader:
+    """Reads the tables of one package, reporting what cannot be read or disagrees."""
+
+    def __init__(self, files: PackageFiles):
+        self.files = files
+
+    def read_parquet(self, table: str, rel: str, shown: str, schema: pa.Schema) -> pa.Table | None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        path = self.files.inside(rel)
+        if path is None or not path.is_file():
+            return None
+        try:
+            t = pq.ParquetFile(path, memory_map=True, pre_buffer=True).read()  # not read_table: that loads pyarrow.dataset (and pandas)
+        except (pa.ArrowException, OSError) as exc:
+            self.files.add(shown, None, "P803", None, None, f"cannot read the Parquet file ({exc})", REBUILD)
+            return None
+        missing = [f.name for f in schema if f.name not in t.column_names]
+        extra = [n for n in t.column_names if n not in schema.names]
+        wrong = [
+            f"{f.name} is {t.schema.field(f.name).type}, not {f.type}" for f in schema if f.name in t.column_names and t.schema.field(f.name).type != f.type
+        ]
+        if missing or extra or wrong:
+            what = "; ".join(
+                x for x in (missing and f"missing columns {', '.join(missing)}", extra and f"unknown columns {', '.join(extra)}", "; ".join(wrong)) if x
+            )
+            self.files.add(shown, None, "P803", None, None, f"the Parquet file's columns differ from the schema: {what}", REBUILD)
+            return None
+        return t.select(schema.names).cast(schema)
+
+    def stream_compare(self, ct: Checked, rel: str, schema: pa.Schema, pq_shown: str) -> dict[str, np.ndarray]:
+        """Read the CSV in batches with the schema's types and compare each with the Parquet's rows (P803).
+
+        Returns the cells that do not convert (already reported), which are not compared.
+        """
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        path = self.files.inside(rel)
+        options = self.csv_options(ct.table, path, ct.csv_shown, schema) if path is not None else None
+        if options is None:
+            return {}
+        read, convert, text_types = options
+        pq_t = ct.data
+        for newlines in (False, True):  # quoted line breaks keep the reader from splitting the file: try without first
+            try:
+                with self.files.buffered() as found:  # kept only if the pass completes
+                    pos = 0
+                    for batch in pacsv.open_csv(path, read, pacsv.ParseOptions(newlines_in_values=newlines), convert(text_types)):
+                        if pos + batch.num_rows <= pq_t.num_rows:
+                            self.compare(ct, batch, pq_t.slice(pos, batch.num_rows), {}, pq_shown, pos)
+                        pos += batch.num_rows
+                    if pos != pq_t.num_rows:
+                        self.files.add(ct.csv_shown, None, "P803", None, None, f"{pos:,} rows, but {pq_shown} has {pq_t.num_rows:,}", REBUILD)
+                self.files.sink.extend(found)
+                return {}
+            except pa.ArrowInvalid:
+                pass  # this pass is redone
+            except (pa.ArrowException, OSError) as exc:
+                self.files.add(ct.csv_shown, None, "P803", None, None, f"cannot read the CSV file ({exc})", REBUILD)
+                return {}
+        csv_t, bad = self.read_csv(ct.table, rel, ct.csv_shown, schema, pq_t, checked_header=True)
+        if csv_t is not None:
+            self.compare(ct, csv_t, pq_t, bad, pq_shown)
+        return bad
+
+    def csv_options(self, table: str, path: Path, shown: str, schema: pa.Schema) -> tuple[Any, Callable[[dict[str, Any]], Any], dict[str, Any]] | None:
+        """Check the CSV's header against the schema (M200/M201/P803); the reader options, or None when unreadable."""
+        import pyarrow.csv as pacsv
+
+        if not path.is_file():
+            return None
+        model = MODELS.get(table)
+        try:
+            with open(path, encoding="utf-8", newline="") as fh:
+                header = next(csv.reader(fh), [])
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            self.files.add(shown, 1, "P803", None, None, f"cannot read the CSV file ({exc})", REBUILD)
+            return None
+        names = schema.names
+        unknown = [h for h in header if h not in names]
+        missing = [n for n in names if n not in header]
+        for h in unknown:
+            code, fname, message, hint = fields.unknown_column(h, model, REBUILD)
+            self.files.add(shown, 1, code, None, fname, message, hint)
+        for n in missing:
+            code, fname, message, hint = fields.missing_value(n, model)
+            self.files.add(shown, 1, code, None, fname, f"{message}: the CSV has no column {n!r}", hint)
+        if unknown or missing:
+            return None
+        if header != names:
+            self.files.add(shown, 1, "P803", None, None, f"the CSV's columns are in another order than the schema's ({', '.join(header)})", REBUILD)
+        text_types = {f.name: csv_read_type(f.type) for f in schema}
+        read = pacsv.ReadOptions(use_threads=True, block_size=1 << 22)
+
+        def convert(types: dict[str, pa.DataType]) -> Any:
+            return pacsv.ConvertOptions(
+                column_types=types,
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                true_values=["true"],
+                false_values=["false"],
+                include_columns=names,
+            )
+
+        return read, convert, text_types
+
+    def read_csv(
+        self, table: str, rel: str, shown: str, schema: pa.Schema, pq_t: pa.Table | None, checked_header: bool = False
+    ) -> tuple[pa.Table | None, dict[str, np.ndarray]]:
+        """The whole CSV with the schema's types (lists still JSON text), and the cells that failed to convert."""
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        path = self.files.inside(rel)
+        if path is None or not path.is_file():
+            return None, {}
+        with self.files.buffered() as header_problems:
+            options = self.csv_options(table, path, shown, schema)
+        if not checked_header:  # else reported already
+            self.files.sink.extend(header_problems)
+        if options is None:
+            return None, {}
+        read, convert, text_types = options
+        header = list(text_types)
+        parse = pacsv.ParseOptions(newlines_in_values=False)
+        for attempt in (parse, pacsv.ParseOptions(newlines_in_values=True)):
+            parse = attempt  # the last one tried is used below
+            try:
+                return pacsv.read_csv(path, read, parse, convert(text_types)), {}
+            except pa.ArrowInvalid:
+                pass  # line breaks in cells (read again allowing them), or a cell that does not convert
+            except (pa.ArrowException, OSError) as exc:
+                self.files.add(shown, None, "P803", None, None, f"cannot read the CSV file ({exc})", REBUILD)
+                return None, {}
+        try:
+            raw = pacsv.read_csv(path, read, parse, convert({n: pa.string() for n in header}))
+        except (pa.ArrowException, OSError) as exc:
+            self.files.add(shown, None, "P803", None, None, f"cannot read the CSV file ({exc})", REBUILD)
+            return None, {}
+        return self.convert_cells(table, raw, text_types, shown, pq_t)
+
+    def convert_cells(
+        self, table: str, raw: pa.Table, types: dict[str, pa.DataType], shown: str, pq_t: pa.Table | None
+    ) -> tuple[pa.Table, dict[str, np.ndarray]]:
+        """Convert a text-read CSV column by column; report each cell that does not convert (M202/M221)."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        bad_cells: dict[str, np.ndarray] = {}
+        cols = []
+        tmp = Checked(table, raw, np.ones(raw.num_rows, dtype=bool), shown, self.files)
+        for name in raw.column_names:
+            col, want = raw[name], types[name]
+            if want == pa.string():
+                cols.append(col)
+                continue
+            try:
+                cols.append(pc.cast(col, want))
+                continue
+            except pa.ArrowInvalid:
+                pass
+            cells = col.to_pylist()
+            good: list[Any] = []
+            bad = np.zeros(len(cells), dtype=bool)
+            for i, cell in enumerate(cells):
+                try:
+                    good.append(None if cell is None else pc.cast(pa.array([cell]), want)[0].as_py())
+                except pa.ArrowInvalid:
+                    good.append(None)
+                    bad[i] = True
+                    self.report_cell(tmp, i, name, cell, want)
+            bad_cells[name] = bad
+            cols.append(pa.chunked_array([pa.array(good, want)]))
+        return pa.table(cols, names=raw.column_names), bad_cells
+
+    def parse_lists(self, ct: Checked, schema: pa.Schema, bad_cells: dict[str, np.ndarray]) -> pa.Table:
+        """Lists from their CSV spelling (JSON arrays of strings), when there is no Parquet to take them from."""
+        import numpy as np
+        import pyarrow as pa
+
+        t = ct.data
+        for f in schema:
+            if not pa.types.is_list(f.type):
+                continue
+            out: list[Any] = []
+            bad = np.zeros(t.num_rows, dtype=bool)
+            for r, cell in enumerate(t[f.name].to_pylist()):
+                try:
+                    value = None if cell is None else json.loads(cell)
+                    if value is not None and not (isinstance(value, list) and all(isinstance(x, str) for x in value)):
+                        raise ValueError
+                except ValueError:
+                    value, bad[r] = None, True
+                    ct.report(r, *fields.not_a_list(f.name, shorten(cell, 60)))
+                out.append(value)
+            bad_cells[f.name] = bad
+            t = t.set_column(t.schema.get_field_index(f.name), f.name, pa.array(out, f.type))
+        return t
+
+    def report_cell(self, ct: Checked, row: int, name: str, cell: str, want: pa.DataType) -> None:
+        model = MODELS[ct.table]
+        errs = explain(model, name, cell) if name in model.model_fields else []
+        if errs:
+            for err in errs:
+                code, fname, message, hint = describe_error(err, model)
+                ct.report(row, code, fname, message, hint)
+            return
+        ct.report(row, *fields.not_of_type(name, cell, str(want)))
+
+    # ------------------------------------------------------------ CSV vs Parquet
+    def compare(self, ct: Checked, csv_t: pa.Table | pa.RecordBatch, pq_t: pa.Table, csv_bad: dict[str, np.ndarray], pq_shown: str, first_row: int = 0) -> None:
+        """The CSV must say what the Parquet says, cell by cell (P803 where they differ); rows from ``first_row``."""
+        import numpy as np
+        import pyarrow as pa
+
+        if csv_t.num_rows != pq_t.num_rows:
+            self.files.add(ct.csv_shown, None, "P803", None, None, f"{csv_t.num_rows:,} rows, but {pq_shown} has {pq_t.num_rows:,}", REBUILD)
+            return
+        for name in pq_t.column_names:
+            pq_col = pq_t[name]
+            mine = csv_t.column(name)
+            if isinstance(mine, pa.Array):
+                mine = pa.chunked_array([mine])
+            if pa.types.is_list(pq_col.type):
+                mine = parse_json_lists(mine, pq_col.type)
+            if mine.equals(pq_col):
+                continue
+            differ = differs(mine, pq_col)
+            if name in csv_bad:
+                differ &= ~csv_bad[name]
+            rows = np.flatnonzero(differ)
+            if not len(rows):
+                continue
+            a, b = mine.take(pa.array(rows)).to_pylist(), pq_col.take(pa.array(rows)).to_pylist()
+            for r, x, y in zip(rows.tolist(), a, b, strict=True):
+                ct.report(first_row + r, "P803", name, f"the CSV says {shorten(repr(x), 60)} but {pq_shown} says {shorten(repr(y), 60)}", REBUILD)
+
+
+def differs(a: pa.ChunkedArray, b: pa.ChunkedArray) -> np.ndarray:
+    import numpy as np
+    import pyarrow.compute as pc
+
+    one_null = pc.xor(a.is_null(), b.is_null())
+    return np.asarray(pc.or_(one_null, pc.not_equal(a, b).fill_null(False)).to_numpy(zero_copy_only=False))
+
+
+def parse_json_lists(cells: pa.ChunkedArray, type_: pa.DataType) -> pa.ChunkedArray:
+    """Lists from CSV cells spelled as :func:`nkdata.spec.columns.csv_cell` writes them, ``["a", "b"]``, vectorised.
+
+    Cells with a backslash (an escaped character) are parsed with :func:`json.loads`;
+    cells that are not such arrays come back null (and then differ from the Parquet).
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = cells.combine_chunks()
+    plain = pc.and_(pc.starts_with(arr, '["'), pc.ends_with(arr, '"]')).fill_null(False)
+    empty = pc.and_(pc.equal(pc.binary_length(arr), 2), pc.starts_with(arr, "[")).fill_null(False)
+    lists = pc.split_pattern(pc.utf8_slice_codeunits(arr, 2, -2), '", "')
+    if pc.any(empty).as_py():
+        lists = pc.if_else(empty, pa.scalar([], lists.type), lists)
+    odd = pc.or_(pc.match_substring(arr, "\\").fill_null(False), pc.invert(pc.or_(plain, empty))).to_numpy(zero_copy_only=False)
+    if odd.any():
+        fixed = lists.to_pylist()
+        for r in np.flatnonzero(odd).tolist():
+            try:
+                value = json.loads(arr[r].as_py())
+                fixed[r] = value if isinstance(value, list) and all(isinstance(x, str) for x in value) else None
+            except ValueError:
+                fixed[r] = None
+        lists = pa.array(fixed, lists.type)
+    return pa.chunked_array([lists.cast(type_)])

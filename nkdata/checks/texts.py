@@ -1,0 +1,92 @@
+"""Archived texts (T500–T504): each source's text is there, unchanged (its sha256), and UTF-8.
+
+:func:`decode_text` is the check both paths run on a text's bytes; curated
+projects read them from seeds/ (T503, T504 guard the path and size), packages
+from the files their descriptor lists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from nkdata.checks.tablerows import TableRows
+from nkdata.checks.textmatch import IndexedText
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nkdata.curated.reader import Curated
+
+MAX_TEXT_BYTES = 10 * 1024 * 1024  # an archived article is kilobytes; refuse before reading a huge file
+
+#: report(code, field, message, hint) for the source at hand.
+Report = Callable[[str, str, str, str], None]
+
+
+def decode_text(raw: bytes | None, rel: str, sha256: str, report: Report, missing_hint: str) -> str | None:
+    """The text of ``raw`` (None when missing: T500); T501 when its sha256 differs, T502 when it is not UTF-8."""
+    if raw is None:
+        report("T500", "text_path", f"archived text {rel} is missing", missing_hint)
+        return None
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != sha256:
+        report(
+            "T501",
+            "text_sha256",
+            f"{rel} has sha256 {digest}, the record says {sha256}",
+            "archived texts never change: restore the original bytes; if the new text is right, it is a new source",
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        report("T502", "text_path", f"{rel} is not valid UTF-8 (byte {exc.start})", "archive texts as UTF-8")
+        return None
+
+
+def check_curated(cur: Curated) -> dict[str, IndexedText]:
+    """Each curated source's archived text from seeds/, checked; by source id."""
+    texts: dict[str, IndexedText] = {}
+    seeds = (cur.root / "seeds").resolve()
+    for loc in cur.records["sources"]:
+        src = loc.record
+
+        def report(code: str, field: str, message: str, hint: str, loc: object = loc) -> None:
+            cur.problems.append(loc.problem(code, field, message, hint))  # type: ignore[attr-defined]
+
+        rel, sha = str(src.text_path), str(src.text_sha256)  # type: ignore[attr-defined]
+        path = (cur.root / rel).resolve()
+        if seeds not in path.parents:
+            report("T503", "text_path", f"{rel} resolves outside seeds/", "keep archived texts as plain files in seeds/")
+            continue
+        try:
+            size = path.stat().st_size
+            if size > MAX_TEXT_BYTES:
+                report("T504", "text_path", f"{rel} is {size:,} bytes; the limit is {MAX_TEXT_BYTES:,}", "archive only the article's text, as plain UTF-8")
+                continue
+            raw: bytes | None = path.read_bytes()
+        except OSError:
+            raw = None
+        text = decode_text(raw, rel, sha, report, "add the text to seeds/ or fix text_path")
+        if text is not None:
+            texts[src.record_id] = IndexedText(text)
+    return texts
+
+
+def check_package(sources: TableRows, files: dict[str, bytes]) -> dict[str, str]:
+    """Each valid source's archived text among a package's ``files`` (by path), checked; by source id."""
+    out: dict[str, str] = {}
+    ids = sources.ids
+    paths = sources.data["text_path"].to_pylist()
+    shas = sources.data["text_sha256"].to_pylist()
+    for r in range(sources.data.num_rows):
+        if not sources.ok[r]:
+            continue
+
+        def report(code: str, field: str, message: str, hint: str, r: int = r) -> None:
+            sources.report(r, code, field, message, hint)
+
+        text = decode_text(files.get(paths[r]), paths[r], shas[r], report, "the package lists every source's text in nkdata:texts; rebuild it")
+        if text is not None:
+            out[ids[r]] = text
+    files.clear()  # the decoded texts are all that is needed from here on
+    return out

@@ -1,0 +1,108 @@
+"""``nkdata info`` and ``nkdata show`` on the embedded release, and their errors."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import shutil
+
+import pytest
+from helpers_release import EMBEDDED, REPO, VERSION, assert_clean_failure, csv_rows, descriptor, flip_byte, run_nkdata
+
+
+def _fields(table: str) -> list[dict]:
+    return next(r for r in descriptor(EMBEDDED)["resources"] if r["name"] == table)["schema"]["fields"]
+
+
+@pytest.mark.slow  # starts the CLI or another Python in a new process
+def test_info_describes_the_embedded_release():
+    proc = run_nkdata("info")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    dp = descriptor(EMBEDDED)
+    assert out.startswith(f"nkdata {VERSION} (package {VERSION}), released {dp['created'][:10]}\n")
+    assert f"data: {EMBEDDED}" in out
+    assert "licence: CC-BY-4.0" in out
+    for table in [r["name"] for r in dp["resources"]]:  # every table the release stores
+        n = len(csv_rows(EMBEDDED / f"{table}.csv", _fields(table)))
+        assert any(line.split() == [table, str(n), "rows"] for line in out.splitlines()), f"{table}: {n} rows not shown"
+    for source in csv_rows(EMBEDDED / "sources.csv", _fields("sources")):
+        shown = source["title"] or source["url"] or "(no title or URL known)"  # never the word None
+        assert f"{source['source_id']}: {shown}" in out
+
+
+def _release_cells(table: str) -> list[list[str]]:
+    with open(EMBEDDED / f"{table}.csv", encoding="utf-8", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+@pytest.mark.slow  # starts the CLI or another Python in a new process
+def test_show_csv_is_spelled_as_the_release_csv():
+    proc = run_nkdata("show", "figures", "--format", "csv", "--limit", "2")
+    assert proc.returncode == 0, proc.stderr
+    cells = list(csv.reader(io.StringIO(proc.stdout, newline="")))
+    # header and first two rows, cell for cell: JSON lists, ISO dates, true/false, "30" not "30.0"
+    assert cells == _release_cells("figures")[:3]
+
+
+@pytest.mark.slow  # starts the CLI or another Python in a new process
+def test_show_csv_without_limit_is_the_whole_table():
+    proc = run_nkdata("show", "statements", "--format", "csv", "--limit", "0")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == (EMBEDDED / "statements.csv").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow  # starts the CLI or another Python in a new process
+def test_show_json_keeps_types():
+    proc = run_nkdata("show", "figures", "--format", "json", "--limit", "2")
+    assert proc.returncode == 0, proc.stderr
+    records = json.loads(proc.stdout)
+    expected = csv_rows(EMBEDDED / "figures.csv", _fields("figures"))[:2]
+    expected = [{k: v.isoformat() if isinstance(v, dt.date) else v for k, v in r.items()} for r in expected]
+    assert records == expected
+    # dates as dates (no time part), lists as lists, nulls as null, offsets as integers
+    assert any(r["date_start"] and len(r["date_start"]) == 10 for r in records)
+    assert all(isinstance(r["attribution"], list) and isinstance(r["evidence_start"], int) for r in records)
+
+
+@pytest.mark.slow  # starts the CLI or another Python in a new process
+def test_show_table_prints_only_the_limit():
+    proc = run_nkdata("show", "figures", "--limit", "2")
+    assert proc.returncode == 0, proc.stderr
+    ids = [r["figure_id"] for r in csv_rows(EMBEDDED / "figures.csv", _fields("figures"))]
+    lines = proc.stdout.splitlines()
+    assert lines[0].split()[:2] == ["figure_id", "source_id"]
+    assert [line.split()[0] for line in lines[1:]] == ids[:2]
+
+
+@pytest.mark.slow  # starts the CLI or another Python in a new process
+@pytest.mark.parametrize(
+    "args,code,words",
+    [
+        (["show", "figure"], 2, "no table 'figure'"),
+        (["show", "figures", "--format", "xml"], 2, "'xml' is not one of"),
+        (["show", "figures", "--limit", "-1"], 2, "-1"),
+        (["show"], 2, "Missing argument"),
+        (["show", "figures", "--version", "9.9.9"], 2, "9.9.9 is not a released version"),
+        (["info", "--version", "9.9.9"], 2, "9.9.9 is not a released version"),
+        (["no-such-command"], 2, "No such command"),
+    ],
+)
+def test_cli_errors_exit_cleanly(args, code, words):
+    proc = run_nkdata(*args)
+    assert_clean_failure(proc.returncode, proc.stdout + proc.stderr, code)
+    assert words in proc.stderr
+
+
+@pytest.mark.slow  # starts the CLI or another Python in a new process
+def test_a_damaged_embedded_release_is_exit_1_without_traceback(tmp_path):
+    """The CLI reports an IntegrityError as a one-line error (run against a tampered copy)."""
+    pkg = tmp_path / "nkdata"
+    shutil.copytree(REPO / "nkdata", pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    flip_byte(pkg / "_release" / EMBEDDED.name / "figures.parquet")
+    proc = run_nkdata("show", "figures", cwd=tmp_path, env={"PYTHONPATH": str(tmp_path)})
+    assert_clean_failure(proc.returncode, proc.stdout + proc.stderr, 1)
+    assert "figures.parquet" in proc.stderr and "refusing to load" in proc.stderr
+    assert str(pkg) in proc.stderr  # the tampered copy, not the source tree, was loaded

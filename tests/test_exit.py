@@ -1,0 +1,61 @@
+"""A process that loads nkdata exits with 0, also when the machine is busy.
+
+Arrow worker threads that still hold a Python object when the interpreter
+finalizes abort the process after all work is done ("terminate called without
+an active exception", exit 134; apache/arrow#34314). nkdata's load path must
+start no such thread; benchmarks/exit_stress.py measures the same at scale.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+HOG = "while True: pass"
+THREADS = """
+import os, sys
+def native_threads():
+    return len(os.listdir("/proc/self/task"))
+import pyarrow, pandas, nkdata
+before = native_threads()
+ds = nkdata.load(format=sys.argv[1])
+[ds[n] for n in ds]
+ds.timeline
+nkdata.load("figures", format=sys.argv[1])
+print(before, native_threads())
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads with Linux /proc")
+@pytest.mark.parametrize("fmt", ["pandas", "arrow"])
+def test_load_starts_no_native_threads(fmt):
+    """The deterministic half: no thread that could outlive load() is ever started."""
+    out = subprocess.run([sys.executable, "-c", THREADS, fmt], capture_output=True, text=True, timeout=120, check=True)
+    before, after = map(int, out.stdout.split())
+    assert after == before, f"nkdata.load(format={fmt!r}) left {after - before} new thread(s) in the process"
+
+
+@pytest.mark.slow
+def test_load_exits_cleanly_beside_cpu_hogs():
+    """The symptom itself: 40 runs of ``import nkdata; nkdata.load()`` while every CPU is busy."""
+    runs, parallel = 40, 2
+    hogs = [subprocess.Popen([sys.executable, "-c", HOG]) for _ in range(min(os.cpu_count() or 2, 8))]
+
+    def run(_: int) -> tuple[int, str]:
+        proc = subprocess.run([sys.executable, "-c", "import nkdata; nkdata.load()"], check=False, capture_output=True, text=True, timeout=120)
+        return proc.returncode, proc.stderr.strip()[-300:]
+
+    try:
+        with ThreadPoolExecutor(parallel) as pool:
+            results = list(pool.map(run, range(runs)))
+    finally:
+        for hog in hogs:
+            hog.kill()
+        for hog in hogs:
+            hog.wait()
+    failed = [(code, err) for code, err in results if code != 0]
+    assert not failed, f"{len(failed)} of {runs} runs failed: {failed[:3]}"
