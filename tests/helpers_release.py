@@ -31,7 +31,7 @@ NAME = f"nkdata-{VERSION}"
 EMBEDDED = REPO / "nkdata" / "_release" / NAME
 SRC_001 = "data/sources/001_6a6af57649902c1b.yaml"
 TABLES = ["sources", "entities", "figures", "statements", "events", "claims"]
-HEAVY = ("pandas", "pyarrow", "frictionless", "pooch", "pydantic", "yaml")
+HEAVY = ("pandas", "pyarrow", "frictionless", "requests", "pydantic", "yaml")
 
 
 def sha256(path: Path) -> str:
