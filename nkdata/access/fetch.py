@@ -118,8 +118,12 @@ def _make_folder(folder: Path) -> None:
 def _locked(folder: Path, version: str) -> Iterator[None]:
     """Hold ``folder/nkdata-VERSION.lock``, an advisory lock (fcntl; msvcrt on Windows) every writer takes."""
     path = folder / f"{release_name(version)}.lock"
+    nofollow = getattr(os, "O_NOFOLLOW", 0)
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | nofollow, 0o644)
+        except PermissionError:  # another user's lock file in a shared cache: a read-only descriptor locks as well
+            fd = os.open(path, os.O_RDONLY | nofollow)
     except PermissionError:  # a read-only cache: this process can write nothing there, so nothing half-written either
         yield
         return
