@@ -457,14 +457,13 @@ import os, sys, time
 import nkdata, pandas, pyarrow  # the slow imports first, so that every process reaches load() at once
 time.sleep(max(0.0, {at} - time.time()))
 ds = nkdata.load(version={version!r}, mirror={mirror!r}, format="arrow")
-assert len(ds) == 5, ds
+assert all(name in ds for name in ("sources", "entities", "figures", "statements", "events")), ds  # (and the derived claims)
 sys.stdout.flush()
 os._exit(0)  # item 10 is tested on its own
 """
 
 
 @pytest.mark.slow
-@xfail("item 8", "parallel loads share one unpack folder: FileExistsError / Directory not empty tracebacks, sometimes an incomplete release put in place")
 def test_parallel_loads_into_empty_cache(tmp_path: Path) -> None:
     for rnd in range(3):
         (tmp_path / f"round{rnd}").mkdir()
@@ -483,7 +482,6 @@ def test_parallel_loads_into_empty_cache(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@xfail("item 9", "no size cap: an endless response is read until the server stops, then the read hangs (pooch's 30 s read timeout)")
 def test_endless_response_is_cut_at_the_registry_size(tmp_path: Path, cert: tuple[Path, Path]) -> None:
     env = tls_env(tmp_path, cert)
     with Mirror("endless", cert, cap=64 * MIB) as mirror:
@@ -496,7 +494,6 @@ def test_endless_response_is_cut_at_the_registry_size(tmp_path: Path, cert: tupl
 
 
 @pytest.mark.slow
-@xfail("item 9", "no overall deadline: one byte a second never trips a read timeout")
 def test_slow_drip_mirror_hits_the_deadline(tmp_path: Path, cert: tuple[Path, Path]) -> None:
     env = tls_env(tmp_path, cert, NKDATA_DOWNLOAD_TIMEOUT="2")
     with Mirror("drip", cert, interval=1.0) as mirror:
@@ -507,7 +504,6 @@ def test_slow_drip_mirror_hits_the_deadline(tmp_path: Path, cert: tuple[Path, Pa
 
 
 @pytest.mark.slow
-@xfail("item 9", "a download killed mid-way leaves pooch's temporary file in the cache; no later run removes it")
 def test_killed_download_leaves_nothing_after_next_load(tmp_path: Path, cert: tuple[Path, Path]) -> None:
     env = tls_env(tmp_path, cert)
     cache = tmp_path / "cache"
@@ -522,7 +518,33 @@ def test_killed_download_leaves_nothing_after_next_load(tmp_path: Path, cert: tu
     assert not leftovers(cache), leftovers(cache)
 
 
-@xfail("weaknesses", "an http:// mirror is accepted though the docs promise https:// or file://")
+@pytest.mark.slow
+def test_download_killed_mid_transfer_leaves_nothing_after_next_load(tmp_path: Path, cert: tuple[Path, Path]) -> None:
+    """SIGKILL while a part file is being written (a dripping mirror keeps it open): the next fetch removes it."""
+    env = tls_env(tmp_path, cert)
+    cache = tmp_path / "cache"
+    with Mirror("drip", cert, interval=0.2) as mirror:
+        proc = start([NKDATA, "info", "--version", PINNED, "--mirror", mirror.url], env)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not any(".part" in p.name for p in cache.iterdir()):
+            time.sleep(0.05)
+        assert any(".part" in p.name for p in cache.iterdir()), "the download never started"
+        kill(proc)  # SIGKILL: no clean-up can run
+    assert leftovers(cache), "the killed download should have left its part file"
+    r = cli("info", "--version", PINNED, "--mirror", PINNED_ZIP.parent.as_uri(), env=env, timeout=60)
+    assert_clean_exit(r, 0)
+    assert not leftovers(cache), leftovers(cache)
+
+
+def test_full_disk_while_downloading_is_not_blamed_on_the_mirror(tmp_path: Path) -> None:
+    """EFBIG (RLIMIT_FSIZE) while writing the part file: a local failure, reported as such; nothing kept."""
+    env = base_env(tmp_path)
+    r = cli("info", "--version", PINNED, "--mirror", PINNED_ZIP.parent.as_uri(), env=env, timeout=60, fsize=4096)
+    assert_clean_exit(r, 1, timeout=60)
+    assert "cannot write" in r.text and "cannot read" not in r.text, r
+    assert not leftovers(tmp_path / "cache") and not (tmp_path / "cache" / PINNED_ZIP.name).exists(), r
+
+
 def test_plain_http_mirror_is_refused(tmp_path: Path) -> None:
     env = base_env(tmp_path)
     with Mirror("good") as mirror:
@@ -603,7 +625,6 @@ def test_efbig_during_build_is_a_clean_error(project: Path, tmp_path: Path, env:
     assert_clean_exit(r, 1, timeout=60)
 
 
-@xfail("weaknesses", "a cache path that is a file is reported as a download failure ('could not download ... NotADirectoryError')")
 def test_cache_path_that_is_a_file(tmp_path: Path) -> None:
     env = base_env(tmp_path)
     bad = tmp_path / "cache-file"
@@ -614,13 +635,11 @@ def test_cache_path_that_is_a_file(tmp_path: Path) -> None:
     assert str(bad) in r.text and "could not download" not in r.text, r
 
 
-@xfail("weaknesses", "a plain folder path given as mirror fails with pooch's 'Unrecognized URL protocol'")
 def test_plain_path_mirror_is_a_folder(tmp_path: Path) -> None:
     r = cli("info", "--version", PINNED, "--mirror", PINNED_ZIP.parent, env=base_env(tmp_path), timeout=60)
     assert_clean_exit(r, 0, timeout=60)
 
 
-@xfail("weaknesses", "a corrupted cached zip is reported as 'not in the cache'")
 def test_corrupted_cached_zip_is_named_as_such(tmp_path: Path) -> None:
     env = base_env(tmp_path)
     (tmp_path / "cache" / PINNED_ZIP.name).write_bytes(b"garbage")
