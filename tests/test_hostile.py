@@ -652,7 +652,6 @@ _FORGED_ID = "fig-x\n::error file=README.md,line=1::pwned\nvalid: no problems fo
 
 
 @pytest.mark.parametrize("command", ["validate", "build"])
-@xfail("weaknesses", "text output prints ids raw: a newline in an id forges '::error' and 'valid' lines")
 def test_ids_cannot_forge_output_lines(project: Path, tmp_path: Path, env: dict[str, str], command: str) -> None:
     edit(project / SOURCE, "  - figure_id: fig-nis-troops-deployed-1500-kbsworld-188550", "  - figure_id: " + json.dumps(_FORGED_ID))
     extra = ["--out", str(tmp_path / "out"), "-q"] if command == "build" else []

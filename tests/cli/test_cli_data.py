@@ -124,3 +124,15 @@ def test_show_table_prints_empty_cells_not_nan():
     proc = run_nkdata("show", "sources", "--limit", "0")
     assert proc.returncode == 0, proc.stderr
     assert "NaN" not in proc.stdout and "None" not in proc.stdout and "<NA>" not in proc.stdout
+
+
+def test_problem_text_escapes_control_characters():
+    """Ids and messages come from user files: a line break or an escape sequence in them is shown, never acted on."""
+    from nkdata.problems import Problem, format_problems
+
+    forged = "fig-x\n::error file=README.md::pwned\nvalid: no problems found.\x1b[2J"
+    problem = Problem("data/sources/a.yaml", 3, 5, "M204", forged, "figure_id", "bad id\r\n")
+    for fmt in ("text", "github"):
+        out = format_problems([problem], fmt)
+        assert out.count("\n") == 0 and "\x1b" not in out and "\r" not in out, (fmt, out)
+    assert "fig-x\\n::error" in problem.format_text() and "\\x1b[2J" in problem.format_text()
