@@ -245,7 +245,6 @@ def _formula_cells(folder: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("typed", ["\uff1d", " ="], ids=["fullwidth-equals", "leading-space"])
-@xfail("item 2", "evidence typed with U+FF1D or a leading space passes C600; the build publishes the source's '=HYPERLINK(...)'")
 def test_formula_never_reaches_the_published_csv(project: Path, tmp_path: Path, env: dict[str, str], typed: str) -> None:
     opening = "The National Intelligence Service(NIS) says"
     formula = 'HYPERLINK("http://evil.example/x","NIS") says'
