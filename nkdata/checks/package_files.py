@@ -8,7 +8,6 @@ the descriptor's resources and text entries once read.
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import tempfile
 import threading
@@ -21,6 +20,7 @@ from typing import Any
 from nkdata.problems import Problem
 from nkdata.release.archive import UnsafeZip
 from nkdata.release.archive import extract as extract_zip
+from nkdata.release.descriptor import DescriptorError, load_descriptor
 from nkdata.release.hashing import sha256_file
 from nkdata.release.reader import PARQUET_PROPERTY, TEXTS_PROPERTY
 from nkdata.spec.schema import all_schemas
@@ -129,17 +129,13 @@ class PackageFiles:
         shown = self.target.show(DESCRIPTOR)
         path = self.target.folder / DESCRIPTOR
         try:
-            self.descriptor = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            self.add(
-                shown, None, "P800", None, None, f"no {DESCRIPTOR} in {self.target.shown or '.'}", "validate a release folder, its datapackage.json or its zip"
-            )
-            return False
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            self.add(shown, None, "P802", None, None, f"not valid JSON ({exc})", REBUILD)
-            return False
-        if not isinstance(self.descriptor, dict) or not isinstance(self.descriptor.get("resources"), list):
-            self.add(shown, None, "P802", None, "resources", "a data package descriptor is an object with a 'resources' list", REBUILD)
+            self.descriptor = load_descriptor(path)
+        except DescriptorError as exc:
+            if not path.exists():
+                where = self.target.shown or "."
+                self.add(shown, None, "P800", None, None, f"no {DESCRIPTOR} in {where}", "validate a release folder, its datapackage.json or its zip")
+                return False
+            self.add(shown, None, "P802", None, None, exc.reason, REBUILD)
             return False
         schemas = all_schemas()
         for i, res in enumerate(self.descriptor["resources"]):
@@ -147,8 +143,8 @@ class PackageFiles:
             if name not in schemas:
                 self.add(shown, None, "P802", None, "resources", f"resource {i} ({name!r}) is not a table of nkdata", f"tables: {', '.join(schemas)}")
                 continue
-            bad = [k for k in ("path", "hash", "bytes") if not isinstance(res.get(k), (str, int))] + [
-                f"{PARQUET_PROPERTY}.{k}" for k in ("path", "hash", "bytes") if not isinstance((res.get(PARQUET_PROPERTY) or {}).get(k), (str, int))
+            bad = [k for k in ("path", "hash") if not isinstance(res.get(k), str)] + [
+                f"{PARQUET_PROPERTY}.{k}" for k in ("path", "hash") if not isinstance((res.get(PARQUET_PROPERTY) or {}).get(k), str)
             ]
             if bad:
                 self.add(shown, None, "P802", None, name, f"resource {name!r} lacks {', '.join(bad)}", REBUILD)
