@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nkdata.problems import Problem
-from nkdata.release.archive import UnsafeZip
-from nkdata.release.archive import extract as extract_zip
+from nkdata.release.archive import UnsafeZip, extract_release
 from nkdata.release.descriptor import DescriptorError, load_descriptor
 from nkdata.release.hashing import sha256_file
 from nkdata.release.reader import PARQUET_PROPERTY, TEXTS_PROPERTY
@@ -58,7 +57,7 @@ def open_target(path: Path) -> Iterator[Target | Problem]:
         tmp = Path(tempfile.mkdtemp(prefix="nkdata-check-"))
         try:
             try:
-                names = extract_zip(path, tmp)
+                names = extract_release(path, tmp)
             except UnsafeZip as exc:
                 hint = "a release zip holds one folder, nkdata-VERSION/, of regular files: download or build it again"
                 yield Problem(shown, None, None, "P802", None, None, exc.reason, hint)

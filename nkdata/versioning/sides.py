@@ -51,7 +51,9 @@ def _release_side(folder: Path, label: str) -> Side:
 def _zip_side(zip_path: Path, label: str, stack: ExitStack) -> Side:
     """Unpack a release zip into a temporary folder (removed afterwards) and open it."""
     tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nkdata-diff-")))
-    names = archive.extract(zip_path, tmp, single_top=True)
+    names = archive.extract_release(zip_path, tmp)
+    if not names:
+        raise UsageError(f"{zip_path} is not an nkdata release zip: no datapackage.json in it")
     return _release_side(tmp / names[0].split("/", 1)[0], label)
 
 
