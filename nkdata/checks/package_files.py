@@ -89,6 +89,8 @@ class PackageFiles:
         self.resources: dict[str, dict[str, Any]] = {}
         self.text_entries: dict[str, dict[str, Any]] = {}
         self._local = threading.local()
+        self._root = target.folder.resolve()
+        self._folder_inside: dict[Path, bool] = {}  # each folder of the package resolved once
 
     # ------------------------------------------------------------ reporting
     @property
@@ -118,11 +120,18 @@ class PackageFiles:
         self.sink.append(Problem(path, line, None, code, None if record_id is None else str(record_id), field_name, message, hint))
 
     def inside(self, rel: str) -> Path | None:
-        """The file at ``rel``, or None when the path would leave the package folder."""
+        """The file at ``rel``, or None when the path would leave the package folder: by its
+        spelling, by a symbolic link (the file itself), or by a folder on the way that resolves
+        outside (each folder resolved once: a package may list 100,000 texts)."""
         parts = Path(rel).parts
         if not parts or Path(rel).is_absolute() or ".." in parts or "\\" in rel:
             return None
-        return self.target.folder / rel
+        path = self.target.folder / rel
+        if path.is_symlink():
+            return None
+        if path.parent not in self._folder_inside:
+            self._folder_inside[path.parent] = path.parent.resolve().is_relative_to(self._root)
+        return path if self._folder_inside[path.parent] else None
 
     def read_descriptor(self) -> bool:
         shown = self.target.show(DESCRIPTOR)
@@ -178,7 +187,7 @@ class PackageFiles:
         rel, shown = e["path"], self.target.show(e["path"])
         path = self.inside(rel)
         if path is None:
-            self.add(self.target.show(DESCRIPTOR), None, "P802", None, "path", f"{rel!r} leaves the package folder", REBUILD)
+            self.add(self.target.show(DESCRIPTOR), None, "P802", None, "path", f"{rel!r} leaves the package folder (or is a symbolic link)", REBUILD)
             return None
         if not path.is_file():
             self.add(
