@@ -588,7 +588,6 @@ def test_no_abort_at_exit_under_cpu_load(tmp_path: Path) -> None:
 # ============================================================ weaknesses
 
 
-@xfail("weaknesses", "a killed build leaves .nkdata-VERSION.* staging folders in --out that no later build cleans")
 def test_killed_build_staging_is_cleaned_by_next_build(project: Path, tmp_path: Path, env: dict[str, str]) -> None:
     out = tmp_path / "out"
     t0 = time.monotonic()
@@ -606,7 +605,6 @@ def test_killed_build_staging_is_cleaned_by_next_build(project: Path, tmp_path: 
     "out_kind",
     ["file", "name-too-long"],
 )
-@xfail("weaknesses", "an --out that is a file or has a name too long ends in an OSError traceback")
 def test_bad_out_is_a_clean_error(project: Path, tmp_path: Path, env: dict[str, str], out_kind: str) -> None:
     out = tmp_path / "outfile"
     if out_kind == "file":
@@ -618,7 +616,6 @@ def test_bad_out_is_a_clean_error(project: Path, tmp_path: Path, env: dict[str, 
     assert out.name[:40] in r.text, r
 
 
-@xfail("weaknesses", "a full disk (EFBIG) during build ends in an OSError traceback")
 def test_efbig_during_build_is_a_clean_error(project: Path, tmp_path: Path, env: dict[str, str]) -> None:
     r = cli("build", project, "--out", tmp_path / "out", "-q", env=env, timeout=60, fsize=64 * 1024)
     assert_clean_exit(r, 1, timeout=60)
