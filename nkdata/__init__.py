@@ -6,7 +6,7 @@
 
 Everything but the version and the exceptions is imported on first use, so
 ``import nkdata`` stays fast: pydantic, pandas, pyarrow, frictionless and
-pooch load only when a function needs them.
+requests load only when a function needs them.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ contributor sees all mistakes in one run.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
@@ -229,16 +230,34 @@ class Problem:
         return loc
 
     def format_text(self) -> str:
+        """One line, whatever the data holds: ids, fields and messages come from user files, so
+        control characters (line breaks, escape sequences) are shown escaped, never acted on."""
         who = " ".join(x for x in (self.record_id or "-", self.field or "-"))
         hint = f" (hint: {self.hint})" if self.hint else ""
-        return f"{self.location()}: {self.code} {who}: {self.message}{hint}"
+        return printable(f"{self.location()}: {self.code} {who}: {self.message}{hint}")
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character written as an escape (``\\n``, ``\\x1b``), so that text
+    from a user's file can neither start a new output line nor move the terminal's cursor."""
+    return _CONTROL.sub(lambda m: _escape(m.group()), text)
+
+
+def _escape(char: str) -> str:
+    if char in "\n\r\t":
+        return repr(char)[1:-1]
+    return f"\\x{ord(char):02x}" if ord(char) < 256 else f"\\u{ord(char):04x}"
+
+
 def _gh_escape(value: str, prop: bool = False) -> str:
     out = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    out = printable(out)  # what GitHub would not read as a line break is escaped too (ESC, other controls)
     if prop:
         out = out.replace(":", "%3A").replace(",", "%2C")
     return out

@@ -14,8 +14,10 @@ import http.server
 import json
 import os
 import shutil
+import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +31,7 @@ NAME = f"nkdata-{VERSION}"
 EMBEDDED = REPO / "nkdata" / "_release" / NAME
 SRC_001 = "data/sources/001_6a6af57649902c1b.yaml"
 TABLES = ["sources", "entities", "figures", "statements", "events", "claims"]
-HEAVY = ("pandas", "pyarrow", "frictionless", "pooch", "pydantic", "yaml")
+HEAVY = ("pandas", "pyarrow", "frictionless", "requests", "pydantic", "yaml")
 
 
 def sha256(path: Path) -> str:
@@ -146,15 +148,36 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         super().do_GET()
 
 
+@functools.lru_cache(maxsize=1)
+def _certificate() -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1 (made once per test process with openssl)."""
+    folder = Path(tempfile.mkdtemp(prefix="nkdata-test-tls-"))
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )
+    return str(cert), str(key)
+
+
 class Mirror:
-    """A folder served over HTTP on 127.0.0.1 (never the network); records each GET."""
+    """A folder served over HTTPS on 127.0.0.1 (never the network); records each GET.
+
+    Mirrors must be https:// (plain http is refused); the test certificate is
+    trusted through REQUESTS_CA_BUNDLE while the mirror runs (see ``serve``).
+    """
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self.requests: list[str] = []
+        self.cert, key = _certificate()
         handler = type("Handler", (_QuietHandler,), {"requests": self.requests})
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(self.folder)))
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.cert, key)
+        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         self.running = True
@@ -170,7 +193,13 @@ class Mirror:
 @contextlib.contextmanager
 def serve(folder: Path) -> Iterator[Mirror]:
     mirror = Mirror(folder)
+    saved = os.environ.get("REQUESTS_CA_BUNDLE")
+    os.environ["REQUESTS_CA_BUNDLE"] = mirror.cert
     try:
         yield mirror
     finally:
         mirror.stop()
+        if saved is None:
+            os.environ.pop("REQUESTS_CA_BUNDLE", None)
+        else:
+            os.environ["REQUESTS_CA_BUNDLE"] = saved

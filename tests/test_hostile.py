@@ -243,7 +243,6 @@ def _formula_cells(folder: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("typed", ["\uff1d", " ="], ids=["fullwidth-equals", "leading-space"])
-@xfail("item 2", "evidence typed with U+FF1D or a leading space passes C600; the build publishes the source's '=HYPERLINK(...)'")
 def test_formula_never_reaches_the_published_csv(project: Path, tmp_path: Path, env: dict[str, str], typed: str) -> None:
     opening = "The National Intelligence Service(NIS) says"
     formula = 'HYPERLINK("http://evil.example/x","NIS") says'
@@ -353,7 +352,6 @@ _MUTATIONS = {
     "bytes-lots": lambda d: d["resources"][0].__setitem__("bytes", "lots"),
     "deep": None,
 }
-_TODAY = "a traceback (AttributeError/TypeError/RecursionError/ValueError)"
 
 
 def _mutate(folder: Path, name: str) -> None:
@@ -369,16 +367,17 @@ def _mutate(folder: Path, name: str) -> None:
 @pytest.mark.parametrize(
     "mutation,command",
     [
-        pytest.param("parquet-int", "validate", marks=xfail("item 6", _TODAY)),
-        pytest.param("parquet-str", "validate", marks=xfail("item 6", _TODAY)),
+        # one safe reader of datapackage.json (nkdata/release/descriptor.py) for validate, load and diff
+        pytest.param("parquet-int", "validate"),
+        pytest.param("parquet-str", "validate"),
         pytest.param("schema-int", "validate"),
-        pytest.param("bytes-lots", "validate", marks=xfail("item 7", "'bytes': 'lots' passes validate")),
-        pytest.param("deep", "validate", marks=xfail("item 6", _TODAY)),
-        pytest.param("parquet-int", "diff", marks=xfail("item 6", _TODAY)),
-        pytest.param("parquet-str", "diff", marks=xfail("item 6", _TODAY)),
-        pytest.param("schema-int", "diff", marks=xfail("item 6", _TODAY)),
-        pytest.param("bytes-lots", "diff", marks=xfail("item 6", _TODAY)),
-        pytest.param("deep", "diff", marks=xfail("item 6", _TODAY)),
+        pytest.param("bytes-lots", "validate"),
+        pytest.param("deep", "validate"),
+        pytest.param("parquet-int", "diff"),
+        pytest.param("parquet-str", "diff"),
+        pytest.param("schema-int", "diff"),
+        pytest.param("bytes-lots", "diff"),
+        pytest.param("deep", "diff"),
     ],
 )
 def test_malformed_descriptor(built: Path, release_copy: Path, project: Path, env: dict[str, str], mutation: str, command: str) -> None:
@@ -421,11 +420,12 @@ def _bad_zip(built: Path, dest: Path, kind: str) -> Path:
 @pytest.mark.parametrize(
     "kind,command",
     [
-        pytest.param("bomb", "validate", marks=[pytest.mark.slow, xfail("item 7", "a 1000:1 member is extracted in full and the zip reported valid")]),
-        pytest.param("bomb", "diff", marks=[pytest.mark.slow, xfail("item 7", "diff extracts the 1000:1 member in full")]),
+        # the one zip reader refuses a member over MAX_RATIO and any member datapackage.json does not name
+        pytest.param("bomb", "validate", marks=pytest.mark.slow),
+        pytest.param("bomb", "diff", marks=pytest.mark.slow),
         pytest.param("duplicate", "validate"),  # the one safe zip reader refuses duplicate names (release/archive.py)
-        pytest.param("many-members", "validate", marks=[pytest.mark.slow, xfail("item 7", "12,000 junk members pass (limit 10,000)")]),
-        pytest.param("unlisted", "validate", marks=xfail("item 7", "a member no descriptor entry names passes")),
+        pytest.param("many-members", "validate", marks=pytest.mark.slow),
+        pytest.param("unlisted", "validate"),
     ],
 )
 def test_hostile_zip_is_refused(built: Path, project: Path, tmp_path: Path, env: dict[str, str], kind: str, command: str) -> None:
@@ -437,7 +437,6 @@ def test_hostile_zip_is_refused(built: Path, project: Path, tmp_path: Path, env:
     assert not leftovers(tmp_path / "tmp") and not list((tmp_path / "tmp").iterdir()), "extraction left files in TMPDIR"
 
 
-@xfail("item 7", "a release folder whose text is a symlink to a file outside it validates (the outside file is read)")
 def test_release_folder_with_symlink_outside_is_refused(release_copy: Path, tmp_path: Path, env: dict[str, str]) -> None:
     member = release_copy / SEED
     outside = outside_secret(tmp_path, "text.txt", member.read_text(encoding="utf-8"))
@@ -456,14 +455,13 @@ import os, sys, time
 import nkdata, pandas, pyarrow  # the slow imports first, so that every process reaches load() at once
 time.sleep(max(0.0, {at} - time.time()))
 ds = nkdata.load(version={version!r}, mirror={mirror!r}, format="arrow")
-assert len(ds) == 5, ds
+assert all(name in ds for name in ("sources", "entities", "figures", "statements", "events")), ds  # (and the derived claims)
 sys.stdout.flush()
 os._exit(0)  # item 10 is tested on its own
 """
 
 
 @pytest.mark.slow
-@xfail("item 8", "parallel loads share one unpack folder: FileExistsError / Directory not empty tracebacks, sometimes an incomplete release put in place")
 def test_parallel_loads_into_empty_cache(tmp_path: Path) -> None:
     for rnd in range(3):
         (tmp_path / f"round{rnd}").mkdir()
@@ -482,7 +480,6 @@ def test_parallel_loads_into_empty_cache(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@xfail("item 9", "no size cap: an endless response is read until the server stops, then the read hangs (pooch's 30 s read timeout)")
 def test_endless_response_is_cut_at_the_registry_size(tmp_path: Path, cert: tuple[Path, Path]) -> None:
     env = tls_env(tmp_path, cert)
     with Mirror("endless", cert, cap=64 * MIB) as mirror:
@@ -495,7 +492,6 @@ def test_endless_response_is_cut_at_the_registry_size(tmp_path: Path, cert: tupl
 
 
 @pytest.mark.slow
-@xfail("item 9", "no overall deadline: one byte a second never trips a read timeout")
 def test_slow_drip_mirror_hits_the_deadline(tmp_path: Path, cert: tuple[Path, Path]) -> None:
     env = tls_env(tmp_path, cert, NKDATA_DOWNLOAD_TIMEOUT="2")
     with Mirror("drip", cert, interval=1.0) as mirror:
@@ -506,7 +502,6 @@ def test_slow_drip_mirror_hits_the_deadline(tmp_path: Path, cert: tuple[Path, Pa
 
 
 @pytest.mark.slow
-@xfail("item 9", "a download killed mid-way leaves pooch's temporary file in the cache; no later run removes it")
 def test_killed_download_leaves_nothing_after_next_load(tmp_path: Path, cert: tuple[Path, Path]) -> None:
     env = tls_env(tmp_path, cert)
     cache = tmp_path / "cache"
@@ -521,7 +516,33 @@ def test_killed_download_leaves_nothing_after_next_load(tmp_path: Path, cert: tu
     assert not leftovers(cache), leftovers(cache)
 
 
-@xfail("weaknesses", "an http:// mirror is accepted though the docs promise https:// or file://")
+@pytest.mark.slow
+def test_download_killed_mid_transfer_leaves_nothing_after_next_load(tmp_path: Path, cert: tuple[Path, Path]) -> None:
+    """SIGKILL while a part file is being written (a dripping mirror keeps it open): the next fetch removes it."""
+    env = tls_env(tmp_path, cert)
+    cache = tmp_path / "cache"
+    with Mirror("drip", cert, interval=0.2) as mirror:
+        proc = start([NKDATA, "info", "--version", PINNED, "--mirror", mirror.url], env)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not any(".part" in p.name for p in cache.iterdir()):
+            time.sleep(0.05)
+        assert any(".part" in p.name for p in cache.iterdir()), "the download never started"
+        kill(proc)  # SIGKILL: no clean-up can run
+    assert leftovers(cache), "the killed download should have left its part file"
+    r = cli("info", "--version", PINNED, "--mirror", PINNED_ZIP.parent.as_uri(), env=env, timeout=60)
+    assert_clean_exit(r, 0)
+    assert not leftovers(cache), leftovers(cache)
+
+
+def test_full_disk_while_downloading_is_not_blamed_on_the_mirror(tmp_path: Path) -> None:
+    """EFBIG (RLIMIT_FSIZE) while writing the part file: a local failure, reported as such; nothing kept."""
+    env = base_env(tmp_path)
+    r = cli("info", "--version", PINNED, "--mirror", PINNED_ZIP.parent.as_uri(), env=env, timeout=60, fsize=4096)
+    assert_clean_exit(r, 1, timeout=60)
+    assert "cannot write" in r.text and "cannot read" not in r.text, r
+    assert not leftovers(tmp_path / "cache") and not (tmp_path / "cache" / PINNED_ZIP.name).exists(), r
+
+
 def test_plain_http_mirror_is_refused(tmp_path: Path) -> None:
     env = base_env(tmp_path)
     with Mirror("good") as mirror:
@@ -566,7 +587,6 @@ def test_no_abort_at_exit_under_cpu_load(tmp_path: Path) -> None:
 # ============================================================ weaknesses
 
 
-@xfail("weaknesses", "a killed build leaves .nkdata-VERSION.* staging folders in --out that no later build cleans")
 def test_killed_build_staging_is_cleaned_by_next_build(project: Path, tmp_path: Path, env: dict[str, str]) -> None:
     out = tmp_path / "out"
     t0 = time.monotonic()
@@ -584,7 +604,6 @@ def test_killed_build_staging_is_cleaned_by_next_build(project: Path, tmp_path: 
     "out_kind",
     ["file", "name-too-long"],
 )
-@xfail("weaknesses", "an --out that is a file or has a name too long ends in an OSError traceback")
 def test_bad_out_is_a_clean_error(project: Path, tmp_path: Path, env: dict[str, str], out_kind: str) -> None:
     out = tmp_path / "outfile"
     if out_kind == "file":
@@ -596,13 +615,11 @@ def test_bad_out_is_a_clean_error(project: Path, tmp_path: Path, env: dict[str, 
     assert out.name[:40] in r.text, r
 
 
-@xfail("weaknesses", "a full disk (EFBIG) during build ends in an OSError traceback")
 def test_efbig_during_build_is_a_clean_error(project: Path, tmp_path: Path, env: dict[str, str]) -> None:
     r = cli("build", project, "--out", tmp_path / "out", "-q", env=env, timeout=60, fsize=64 * 1024)
     assert_clean_exit(r, 1, timeout=60)
 
 
-@xfail("weaknesses", "a cache path that is a file is reported as a download failure ('could not download ... NotADirectoryError')")
 def test_cache_path_that_is_a_file(tmp_path: Path) -> None:
     env = base_env(tmp_path)
     bad = tmp_path / "cache-file"
@@ -613,13 +630,11 @@ def test_cache_path_that_is_a_file(tmp_path: Path) -> None:
     assert str(bad) in r.text and "could not download" not in r.text, r
 
 
-@xfail("weaknesses", "a plain folder path given as mirror fails with pooch's 'Unrecognized URL protocol'")
 def test_plain_path_mirror_is_a_folder(tmp_path: Path) -> None:
     r = cli("info", "--version", PINNED, "--mirror", PINNED_ZIP.parent, env=base_env(tmp_path), timeout=60)
     assert_clean_exit(r, 0, timeout=60)
 
 
-@xfail("weaknesses", "a corrupted cached zip is reported as 'not in the cache'")
 def test_corrupted_cached_zip_is_named_as_such(tmp_path: Path) -> None:
     env = base_env(tmp_path)
     (tmp_path / "cache" / PINNED_ZIP.name).write_bytes(b"garbage")
@@ -632,7 +647,6 @@ _FORGED_ID = "fig-x\n::error file=README.md,line=1::pwned\nvalid: no problems fo
 
 
 @pytest.mark.parametrize("command", ["validate", "build"])
-@xfail("weaknesses", "text output prints ids raw: a newline in an id forges '::error' and 'valid' lines")
 def test_ids_cannot_forge_output_lines(project: Path, tmp_path: Path, env: dict[str, str], command: str) -> None:
     edit(project / SOURCE, "  - figure_id: fig-nis-troops-deployed-1500-kbsworld-188550", "  - figure_id: " + json.dumps(_FORGED_ID))
     extra = ["--out", str(tmp_path / "out"), "-q"] if command == "build" else []

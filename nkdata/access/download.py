@@ -9,7 +9,7 @@ from nkdata._version import __version__
 from nkdata.access.fetch import fetch_zip
 from nkdata.access.loader import embedded_release
 from nkdata.access.registry import registry
-from nkdata.errors import IntegrityError
+from nkdata.errors import DataNotAvailable, IntegrityError, UsageError
 from nkdata.release.archive import write_zip
 from nkdata.release.hashing import sha256_file
 from nkdata.release.layout import zip_name
@@ -19,7 +19,12 @@ def save_zip(version: str | None = None, dest: Path | str = ".", mirror: str | N
     """Write ``nkdata-<version>.zip`` into ``dest`` and check it against the registry."""
     version = version or __version__
     dest = Path(dest)
-    dest.mkdir(parents=True, exist_ok=True)
+    if dest.exists() and not dest.is_dir():
+        raise UsageError(f"{dest} is not a folder: give a folder to save the zip in")
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataNotAvailable(f"cannot create the folder {dest}: {exc.strerror or exc}") from None
     target = dest / zip_name(version)
     expected = registry().get(version)
     if version == __version__:
@@ -31,6 +36,8 @@ def save_zip(version: str | None = None, dest: Path | str = ".", mirror: str | N
             if expected and sha256_file(tmp) != expected:
                 raise IntegrityError(f"the zip made from the embedded release does not match the registry's sha256 for {version}")
             tmp.replace(target)
+        except OSError as exc:  # a full disk, a read-only folder: this machine's, said in one line
+            raise DataNotAvailable(f"cannot write {target}: {exc.strerror or exc}") from None
         finally:
             tmp.unlink(missing_ok=True)  # a failed or refused zip leaves nothing behind
         return target

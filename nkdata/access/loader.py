@@ -256,7 +256,7 @@ def load(
         pandas DataFrames (default; nullable integers, lists and dates kept as Arrow types),
         ``pyarrow.Table`` or polars DataFrames (``pip install 'nkdata[polars]'``).
     mirror : str, optional
-        URL (``http(s)://``, ``file://``) of a folder holding ``nkdata-X.Y.Z.zip``; default: ``NKDATA_MIRROR``.
+        ``https://`` or ``file://`` URL, or path, of a folder holding ``nkdata-X.Y.Z.zip``; default: ``NKDATA_MIRROR``.
 
     Returns
     -------

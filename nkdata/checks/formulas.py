@@ -1,6 +1,10 @@
 """Cells a spreadsheet would run as a formula (C600), on the rows of every table, curated or built.
 
-nkdata rejects such text rather than altering the data (no leading apostrophe).
+nkdata rejects such text rather than altering the data (no leading apostrophe), so the CSV and
+its Parquet twin keep the source's exact characters. A cell counts as a formula when it starts
+with ``= + - @``, a tab or a carriage return, or when, read as a spreadsheet may read it (Unicode
+NFKC, so a full-width ``＝`` is ``=``, and leading spaces dropped), it starts with ``= + @``: the
+build publishes the source's own characters, so a curator's typing must not hide one.
 """
 
 from __future__ import annotations
@@ -16,6 +20,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_BYTES = frozenset(c.encode()[0] for c in FORMULA_START)
+#: What a formula starts with once the text is folded (NFKC) and its leading spaces dropped.
+FOLDED_START = ("=", "+", "@")
+_SPACES = " \u00a0\u3000"
+
+
+def folded_formula(text: str) -> bool:
+    """Whether a spreadsheet could read ``text`` as a formula once it folds look-alikes and trims spaces."""
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", text[:8]).lstrip(_SPACES).startswith(FOLDED_START)
 
 
 def starts_formula(values: pa.Array) -> np.ndarray:
@@ -34,7 +48,13 @@ def starts_formula(values: pa.Array) -> np.ndarray:
     starts = offsets[:-1]
     nonempty = (offsets[1:] > starts) & arr.is_valid().to_numpy(zero_copy_only=False)
     first = data[np.minimum(starts, len(data) - 1)]
-    return np.asarray(nonempty & np.isin(first, np.array(sorted(_FORMULA_BYTES), dtype=np.uint8)))
+    hits = nonempty & np.isin(first, np.array(sorted(_FORMULA_BYTES), dtype=np.uint8))
+    # a space or a non-ASCII first character may hide one (" =", "＝"): look at those few in Python
+    maybe = np.flatnonzero(nonempty & ~hits & ((first == 0x20) | (first >= 0x80)))
+    if len(maybe):
+        texts = arr.take(pa.array(maybe)).to_pylist()
+        hits[maybe] = [folded_formula(t) for t in texts]
+    return np.asarray(hits)
 
 
 def check_formulas(rows: TableRows) -> None:
@@ -63,6 +83,6 @@ def check_formulas(rows: TableRows) -> None:
                     "C600",
                     name,
                     f"{shorten(s, 40)!r} starts with {s[0]!r}, which spreadsheets run as a formula",
-                    "reword or trim the value so it does not start with = + - @ or a tab",
+                    "reword or trim the value so it does not start with = + - @ or a tab (nor a look-alike such as ＝, or spaces before one)",
                     sub,
                 )

@@ -8,7 +8,6 @@ the descriptor's resources and text entries once read.
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import tempfile
 import threading
@@ -19,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from nkdata.problems import Problem
-from nkdata.release.archive import UnsafeZip
-from nkdata.release.archive import extract as extract_zip
+from nkdata.release.archive import UnsafeZip, extract_release
+from nkdata.release.descriptor import DescriptorError, load_descriptor
 from nkdata.release.hashing import sha256_file
 from nkdata.release.reader import PARQUET_PROPERTY, TEXTS_PROPERTY
 from nkdata.spec.schema import all_schemas
@@ -58,7 +57,7 @@ def open_target(path: Path) -> Iterator[Target | Problem]:
         tmp = Path(tempfile.mkdtemp(prefix="nkdata-check-"))
         try:
             try:
-                names = extract_zip(path, tmp)
+                names = extract_release(path, tmp)
             except UnsafeZip as exc:
                 hint = "a release zip holds one folder, nkdata-VERSION/, of regular files: download or build it again"
                 yield Problem(shown, None, None, "P802", None, None, exc.reason, hint)
@@ -90,6 +89,8 @@ class PackageFiles:
         self.resources: dict[str, dict[str, Any]] = {}
         self.text_entries: dict[str, dict[str, Any]] = {}
         self._local = threading.local()
+        self._root = target.folder.resolve()
+        self._folder_inside: dict[Path, bool] = {}  # each folder of the package resolved once
 
     # ------------------------------------------------------------ reporting
     @property
@@ -119,27 +120,30 @@ class PackageFiles:
         self.sink.append(Problem(path, line, None, code, None if record_id is None else str(record_id), field_name, message, hint))
 
     def inside(self, rel: str) -> Path | None:
-        """The file at ``rel``, or None when the path would leave the package folder."""
+        """The file at ``rel``, or None when the path would leave the package folder: by its
+        spelling, by a symbolic link (the file itself), or by a folder on the way that resolves
+        outside (each folder resolved once: a package may list 100,000 texts)."""
         parts = Path(rel).parts
         if not parts or Path(rel).is_absolute() or ".." in parts or "\\" in rel:
             return None
-        return self.target.folder / rel
+        path = self.target.folder / rel
+        if path.is_symlink():
+            return None
+        if path.parent not in self._folder_inside:
+            self._folder_inside[path.parent] = path.parent.resolve().is_relative_to(self._root)
+        return path if self._folder_inside[path.parent] else None
 
     def read_descriptor(self) -> bool:
         shown = self.target.show(DESCRIPTOR)
         path = self.target.folder / DESCRIPTOR
         try:
-            self.descriptor = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            self.add(
-                shown, None, "P800", None, None, f"no {DESCRIPTOR} in {self.target.shown or '.'}", "validate a release folder, its datapackage.json or its zip"
-            )
-            return False
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            self.add(shown, None, "P802", None, None, f"not valid JSON ({exc})", REBUILD)
-            return False
-        if not isinstance(self.descriptor, dict) or not isinstance(self.descriptor.get("resources"), list):
-            self.add(shown, None, "P802", None, "resources", "a data package descriptor is an object with a 'resources' list", REBUILD)
+            self.descriptor = load_descriptor(path)
+        except DescriptorError as exc:
+            if not path.exists():
+                where = self.target.shown or "."
+                self.add(shown, None, "P800", None, None, f"no {DESCRIPTOR} in {where}", "validate a release folder, its datapackage.json or its zip")
+                return False
+            self.add(shown, None, "P802", None, None, exc.reason, REBUILD)
             return False
         schemas = all_schemas()
         for i, res in enumerate(self.descriptor["resources"]):
@@ -147,8 +151,8 @@ class PackageFiles:
             if name not in schemas:
                 self.add(shown, None, "P802", None, "resources", f"resource {i} ({name!r}) is not a table of nkdata", f"tables: {', '.join(schemas)}")
                 continue
-            bad = [k for k in ("path", "hash", "bytes") if not isinstance(res.get(k), (str, int))] + [
-                f"{PARQUET_PROPERTY}.{k}" for k in ("path", "hash", "bytes") if not isinstance((res.get(PARQUET_PROPERTY) or {}).get(k), (str, int))
+            bad = [k for k in ("path", "hash") if not isinstance(res.get(k), str)] + [
+                f"{PARQUET_PROPERTY}.{k}" for k in ("path", "hash") if not isinstance((res.get(PARQUET_PROPERTY) or {}).get(k), str)
             ]
             if bad:
                 self.add(shown, None, "P802", None, name, f"resource {name!r} lacks {', '.join(bad)}", REBUILD)
@@ -183,7 +187,7 @@ class PackageFiles:
         rel, shown = e["path"], self.target.show(e["path"])
         path = self.inside(rel)
         if path is None:
-            self.add(self.target.show(DESCRIPTOR), None, "P802", None, "path", f"{rel!r} leaves the package folder", REBUILD)
+            self.add(self.target.show(DESCRIPTOR), None, "P802", None, "path", f"{rel!r} leaves the package folder (or is a symbolic link)", REBUILD)
             return None
         if not path.is_file():
             self.add(

@@ -171,9 +171,10 @@ def release(path: Path | None, out: Path | None, check: bool) -> None:
 @main.command()
 @click.option("--version", "version", default=None, help="Release to describe (default: the embedded one).")
 @click.option("--mirror", default=None, help="Where to download a release that is not embedded or cached (or NKDATA_MIRROR).")
+@click.option("--sources", "list_sources", is_flag=True, help="Also list every source (id and title, else its URL).")
 @handle_errors
-def info(version: str | None, mirror: str | None) -> None:
-    """Version, tables with row counts, sources, licence and where the data lives."""
+def info(version: str | None, mirror: str | None, list_sources: bool) -> None:
+    """A summary of a release: version, tables, coverage and cut-off, originators, licence, where it lives."""
     from nkdata.access.loader import load
 
     ds = load(version=version, mirror=mirror, format="arrow")
@@ -184,7 +185,17 @@ def info(version: str | None, mirror: str | None) -> None:
     click.echo("tables:")
     for name in ds:
         click.echo(f"  {name:<11} {ds[name].num_rows:>7} rows")
+    claims = ds["claims"].to_pylist()
+    days = sorted(c["date_start"] for c in claims if c.get("date_start") is not None)
+    if days:
+        cut_off = max(c["date_end"] or c["date_start"] for c in claims if c.get("date_start") is not None)
+        click.echo(f"coverage: claims dated {days[0]} to {cut_off} (the cut-off: the latest day a claim refers to)")
+    originators = sorted({c["originator"] for c in claims if c.get("originator")})
+    click.echo(f"originators: {len(originators)} (nkdata show claims; docs/coverage.md in the repository)")
     sources = ds["sources"].to_pylist()
+    if not list_sources:
+        click.echo(f"sources: {len(sources)} (list them with --sources)")
+        return
     click.echo(f"sources ({len(sources)}):")
     for s in sources:
         click.echo(f"  {s['source_id']}: {s['title'] or s['url'] or '(no title or URL known)'}")
@@ -197,7 +208,7 @@ def info(version: str | None, mirror: str | None) -> None:
 @click.option("--version", "version", default=None, help="Release to read (default: the embedded one).")
 @handle_errors
 def show(table: str, limit: int, fmt: str, version: str | None) -> None:
-    """Print the rows of TABLE (sources, entities, figures, statements, events)."""
+    """Print the rows of TABLE (sources, entities, figures, statements, events, claims)."""
     from nkdata.access.loader import load
 
     if fmt in ("csv", "json"):  # from Arrow: lists, dates and integers spelled as in the release
@@ -213,7 +224,8 @@ def show(table: str, limit: int, fmt: str, version: str | None) -> None:
     import pandas as pd
 
     with pd.option_context("display.max_columns", None, "display.width", 200, "display.max_colwidth", 40):
-        click.echo(df.to_string(index=False))
+        shown = df.astype(object).where(df.notna(), "")  # an empty cell is empty, as in the CSV, not NaN or <NA>
+        click.echo(shown.to_string(index=False))
 
 
 @main.command()

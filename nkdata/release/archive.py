@@ -26,6 +26,7 @@ from nkdata.errors import IntegrityError
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 MAX_MEMBERS = 2_000_000  # a synthetic 1M-figure release holds ~100k texts
 MAX_BYTES = 32 << 30  # unpacked bytes; far above any real release, far below a zip bomb's claim
+MAX_RATIO = 200  # a member over 1 MiB may unpack to at most this many times its compressed size (CSV: ~10)
 
 
 class UnsafeZip(IntegrityError):
@@ -69,6 +70,9 @@ def check_members(zf: zipfile.ZipFile, path: Path | str, *, top: str | None = No
             problem = f"unexpected member {info.filename!r}: a second member of that name"
         if problem is None and top is not None and not info.filename.startswith(f"{top}/"):
             problem = f"unexpected member {info.filename!r}: outside {top}/"
+        if problem is None and info.file_size > (1 << 20) and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            ratio = info.file_size // max(info.compress_size, 1)
+            problem = f"member {info.filename!r} would unpack to {ratio:,} times its compressed size (over {MAX_RATIO}): a zip bomb?"
         if problem is not None:
             raise UnsafeZip(path, problem)
         seen.add(info.filename)
@@ -86,6 +90,40 @@ def extract(path: Path | str, dest: Path | str, *, top: str | None = None, singl
         with zipfile.ZipFile(path) as zf:
             infos = check_members(zf, path, top=top, single_top=single_top, max_members=max_members, max_bytes=max_bytes)
             zf.extractall(dest, members=infos)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+        raise UnsafeZip(path, f"not a valid zip ({exc})") from None
+    return [i.filename for i in infos]
+
+
+def extract_release(path: Path | str, dest: Path | str) -> list[str]:
+    """Extract a release zip whose every member is its ``datapackage.json`` or a file that descriptor
+    names (tables, Parquet twins, texts); return the names extracted. A member nothing names (a
+    payload, junk, padding) is refused before anything is written. When the descriptor cannot be
+    read, only the descriptor is extracted, so that the caller reports what is wrong with it."""
+    from nkdata.release.descriptor import DescriptorError, load_descriptor
+    from nkdata.release.layout import DESCRIPTOR, PARQUET_PROPERTY, TEXTS_PROPERTY
+
+    dest = Path(dest)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = check_members(zf, path, single_top=True)
+            found = sorted((i for i in infos if PurePosixPath(i.filename).name == DESCRIPTOR), key=lambda i: i.filename.count("/"))
+            if not found:
+                return []
+            top = found[0].filename.rsplit("/", 1)[0] + "/" if "/" in found[0].filename else ""
+            zf.extractall(dest, members=[found[0]])
+            try:
+                descriptor = load_descriptor(dest / found[0].filename)
+            except DescriptorError:
+                return [found[0].filename]
+            entries = [*descriptor["resources"], *(r.get(PARQUET_PROPERTY) for r in descriptor["resources"]), *descriptor.get(TEXTS_PROPERTY, [])]
+            listed = {found[0].filename} | {top + e["path"] for e in entries if isinstance(e, dict) and isinstance(e.get("path"), str)}
+            unlisted = [i.filename for i in infos if i.filename not in listed and not i.is_dir()]
+            if unlisted:
+                more = f" (and {len(unlisted) - 1:,} more)" if len(unlisted) > 1 else ""
+                raise UnsafeZip(path, f"unexpected member {unlisted[0]!r}{more}: not named in {DESCRIPTOR}")
+            members = [i for i in infos if i.filename != found[0].filename]
+            zf.extractall(dest, members=members)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
         raise UnsafeZip(path, f"not a valid zip ({exc})") from None
     return [i.filename for i in infos]

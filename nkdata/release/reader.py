@@ -9,12 +9,12 @@ CSV twin; the archived texts are read and hashed when they are asked for;
 
 from __future__ import annotations
 
-import json
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nkdata.errors import IntegrityError, UsageError
+from nkdata.release.descriptor import load_descriptor
 from nkdata.release.hashing import verify_bytes
 from nkdata.release.layout import DESCRIPTOR, PARQUET_PROPERTY, TEXTS_PROPERTY
 
@@ -32,10 +32,7 @@ class Release:
         descriptor = self.folder / DESCRIPTOR
         if not descriptor.is_file():
             raise UsageError(f"{self.folder} is not an nkdata release: no datapackage.json in it")
-        try:
-            self.descriptor: dict[str, Any] = json.loads(descriptor.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise IntegrityError(f"{descriptor}: not valid JSON ({exc}); the release is damaged") from None
+        self.descriptor: dict[str, Any] = load_descriptor(descriptor)
 
     @property
     def version(self) -> str:

@@ -242,14 +242,41 @@ def build(
     if progress is not None:
         progress("writing the release", 0, 2)
     out_dir = Path(out)
-    out_dir.mkdir(parents=True, exist_ok=True)
     name = release_name(version)
     final, final_zip = out_dir / name, out_dir / zip_name(version)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out_dir))
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _remove_stale_staging(out_dir, name)
+        staging = Path(tempfile.mkdtemp(prefix=f".{name}.{os.getpid()}.", dir=out_dir))
+    except OSError as exc:
+        raise BuildError(f"cannot write to {out_dir}: {exc.strerror or exc}; give --out a folder you can write to. Nothing was written") from None
     try:
         folder, new_zip = _stage(staging / name, staging / final_zip.name, checked, version, progress)
         _refuse_a_different_release(folder, new_zip, final, final_zip, version)  # before placing anything
         _place(folder, new_zip, final, final_zip)
+    except OSError as exc:  # a full disk, a file too large, a name too long: one line, nothing left
+        where = exc.filename or out_dir
+        raise BuildError(f"cannot write the release to {out_dir} ({where}: {exc.strerror or exc}). Nothing was written") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return final
+
+
+def _remove_stale_staging(out_dir: Path, name: str) -> None:
+    """Staging folders (``.NAME.PID.*``) of builds whose process is gone: a killed build's leftovers."""
+    for stale in out_dir.glob(f".{name}.*"):
+        pid = stale.name[len(name) + 2 :].split(".", 1)[0]
+        if stale.is_dir() and not stale.is_symlink() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill would end the process there: keep its folder instead
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but another user's
+        return True
+    return True

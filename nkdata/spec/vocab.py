@@ -11,6 +11,7 @@ METRIC: dict[str, str] = {
     "troops_deployed": "North Korean military personnel sent to Russia or the war, cumulative up to the date: 'sent', 'deployed', 'dispatched', whatever has happened to them since. Not a count in one place (troops_present) nor a plan (troops_planned).",
     "troops_additional": "Personnel sent in addition to an earlier deployment (reinforcements, replenishment, a new rotation).",
     "troops_planned": "Personnel a government has decided, agreed or is expected to send (in all or by a date) that have not all arrived.",
+    "troops_possible": "Personnel a party says could be sent (a capability or a warning: 'they can bring', 'could grow to'), neither decided nor expected.",
     "troops_present": "Personnel said to be in a named place (e.g. Kursk) or fighting at the time stated, net of losses and rotation: 'are in', 'are fighting', 'currently'. Not the cumulative number sent.",
     "casualties": "Killed and wounded together (the source does not split them).",
     "killed": "Personnel killed.",
@@ -36,7 +37,7 @@ METRIC: dict[str, str] = {
 
 QUALIFIER: dict[str, str] = {
     "exact": "The number is stated without hedging (\"11,000\"). value = value_low = value_high.",
-    "approximately": "Hedged with about/around/some/approximately/roughly. value set; bounds null unless stated.",
+    "approximately": "Hedged with about/around/some/approximately/roughly, or nearly/almost (recorded as approximately, not as an upper bound). value set; bounds null unless stated.",
     "more_than": "\"More than\", \"over\", \"exceeds\", \"surpassed\". value = value_low = the stated number (exclusive); value_high null.",
     "at_least": "\"At least\", \"no fewer than\". value = value_low = the stated number (inclusive); value_high null.",
     "less_than": "\"Less than\", \"under\", \"fewer than\". value = value_high = the stated number (exclusive); value_low null.",

@@ -5,7 +5,6 @@ a :class:`Side` whose tables are read as Arrow.
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from nkdata.errors import IntegrityError, UsageError
 from nkdata.release import archive
+from nkdata.release.descriptor import load_descriptor
 from nkdata.release.hashing import sha256_file
 from nkdata.release.layout import DESCRIPTOR, RELEASES_DIR, digest_name, zip_name
 from nkdata.release.reader import Release
@@ -51,7 +51,9 @@ def _release_side(folder: Path, label: str) -> Side:
 def _zip_side(zip_path: Path, label: str, stack: ExitStack) -> Side:
     """Unpack a release zip into a temporary folder (removed afterwards) and open it."""
     tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nkdata-diff-")))
-    names = archive.extract(zip_path, tmp, single_top=True)
+    names = archive.extract_release(zip_path, tmp)
+    if not names:
+        raise UsageError(f"{zip_path} is not an nkdata release zip: no datapackage.json in it")
     return _release_side(tmp / names[0].split("/", 1)[0], label)
 
 
@@ -97,13 +99,8 @@ def _recorded_zip(folder: Path, version: str) -> Path | None:
 
 def _release_folder_side(folder: Path, label: str, stack: ExitStack) -> Side:
     """A folder holding datapackage.json: a full release, or a recorded one (descriptor + zip)."""
-    try:
-        descriptor = json.loads((folder / DESCRIPTOR).read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IntegrityError(f"{folder / DESCRIPTOR}: not valid JSON ({exc})") from None
-    if not isinstance(descriptor, dict):
-        raise IntegrityError(f"{folder / DESCRIPTOR}: not a data package descriptor (a JSON object)")
-    resources = descriptor.get("resources") or []
+    descriptor = load_descriptor(folder / DESCRIPTOR)
+    resources = descriptor["resources"]
     if resources and all((folder / r.get("path", "")).is_file() for r in resources):
         return _release_side(folder, label)
     version = str(descriptor.get("version"))

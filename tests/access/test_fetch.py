@@ -1,10 +1,12 @@
-"""Pinned versions: fetched with pooch from a mirror (loopback HTTP or file://),
+"""Pinned versions: fetched from a mirror (loopback HTTPS, file:// or a folder path),
 checked against the registry, cached, and re-verified on every load. No network."""
 
 from __future__ import annotations
 
+import http.server
 import importlib
 import json
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -14,6 +16,7 @@ from click.testing import CliRunner
 from helpers_release import (
     EMBEDDED,
     NAME,
+    REPO,
     VERSION,
     assert_clean_failure,
     csv_rows,
@@ -27,7 +30,7 @@ from helpers_release import (
 
 import nkdata
 from nkdata.access.download import save_zip
-from nkdata.access.registry import registry
+from nkdata.access.registry import registry, sizes
 from nkdata.cli.main import main as cli_main
 from nkdata.errors import DataNotAvailable, IntegrityError, UsageError
 
@@ -60,6 +63,11 @@ def mirror_dir(tmp_path, old_release) -> Path:
     return folder
 
 
+def _left(cache: Path) -> list[str]:
+    """What a failed fetch left in the cache: nothing but a version's lock file, which may stay."""
+    return [name for name in entries_of(cache) if not name.endswith(".lock")]
+
+
 def _rows(zip_path: Path) -> dict[str, int]:
     """Row count of each table in the built folder next to ``zip_path``, read from its CSVs."""
     folder = zip_path.with_suffix("")
@@ -88,7 +96,7 @@ def test_a_pinned_version_is_downloaded_verified_cached_then_loaded_offline(cach
     ds = nkdata.load(version=OLD, mirror=mirror.url)
     assert ds.version == OLD and again.num_rows == len(ds.figures)
     assert nkdata.load(version=OLD).version == OLD  # no mirror needed at all once cached
-    assert sorted(p.name for p in cache.iterdir()) == [f"nkdata-{OLD}", OLD_ZIP]
+    assert sorted(p.name for p in cache.iterdir() if p.suffix != ".lock") == [f"nkdata-{OLD}", OLD_ZIP]  # the lock may stay
 
 
 def test_a_file_mirror_and_the_environment_variable_work(cache, registered, mirror_dir, monkeypatch, old_release):
@@ -101,15 +109,15 @@ def test_a_file_mirror_and_the_environment_variable_work(cache, registered, mirr
     assert nkdata.load("events", version=OLD).shape[0] == _rows(old_release)["events"]
 
 
-@pytest.mark.parametrize("kind", ["http", "file"])
+@pytest.mark.parametrize("kind", ["https", "file"])
 def test_a_zip_with_the_wrong_hash_is_rejected_and_nothing_is_cached(cache, registered, mirror_dir, kind):
     with open(mirror_dir / OLD_ZIP, "ab") as fh:
         fh.write(b"tampered on the mirror")
     with serve(mirror_dir) as mirror:
-        url = mirror.url if kind == "http" else mirror_dir.as_uri()
+        url = mirror.url if kind == "https" else mirror_dir.as_uri()
         with pytest.raises(IntegrityError, match=OLD_ZIP):
             nkdata.load(version=OLD, mirror=url)
-    assert not cache.exists() or entries_of(cache) == []
+    assert not cache.exists() or _left(cache) == []
 
 
 def test_a_corrupted_file_in_the_cache_is_detected_on_the_next_load(cache, registered, mirror_dir):
@@ -137,7 +145,7 @@ def test_offline_with_nothing_cached_says_what_to_do(cache, registered):
     message = str(err.value)
     assert OLD in message and str(cache) in message
     assert "NKDATA_MIRROR" in message and "mirror=" in message and f"nkdata=={OLD}" in message
-    assert not cache.exists() or entries_of(cache) == []
+    assert not cache.exists() or _left(cache) == []
 
 
 def test_an_unreachable_mirror_is_data_not_available(cache, registered, tmp_path):
@@ -147,7 +155,7 @@ def test_an_unreachable_mirror_is_data_not_available(cache, registered, tmp_path
         nkdata.load(version=OLD, mirror=url)
     with pytest.raises(DataNotAvailable, match="cannot read"):
         nkdata.load(version=OLD, mirror=(tmp_path / "nowhere").as_uri())
-    assert not cache.exists() or entries_of(cache) == []
+    assert not cache.exists() or _left(cache) == []
 
 
 def test_an_unknown_version_is_a_usage_error_listing_released_versions(cache):
@@ -221,7 +229,7 @@ def test_a_failed_download_of_the_embedded_release_leaves_nothing(tmp_path, monk
         raise OSError("disk full")
 
     monkeypatch.setattr(importlib.import_module("nkdata.access.download"), "write_zip", broken_zip)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(DataNotAvailable, match="cannot write .*disk full"):
         save_zip(None, tmp_path)
     assert entries_of(tmp_path) == []
 
@@ -231,3 +239,108 @@ def test_an_embedded_zip_that_disagrees_with_the_registry_is_refused(tmp_path, m
     with pytest.raises(IntegrityError, match="registry"):
         save_zip(None, tmp_path)
     assert entries_of(tmp_path) == []
+
+
+# ------------------------------------------------ issue 10: mirrors, caps, deadlines, the cache under concurrency
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9", "ftp://127.0.0.1/releases", "gopher://x"])
+def test_a_mirror_that_is_not_https_file_or_a_folder_is_a_usage_error(cache, registered, url):
+    with pytest.raises(UsageError, match="https://"):
+        nkdata.load(version=OLD, mirror=url)
+    assert not cache.exists()
+
+
+def test_a_plain_folder_path_is_a_folder_mirror(cache, registered, mirror_dir):
+    assert nkdata.load(version=OLD, mirror=str(mirror_dir)).version == OLD
+    assert sha256(cache / OLD_ZIP) == registered
+
+
+@pytest.mark.parametrize("kind", ["https", "file"])
+def test_a_download_stops_at_the_size_the_registry_records(cache, registered, mirror_dir, monkeypatch, kind):
+    monkeypatch.setitem(sizes(), OLD, 1000)
+    with serve(mirror_dir) as mirror:
+        with pytest.raises(IntegrityError, match="more than (the )?1,000"):
+            nkdata.load(version=OLD, mirror=mirror.url if kind == "https" else mirror_dir.as_uri())
+    assert _left(cache) == []
+
+
+def test_every_registry_line_records_the_zip_size(cache):
+    for version, size in sizes().items():
+        assert (REPO / "data" / "releases" / version / f"nkdata-{version}.zip").stat().st_size == size
+    assert set(sizes()) == set(registry())
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "nan", "inf"])
+def test_a_bad_download_timeout_is_a_usage_error(cache, registered, mirror_dir, monkeypatch, value):
+    monkeypatch.setenv("NKDATA_DOWNLOAD_TIMEOUT", value)
+    with pytest.raises(UsageError, match="NKDATA_DOWNLOAD_TIMEOUT"):
+        nkdata.load(version=OLD, mirror=mirror_dir.as_uri())
+
+
+def test_what_a_killed_process_left_is_removed_and_an_incomplete_folder_replaced(cache, registered, mirror_dir):
+    cache.mkdir()
+    (cache / f"{OLD_ZIP}.part-99999-dead").write_bytes(b"half a download")
+    (cache / f".nkdata-{OLD}.unpacking").mkdir()  # the staging name of older versions
+    (cache / f".nkdata-{OLD}.unpacking-x1y2").mkdir()
+    half = cache / f"nkdata-{OLD}"  # a half-written version: descriptor in place, tables missing
+    half.mkdir()
+    with zipfile.ZipFile(mirror_dir / OLD_ZIP) as zf:
+        (half / "datapackage.json").write_bytes(zf.read(f"nkdata-{OLD}/datapackage.json"))
+    ds = nkdata.load(version=OLD, mirror=mirror_dir.as_uri())
+    assert ds.version == OLD and "figures" in ds and ds["figures"].shape[0] > 0
+    assert sorted(p.name for p in cache.iterdir() if p.suffix != ".lock") == [f"nkdata-{OLD}", OLD_ZIP]
+    assert (half / "figures.csv").is_file()
+
+
+def test_a_corrupted_cached_zip_is_named_as_such(cache, registered, mirror_dir):
+    cache.mkdir()
+    (cache / OLD_ZIP).write_bytes(b"not a zip")
+    with pytest.raises(DataNotAvailable, match=rf"{OLD_ZIP} is corrupted") as err:
+        nkdata.load(version=OLD)
+    assert "not in the cache" not in str(err.value)
+
+
+def test_a_cache_path_that_is_a_file_is_named(cache, registered, mirror_dir):
+    cache.write_text("x")
+    with pytest.raises(UsageError, match=rf"{cache} is not a folder.*NKDATA_CACHE"):
+        nkdata.load(version=OLD, mirror=mirror_dir.as_uri())
+
+
+@pytest.mark.parametrize("target", ["file:///etc/passwd", "http://127.0.0.1:9/nkdata-0.0.9.zip"])
+def test_a_redirect_away_from_https_is_refused(cache, registered, tmp_path, target):
+    class Redirect(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):  # noqa: N802
+            self.send_response(302)
+            self.send_header("Location", target)
+            self.end_headers()
+
+    with serve(tmp_path) as mirror:
+        mirror.server.RequestHandlerClass = Redirect
+        with pytest.raises(DataNotAvailable, match="redirected to .*not https://"):
+            nkdata.load(version=OLD, mirror=mirror.url)
+    assert _left(cache) == []
+
+
+def test_odd_entries_planted_in_the_cache_neither_block_nor_lead_outside(cache, registered, mirror_dir, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("not the cache's")
+    cache.mkdir()
+    os.mkfifo(cache / OLD_ZIP)  # would block a plain open()
+    with pytest.raises(DataNotAvailable, match="corrupted"):
+        nkdata.load(version=OLD)
+    (cache / f"nkdata-{OLD}").symlink_to(outside, target_is_directory=True)
+    ds = nkdata.load(version=OLD, mirror=mirror_dir.as_uri())
+    assert ds.version == OLD and not (cache / f"nkdata-{OLD}").is_symlink()
+    assert sorted(p.name for p in outside.iterdir()) == ["keep.txt"]
+
+
+def test_a_dest_that_is_a_file_is_a_usage_error(tmp_path):
+    dest = tmp_path / "a-file"
+    dest.write_text("x")
+    with pytest.raises(UsageError, match=f"{dest} is not a folder"):
+        save_zip(None, dest)

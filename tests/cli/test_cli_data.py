@@ -28,9 +28,18 @@ def test_info_describes_the_embedded_release():
     for table in [r["name"] for r in dp["resources"]]:  # every table the release stores
         n = len(csv_rows(EMBEDDED / f"{table}.csv", _fields(table)))
         assert any(line.split() == [table, str(n), "rows"] for line in out.splitlines()), f"{table}: {n} rows not shown"
-    for source in csv_rows(EMBEDDED / "sources.csv", _fields("sources")):
+    claims = csv_rows(EMBEDDED / "claims.csv", _fields("claims"))
+    first = min(c["date_start"] for c in claims if c["date_start"])
+    last = max(c["date_end"] for c in claims if c["date_end"])
+    assert f"coverage: claims dated {first} to {last}" in out
+    assert f"originators: {len({c['originator'] for c in claims})} " in out
+    sources = csv_rows(EMBEDDED / "sources.csv", _fields("sources"))
+    assert f"sources: {len(sources)} (list them with --sources)" in out  # a summary, not 171 lines
+    assert not any(f"{s['source_id']}:" in out for s in sources)
+    listed = run_nkdata("info", "--sources").stdout
+    for source in sources:
         shown = source["title"] or source["url"] or "(no title or URL known)"  # never the word None
-        assert f"{source['source_id']}: {shown}" in out
+        assert f"{source['source_id']}: {shown}" in listed
 
 
 def _release_cells(table: str) -> list[list[str]]:
@@ -106,3 +115,24 @@ def test_a_damaged_embedded_release_is_exit_1_without_traceback(tmp_path):
     assert_clean_failure(proc.returncode, proc.stdout + proc.stderr, 1)
     assert "figures.parquet" in proc.stderr and "refusing to load" in proc.stderr
     assert str(pkg) in proc.stderr  # the tampered copy, not the source tree, was loaded
+
+
+def test_show_table_prints_empty_cells_not_nan():
+    """A source without a title shows an empty cell, as the CSV has it, never NaN or None."""
+    untitled = [r for r in csv_rows(EMBEDDED / "sources.csv", _fields("sources")) if not r["title"]]
+    assert untitled, "the release has sources without a title"
+    proc = run_nkdata("show", "sources", "--limit", "0")
+    assert proc.returncode == 0, proc.stderr
+    assert "NaN" not in proc.stdout and "None" not in proc.stdout and "<NA>" not in proc.stdout
+
+
+def test_problem_text_escapes_control_characters():
+    """Ids and messages come from user files: a line break or an escape sequence in them is shown, never acted on."""
+    from nkdata.problems import Problem, format_problems
+
+    forged = "fig-x\n::error file=README.md::pwned\nvalid: no problems found.\x1b[2J"
+    problem = Problem("data/sources/a.yaml", 3, 5, "M204", forged, "figure_id", "bad id\r\n")
+    for fmt in ("text", "github"):
+        out = format_problems([problem], fmt)
+        assert out.count("\n") == 0 and "\x1b" not in out and "\r" not in out, (fmt, out)
+    assert "fig-x\\n::error" in problem.format_text() and "\\x1b[2J" in problem.format_text()

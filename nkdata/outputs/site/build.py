@@ -218,9 +218,20 @@ def build_site(
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="nkdata-site-") as tmp:
         rel = open_release(release, project, Path(tmp))
-        data = assemble(rel)
+        data = assemble(rel, _sqlite_export(rel.folder, Path(tmp)))
         result = write_site(data, out, progress)
     return _with_time(result, time.perf_counter() - started)
+
+
+def _sqlite_export(folder: Path, tmp: Path) -> Path:
+    """The release's SQLite file for the downloads: the one beside the release, else exported now."""
+    beside = folder.parent / f"{folder.name}.sqlite"
+    if beside.is_file():
+        return beside
+    from nkdata.outputs.sqlite import export_sqlite
+
+    (tmp / "sqlite").mkdir(exist_ok=True)
+    return export_sqlite(tmp / "sqlite" / beside.name, folder, metadata=False).path
 
 
 def _with_time(result: SiteResult, seconds: float) -> SiteResult:

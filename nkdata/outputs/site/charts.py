@@ -162,8 +162,6 @@ def figure(
     a shared time axis, one colour per originator and a legend below."""
     plt = _setup()
     import matplotlib.dates as mdates
-    from matplotlib.lines import Line2D
-    from matplotlib.ticker import FuncFormatter
 
     shown = [c for c in claims if drawable(c) and (metrics is None or c["metric"] in metrics)]
     panels = list(dict.fromkeys(c["metric"] for c in shown))
@@ -177,31 +175,45 @@ def figure(
     if title:
         fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
     for ax, metric in zip(axes[:, 0], panels, strict=False):
-        mine = [c for c in shown if c["metric"] == metric]
-        top = max(max(v for v in (c.get("best"), c.get("low"), c.get("high")) if v is not None) for c in mine)
-        values = sorted({v for c in mine for v in (c.get("best"), c.get("low"), c.get("high")) if v is not None and v > 0}, reverse=True)
-        least = values[-1] if values else top
-        # a log axis only when one outlier would flatten the rest (troops planned: 500,000 against tens of thousands)
-        log = len(values) > 1 and values[0] / values[1] > OUTLIER and top / least > LOG_RATIO
-        unit = mine[0].get("unit") or ""
-        for c in mine:
-            _mark(ax, c, palette[c["originator"]], _arrow(log, top), slugger, mdates)
-        scale = " — log scale" if log else ""
-        ax.set_title(f"{text.label(metric)} ({text.label(unit)}){scale}", loc="left", fontsize=9)
-        if log:
-            ax.set_yscale("log")
-            ax.set_ylim(bottom=least / 2, top=top * 2.5)
-        else:
-            ax.set_ylim(bottom=0, top=top * 1.2)
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos, u=unit: text.number(v, u)))
-        ax.grid(axis="y", color="#dddddd", linewidth=0.6)
-        ax.set_axisbelow(True)
+        _panel(ax, metric, [c for c in shown if c["metric"] == metric], palette, slugger, mdates)
     if not panels:
         axes[0, 0].text(0.5, 0.5, "no dated claims", ha="center", va="center", transform=axes[0, 0].transAxes)
     bottom = axes[-1, 0]
     locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
     bottom.xaxis.set_major_locator(locator)
     bottom.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    _legend(fig, shown, palette)
+    return fig
+
+
+def _panel(ax: Any, metric: str, mine: Sequence[Mapping[str, Any]], palette: Mapping[str, str], slugger: Callable[[str], str], mdates: Any) -> None:
+    """One metric's panel: its claims as marks, a linear axis, or a log one when an outlier would flatten the rest."""
+    from matplotlib.ticker import FuncFormatter
+
+    top = max(max(v for v in (c.get("best"), c.get("low"), c.get("high")) if v is not None) for c in mine)
+    values = sorted({v for c in mine for v in (c.get("best"), c.get("low"), c.get("high")) if v is not None and v > 0}, reverse=True)
+    least = values[-1] if values else top
+    # a log axis only when one outlier would flatten the rest (troops planned: 500,000 against tens of thousands)
+    log = len(values) > 1 and values[0] / values[1] > OUTLIER and top / least > LOG_RATIO
+    unit = mine[0].get("unit") or ""
+    for c in mine:
+        _mark(ax, c, palette[c["originator"]], _arrow(log, top), slugger, mdates)
+    scale = " — log scale" if log else ""
+    ax.set_title(f"{text.label(metric)} ({text.label(unit)}){scale}", loc="left", fontsize=9)
+    if log:
+        ax.set_yscale("log")
+        ax.set_ylim(bottom=least / 2, top=top * 2.5)
+    else:
+        ax.set_ylim(bottom=0, top=top * 1.2)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos, u=unit: text.number(v, u)))
+    ax.grid(axis="y", color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+
+
+def _legend(fig: Any, shown: Sequence[Mapping[str, Any]], palette: Mapping[str, str]) -> None:
+    """One colour per originator, then what each kind of mark means."""
+    from matplotlib.lines import Line2D
+
     names = {c["originator"]: c.get("originator_name") or c["originator"] for c in shown}
     handles = [Line2D([], [], color=col, marker="o", linestyle="", label=names[o]) for o, col in palette.items()]
     keys = [
@@ -216,7 +228,6 @@ def figure(
         handles=handles + keys, loc="outside lower left", ncols=3, fontsize=7.5, frameon=False, title="Originators (colour) and marks", title_fontsize=8
     )
     legend.set_gid("legend")
-    return fig
 
 
 #: A panel whose largest number is OUTLIER times the next and LOG_RATIO times its smallest gets a log axis.

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from nkdata.errors import UsageError
+from nkdata.release.hashing import sha256_file
 from nkdata.release.reader import PARQUET_PROPERTY, Release
 
 Row = dict[str, Any]
@@ -97,27 +98,22 @@ class SiteData:
         return min((c["date_start"] for c in self.claims if c.get("date_start") is not None), default=None)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def downloads(release: Release) -> list[Download]:
+def downloads(release: Release, sqlite: Path | None = None) -> list[Download]:
     """The release zip (when it lies beside the folder), datapackage.json, and every CSV and Parquet
-    file with the sha256 datapackage.json records for it; an SQLite export too when one lies beside."""
+    file with the sha256 datapackage.json records for it; the SQLite export (``sqlite``, else one
+    that lies beside the folder)."""
     folder = release.folder
     out: list[Download] = []
     name = folder.name
     for candidate, what in ((folder.parent / f"{name}.zip", "the whole release: CSV, Parquet, datapackage.json and texts"),):
         if candidate.is_file():
-            out.append(Download(candidate.name, candidate, candidate.stat().st_size, _sha256(candidate), what))
-    for candidate in sorted(folder.parent.glob(f"{name}.sqlite")) + sorted(folder.parent.glob(f"{name}.db")):
-        out.append(Download(candidate.name, candidate, candidate.stat().st_size, _sha256(candidate), "all tables in one SQLite database"))
+            out.append(Download(candidate.name, candidate, candidate.stat().st_size, sha256_file(candidate), what))
+    found = [sqlite] if sqlite is not None else sorted(folder.parent.glob(f"{name}.sqlite")) + sorted(folder.parent.glob(f"{name}.db"))
+    for candidate in found:
+        what = "all tables in one SQLite database (link tables for lists, full-text search; open with datasette or sqlite3)"
+        out.append(Download(candidate.name, candidate, candidate.stat().st_size, sha256_file(candidate), what))
     descriptor = folder / "datapackage.json"
-    out.append(Download("datapackage.json", descriptor, descriptor.stat().st_size, _sha256(descriptor), "Frictionless descriptor: tables, columns, hashes"))
+    out.append(Download("datapackage.json", descriptor, descriptor.stat().st_size, sha256_file(descriptor), "Frictionless descriptor: tables, columns, hashes"))
     for res in release.resources.values():
         for entry, what in ((res, "CSV"), (res.get(PARQUET_PROPERTY), "Parquet")):
             if not entry:
@@ -133,7 +129,7 @@ def _sorted_claims(claims: list[Row]) -> list[Row]:
     return sorted(claims, key=lambda c: (c.get("date_start") or far, c["metric"], c["claim_id"]))
 
 
-def assemble(release: Release) -> SiteData:
+def assemble(release: Release, sqlite: Path | None = None) -> SiteData:
     """Read every table of ``release`` (hashes checked) into a :class:`SiteData`."""
     arrow = {name: release.arrow(name) for name in ("figures", "sources", "entities", "statements", "events")}
     if "claims" in release.resources:
@@ -155,7 +151,7 @@ def assemble(release: Release) -> SiteData:
         statements=tables["statements"],
         events=tables["events"],
         texts=texts,
-        downloads=downloads(release),
+        downloads=downloads(release, sqlite),
     )
 
 

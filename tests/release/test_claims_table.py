@@ -24,7 +24,7 @@ from nkdata.release.writer import build
 from nkdata.spec.claims import COLUMNS
 from nkdata.spec.columns import arrow_schema
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -11,12 +11,13 @@ import http.server
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts" / "site"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -88,18 +89,9 @@ def _shot(page: object, name: str, full: bool = True) -> None:
     page.screenshot(path=str(ARTIFACTS / name), full_page=full)  # type: ignore[attr-defined]
 
 
-def test_a_reader_goes_from_the_chart_to_the_evidence(site: tuple[str, Path], browser: object) -> None:
-    base, out = site
-    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
-    page = context.new_page()
-    watch = Watch(page)
+def _from_the_chart_to_the_evidence(page: Any, base: str) -> None:
+    """Home page: the skip link first, then a chart mark to its claim page, the evidence highlighted, on to the source."""
     expect = sync_api.expect
-
-    page.goto(base + "index.html")
-    expect(page.locator("h1")).to_contain_text("North Korea")
-    expect(page.locator("svg.chart")).to_be_visible()
-    _shot(page, "01-home.png")
-    _shot(page, "01-home-top.png", full=False)
 
     page.keyboard.press("Tab")  # the first stop is the skip link
     assert page.evaluate("document.activeElement.className") == "skip"
@@ -119,6 +111,10 @@ def test_a_reader_goes_from_the_chart_to_the_evidence(site: tuple[str, Path], br
     page.wait_for_url("**/sources/*.html")
     expect(page.locator(".archived mark").first).to_be_visible()
     _shot(page, "03-source.png")
+
+
+def _filter_and_sort_the_figures(page: Any, base: str) -> None:
+    """The figures table: filter by text and metric (exact terms), sort by value."""
 
     page.goto(base + "figures.html")
     rows = page.locator("#figures-table tbody tr")
@@ -141,6 +137,11 @@ def test_a_reader_goes_from_the_chart_to_the_evidence(site: tuple[str, Path], br
     assert values == sorted(values)
     _shot(page, "04-figures-filtered.png", full=False)
 
+
+def _search_a_quote(page: Any, base: str) -> None:
+    """Search a quote and open a hit."""
+    expect = sync_api.expect
+
     page.goto(base + "search.html")
     quote = page.locator("#hits li blockquote").nth(300).inner_text()
     words = " ".join(quote.split()[:6])
@@ -152,6 +153,11 @@ def test_a_reader_goes_from_the_chart_to_the_evidence(site: tuple[str, Path], br
     hits.first.get_by_role("link", name="open").click()
     page.wait_for_load_state()
     assert "/sources/" in page.url or "/claims/" in page.url
+
+
+def _keyboard_and_labels(page: Any, base: str) -> None:
+    """Keyboard only: a chart mark takes focus and Enter opens its claim; every control is labelled, every chart named."""
+    expect = sync_api.expect
 
     page.goto(base + "charts/troops.html")
     expect(page.locator("svg.chart a.mark").first).to_be_attached()
@@ -175,6 +181,26 @@ def test_a_reader_goes_from_the_chart_to_the_evidence(site: tuple[str, Path], br
     page.goto(base + "index.html")
     assert page.evaluate("Array.from(document.querySelectorAll('svg.chart')).every(s => s.getAttribute('role') === 'img' && s.querySelector('title'))")
     assert page.evaluate("document.documentElement.lang") == "en"
+
+
+def test_a_reader_goes_from_the_chart_to_the_evidence(site: tuple[str, Path], browser: object) -> None:
+    base, out = site
+    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    watch = Watch(page)
+    expect = sync_api.expect
+
+    page.goto(base + "index.html")
+    expect(page.locator("h1")).to_contain_text("North Korea")
+    expect(page.locator("svg.chart")).to_be_visible()
+    _shot(page, "01-home.png")
+    _shot(page, "01-home-top.png", full=False)
+
+    _from_the_chart_to_the_evidence(page, base)
+    _filter_and_sort_the_figures(page, base)
+    _search_a_quote(page, base)
+    _keyboard_and_labels(page, base)
+
 
     context.close()
     assert not watch.errors, watch.errors

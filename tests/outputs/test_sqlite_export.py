@@ -26,7 +26,7 @@ from nkdata.cli.main import main
 from nkdata.errors import BuildError, UsageError
 from nkdata.outputs import sqlite as export
 
-EMBEDDED = Path(__file__).resolve().parents[1] / "nkdata" / "_release" / f"nkdata-{nkdata.__version__}"
+EMBEDDED = Path(__file__).resolve().parents[2] / "nkdata" / "_release" / f"nkdata-{nkdata.__version__}"
 DESCRIPTOR = json.loads((EMBEDDED / "datapackage.json").read_text(encoding="utf-8"))
 RESOURCES = {r["name"]: r for r in DESCRIPTOR["resources"] if "schema" in r}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from nkdata.outputs.coverage import claims_of, coverage_markdown, document_text, embedded_table
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_coverage_table_matches_the_embedded_release() -> None:

@@ -15,7 +15,7 @@ from nkdata.outputs.site.charts import drawable  # noqa: E402
 from nkdata.outputs.site.data import assemble  # noqa: E402
 from nkdata.outputs.site.plot import DEFAULT_METRICS, claims_digest, read_stamp  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 README_IMAGE = ROOT / "docs" / "images" / "casualties.svg"
 
 

@@ -4,9 +4,11 @@ ranges and bounds as such, no broken internal link, no remote asset, a light hom
 
 from __future__ import annotations
 
+import hashlib
 import html
 import random
 import re
+import sqlite3
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -19,7 +21,7 @@ from nkdata.outputs.site import build_site  # noqa: E402
 from nkdata.outputs.site.data import assemble, slug  # noqa: E402
 from nkdata.release.reader import Release  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Links(HTMLParser):
@@ -175,6 +177,11 @@ def test_home_page_is_light_and_says_what_and_how_far(built: tuple[Path, Release
         digest = res["hash"].removeprefix("sha256:")
         assert digest in body
         assert (out / "downloads" / res["path"]).is_file()
+    # the SQLite export is among the downloads, with the sha256 of the file served
+    db = out / "downloads" / f"nkdata-{release.version}.sqlite"
+    assert db.is_file() and hashlib.sha256(db.read_bytes()).hexdigest() in body
+    with sqlite3.connect(db) as con:
+        assert con.execute("select count(*) from claims").fetchone()[0] == len(data.claims)
     assert "How to cite" in body
 
 

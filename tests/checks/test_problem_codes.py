@@ -14,7 +14,7 @@ from pathlib import Path
 
 from nkdata.problems import CATALOGUE, CODES
 
-PACKAGE = Path(__file__).resolve().parents[1] / "nkdata"
+PACKAGE = Path(__file__).resolve().parents[2] / "nkdata"
 CODE = re.compile(r"^[YMIVTCFP]\d{3}$")
 
 

@@ -1,0 +1,61 @@
+"""One safe reader of datapackage.json: a damaged or hostile descriptor is one clear error."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nkdata.release.descriptor import MAX_DEPTH, DescriptorError, load_descriptor, shape_problems
+
+GOOD = {
+    "resources": [
+        {"name": "figures", "path": "figures.csv", "hash": "sha256:0", "bytes": 10, "schema": {"fields": []},
+         "nkdata:parquet": {"path": "figures.parquet", "hash": "sha256:1", "bytes": 20}},
+    ],
+    "nkdata:texts": [{"path": "seeds/a.txt", "hash": "sha256:2", "bytes": 3}],
+}
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "datapackage.json"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_sound_descriptor_loads(tmp_path: Path) -> None:
+    assert load_descriptor(_write(tmp_path, json.dumps(GOOD))) == GOOD
+
+
+@pytest.mark.parametrize(
+    "text,reason",
+    [
+        ("{not json", "not valid JSON"),
+        ("[" * 100_000 + "]" * 100_000, f"nests deeper than {MAX_DEPTH}"),
+        ("{\"a\": " + "[" * 40 + "1" + "]" * 40 + "}", f"nests deeper than {MAX_DEPTH}"),  # shallow enough for json, too deep for us
+        (json.dumps([1, 2]), "an object with a 'resources' list"),
+    ],
+)
+def test_damaged_text_is_refused_with_its_reason(tmp_path: Path, text: str, reason: str) -> None:
+    with pytest.raises(DescriptorError) as err:
+        load_descriptor(_write(tmp_path, text))
+    assert reason in err.value.reason and "datapackage.json" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "edit,reason",
+    [
+        (lambda d: d["resources"][0].__setitem__("nkdata:parquet", 5), "'figures''s nkdata:parquet is not an object"),
+        (lambda d: d["resources"][0].__setitem__("bytes", "lots"), "'bytes' 'lots', not a whole number"),
+        (lambda d: d["resources"][0].__setitem__("bytes", True), "'bytes' True, not a whole number"),
+        (lambda d: d["resources"][0].__setitem__("schema", 5), "'schema' that is not an object"),
+        (lambda d: d["resources"][0].__setitem__("hash", 5), "needs a text 'path' and 'hash'"),
+        (lambda d: d.__setitem__("nkdata:texts", {}), "'nkdata:texts' is not a list"),
+    ],
+)
+def test_a_wrong_shape_is_named(edit, reason: str) -> None:  # type: ignore[no-untyped-def]
+    bad = json.loads(json.dumps(GOOD))
+    edit(bad)
+    assert any(reason in p for p in shape_problems(bad)), shape_problems(bad)
+    assert shape_problems(GOOD) == []
