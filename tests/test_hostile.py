@@ -697,7 +697,6 @@ def test_release_check_refuses_stale_release_staging(tmp_path: Path, env: dict[s
     assert ".0.2.0.k1ll3d" in r.text, r
 
 
-@xfail("weaknesses", "a killed release leaves nkdata/.release.*, which release --check accepts (and the next wheel ships)")
 def test_release_check_refuses_stale_embedded_staging(tmp_path: Path, env: dict[str, str]) -> None:
     proj = _release_project(tmp_path, env)
     shutil.copytree(proj / "nkdata" / "_release", proj / "nkdata" / ".release.k1ll3d")
