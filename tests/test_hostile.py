@@ -323,7 +323,6 @@ def test_built_package_with_impossible_created_is_refused(release_copy: Path, en
 
 
 @pytest.mark.slow
-@xfail("item 5", "a 9,000,000-character field passes validate and build; the built package then fails with P803 (CSV block straddling)")
 def test_long_field_validate_build_and_package_agree(project: Path, tmp_path: Path, env: dict[str, str]) -> None:
     long_notes = "lorem ipsum " * (9_000_000 // 12)  # over two of the checker's 4 MiB CSV blocks, under the 10 MB file cap
     src = project / SOURCE
@@ -695,7 +694,6 @@ def test_release_check_refuses_stale_release_staging(tmp_path: Path, env: dict[s
     assert ".0.2.0.k1ll3d" in r.text, r
 
 
-@xfail("weaknesses", "a killed release leaves nkdata/.release.*, which release --check accepts (and the next wheel ships)")
 def test_release_check_refuses_stale_embedded_staging(tmp_path: Path, env: dict[str, str]) -> None:
     proj = _release_project(tmp_path, env)
     shutil.copytree(proj / "nkdata" / "_release", proj / "nkdata" / ".release.k1ll3d")

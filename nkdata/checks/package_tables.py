@@ -57,6 +57,10 @@ class Checked(TableRows):
         return int(self.lines()[row])
 
 
+CSV_BLOCK_MIN = 4 << 20
+CSV_BLOCK_MAX = 64 << 20
+
+
 class TableReader:
     """Reads the tables of one package, reporting what cannot be read or disagrees."""
 
@@ -151,7 +155,11 @@ class TableReader:
         if header != names:
             self.files.add(shown, 1, "P803", None, None, f"the CSV's columns are in another order than the schema's ({', '.join(header)})", REBUILD)
         text_types = {f.name: csv_read_type(f.type) for f in schema}
-        read = pacsv.ReadOptions(use_threads=True, block_size=1 << 22)
+        # Arrow parses a CSV in blocks and refuses a row longer than one block ("straddling object"):
+        # the block must hold the longest row. A curated file is at most 10 MB, so no row of a
+        # package nkdata builds is longer than its file; a block as large as the file (4-64 MiB)
+        # holds any row that validate and build accept.
+        read = pacsv.ReadOptions(use_threads=True, block_size=min(max(path.stat().st_size + 1, CSV_BLOCK_MIN), CSV_BLOCK_MAX))
 
         def convert(types: dict[str, pa.DataType]) -> Any:
             return pacsv.ConvertOptions(

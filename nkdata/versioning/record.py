@@ -170,6 +170,10 @@ def check_recorded(path: Path | str | None = None) -> list[str]:
     for entry in sorted(releases.iterdir()) if releases.is_dir() else []:
         if entry.name.startswith(".") or not is_version(entry.name):
             problems.append(f"{RELEASES_DIR}/{entry.name}: not a release version folder (X.Y.Z)")
+    embedded = root / EMBEDDED_DIR
+    for stale in sorted(embedded.parent.glob(".release.*")) if embedded.parent.is_dir() else []:
+        rel = stale.relative_to(root).as_posix()
+        problems.append(f"{rel}: left by an interrupted 'nkdata release' (the wheel would ship it): delete it")
     for version in released_versions(root):
         folder = releases / version
         zip_path, digest_file = folder / zip_name(version), folder / digest_name(version)

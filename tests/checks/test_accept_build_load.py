@@ -1,0 +1,46 @@
+"""What `validate` accepts, `build` builds, the built package validates and `load()` reads: one
+property over generated text (hypothesis), written into a real curated record (issue 10)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import pytest
+from conftest import copy_project
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nkdata.access.loader import Dataset
+from nkdata.checks.package import validate_package
+from nkdata.checks.validation import validate
+from nkdata.release.reader import Release
+from nkdata.release.writer import build
+
+SOURCE = "data/sources/cna-4853646.yaml"
+NOTES = "    notes: The year comes from the page's date.\n"  # a one-line free-text field of a real statement
+RECORD = "stm-lee-casualties-surpassed-3000"
+
+# Any text, control characters, look-alikes and spreadsheet formula starts included.
+TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=200
+) | st.sampled_from(["=1+1", "\uff1dHYPERLINK(1)", " @x", "\u2028", "a\x1b[2Jb", "\\n", '"quoted"', "x" * 5000])
+
+
+@pytest.mark.slow
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(notes=TEXT)
+def test_what_validate_accepts_builds_validates_and_loads(notes: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        project = copy_project(Path(tmp) / "project")
+        text = project.read(SOURCE)
+        assert NOTES in text
+        project.path(SOURCE).write_text(text.replace(NOTES, f"    notes: {json.dumps(notes)}\n", 1), encoding="utf-8")
+        if validate(project.root):
+            return  # refused, with its problems: nothing more is promised
+        folder = build(project.root, Path(tmp) / "out", version="9.9.9")
+        assert validate_package(folder) == []
+        statements = Dataset(Release(folder), format="arrow")["statements"]
+        row = [r for r in statements.to_pylist() if r["statement_id"] == RECORD]
+        assert row and row[0]["notes"] == notes  # the exact characters, through YAML, CSV and Parquet
