@@ -3,7 +3,7 @@
 
 Refused, before anything else reads the descriptor: a file over ``MAX_BYTES``; text that is not
 UTF-8 JSON; nesting deeper than ``MAX_DEPTH``; anything but an object with a ``resources`` list of
-objects; and, in each resource, a ``path`` or ``hash`` that is not text, ``bytes`` that is not a
+objects; a ``created`` that is not a real ISO 8601 date-time; and, in each resource, a ``path`` or ``hash`` that is not text, ``bytes`` that is not a
 whole number, or an ``nkdata:parquet`` twin that is not an object with the same three properties.
 """
 
@@ -53,11 +53,26 @@ def _file_entry_problem(entry: Any, what: str) -> str | None:
     return None
 
 
+def _is_datetime(value: Any) -> bool:
+    import datetime as dt
+
+    if not isinstance(value, str):
+        return False
+    try:
+        dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
 def shape_problems(descriptor: Any) -> list[str]:
     """What is wrong with the shape of a descriptor (empty when nkdata can read it)."""
     if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
         return ["a data package descriptor is an object with a 'resources' list"]
     problems = []
+    created = descriptor.get("created")
+    if created is not None and not _is_datetime(created):
+        problems.append(f"'created' is {created!r}, not an ISO 8601 date-time such as 2026-11-27T00:00:00Z")
     for i, res in enumerate(descriptor["resources"]):
         if not isinstance(res, dict) or not isinstance(res.get("name"), str):
             problems.append(f"resource {i} is not an object with a 'name'")

@@ -52,6 +52,7 @@ def test_damaged_text_is_refused_with_its_reason(tmp_path: Path, text: str, reas
         (lambda d: d["resources"][0].__setitem__("schema", 5), "'schema' that is not an object"),
         (lambda d: d["resources"][0].__setitem__("hash", 5), "needs a text 'path' and 'hash'"),
         (lambda d: d.__setitem__("nkdata:texts", {}), "'nkdata:texts' is not a list"),
+        (lambda d: d.__setitem__("created", "2026-13-45T00:00:00Z"), "'created' is '2026-13-45T00:00:00Z', not an ISO 8601"),
     ],
 )
 def test_a_wrong_shape_is_named(edit, reason: str) -> None:  # type: ignore[no-untyped-def]
