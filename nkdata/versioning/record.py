@@ -16,6 +16,8 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from nkdata.curated.reader import find_root
@@ -102,6 +104,19 @@ def _replace_dir(staging: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+@contextmanager
+def _staged(parent: Path, prefix: str) -> Iterator[Path]:
+    """A staging folder in ``parent`` that is removed when the work in it fails (a full disk, a
+    name too long): the failure is one line, and nothing half-written is left to be taken in."""
+    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    try:
+        yield staging
+    except OSError as exc:
+        raise BuildError(f"cannot record the release in {parent} ({exc.filename or parent}: {exc.strerror or exc}); nothing was recorded") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def record_release(path: Path | str | None = None, out: Path | str | None = None) -> Path:
     """Check, build and record the version the project declares; return the built release folder.
 
@@ -127,17 +142,17 @@ def record_release(path: Path | str | None = None, out: Path | str | None = None
     history = releases / version
     if not history.exists():  # an existing one was checked identical above: leave it untouched
         releases.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=releases))
-        shutil.copyfile(folder / DESCRIPTOR, staging / DESCRIPTOR)
-        shutil.copyfile(zip_path, staging / zip_path.name)  # small; lets diffs, tests and mirrors work offline
-        (staging / digest_name(version)).write_text(f"{sha256_file(zip_path)}  {zip_path.name}\n", encoding="utf-8")
-        _replace_dir(staging, history)
+        with _staged(releases, f".{version}.") as staging:
+            shutil.copyfile(folder / DESCRIPTOR, staging / DESCRIPTOR)
+            shutil.copyfile(zip_path, staging / zip_path.name)  # small; lets diffs, tests and mirrors work offline
+            (staging / digest_name(version)).write_text(f"{sha256_file(zip_path)}  {zip_path.name}\n", encoding="utf-8")
+            _replace_dir(staging, history)
     embedded = root / EMBEDDED_DIR
     if _files(embedded) != _files(folder.parent, only=folder.name):
         embedded.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".release.", dir=embedded.parent))
-        shutil.copytree(folder, staging / folder.name)
-        _replace_dir(staging, embedded)
+        with _staged(embedded.parent, ".release.") as staging:
+            shutil.copytree(folder, staging / folder.name)
+            _replace_dir(staging, embedded)
     registry = root / REGISTRY_FILE
     text = registry_text(root)
     if not registry.is_file() or registry.read_text(encoding="utf-8") != text:
