@@ -23,6 +23,7 @@ from nkdata.problems import Problem
 from nkdata.spec.models import Record
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_HTTPS = r"^https://[^\s{}]+[^/\s{}]$"
 
 
 class License(BaseModel):
@@ -73,6 +74,12 @@ class PackageMeta(BaseModel):
     keywords: list[str] = Field(default_factory=list, description="a list of words, e.g. [North Korea, Russia]")
     licenses: list[License] = Field(default_factory=list, description="a list of licences (name, path, title)")
     contributors: list[Contributor] = Field(default_factory=list, description="a list of contributors (title, roles, ...)")
+    homepage: str | None = Field(None, pattern=_HTTPS, description="the project's home page, an https:// URL without a trailing slash")
+    download_base: str | None = Field(
+        None,
+        pattern=r"^https://[^\s]*\{version\}[^\s]*/$",
+        description="where release VERSION's assets are published: an https:// URL with {version} in it, ending in '/'",
+    )
 
     @field_validator("release_date", mode="before")
     @classmethod
