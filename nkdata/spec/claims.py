@@ -103,6 +103,8 @@ def table_schema() -> dict[str, Any]:
         field: dict[str, Any] = {"name": c.name, "type": c.type, "description": c.description}
         if c.type == "date":
             field["format"] = "default"
+        if c.name in terms:
+            field["categories"] = vocab.categories(terms[c.name])
         constraints: dict[str, Any] = {}
         if c.required:
             constraints["required"] = True

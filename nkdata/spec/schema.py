@@ -65,12 +65,14 @@ def table_schema(model: type[Record]) -> dict[str, Any]:
         constraints: dict[str, Any] = {}
         if not nullable:
             constraints["required"] = True
+        categories = None
         if "vocab" in extra:
             terms = list(vocab.VOCABULARIES[str(extra["vocab"])])
-            if ftype == "array":
+            if ftype == "array":  # Table Schema's categories apply to string and integer fields only
                 desc += f" Each item is a term of the '{extra['vocab']}' vocabulary."
             else:
                 constraints["enum"] = terms
+                categories = vocab.categories(str(extra["vocab"]))
         if ftype == "array":
             desc += " Encoded in CSV as a JSON array of strings."
             if "ref" in extra:
@@ -85,6 +87,8 @@ def table_schema(model: type[Record]) -> dict[str, Any]:
         field: dict[str, Any] = {"name": name, "type": ftype, "description": desc}
         if ftype == "date":
             field["format"] = "default"
+        if categories:
+            field["categories"] = categories
         if constraints:
             field["constraints"] = constraints
         fields.append(field)

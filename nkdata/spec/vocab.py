@@ -2,7 +2,7 @@
 
 Adding a term is a MINOR data change; removing or renaming one is MAJOR.
 The data dictionary (docs/data-dictionary.md) and the Table Schemas' ``enum``
-constraints are generated from these dicts, so this is the only place to edit.
+constraints and ``categories`` are generated from these dicts, so this is the only place to edit.
 """
 
 from __future__ import annotations
@@ -130,3 +130,18 @@ VOCABULARIES: dict[str, dict[str, str]] = {
     "topic": TOPIC,
     "text_kind": TEXT_KIND,
 }
+
+
+def label(term: str) -> str:
+    """A term as a reader would write it: ``troops_deployed`` -> ``Troops deployed``."""
+    return term.replace("_", " ").capitalize()
+
+
+def categories(vocabulary: str) -> list[dict[str, str]]:
+    """The terms of ``vocabulary`` as a Table Schema v2 field's ``categories`` (value, label, definition).
+
+    Data Package v2 defines ``value`` and ``label``; ``definition`` (the term's meaning) is an extra
+    property, which the standard allows on any descriptor object, so that a tool that loads the
+    categories has the definitions too.
+    """
+    return [{"value": term, "label": label(term), "definition": meaning} for term, meaning in VOCABULARIES[vocabulary].items()]
