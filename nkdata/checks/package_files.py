@@ -11,6 +11,7 @@ import hashlib
 import shutil
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,9 +20,9 @@ from typing import Any
 
 from nkdata.problems import Problem
 from nkdata.release.archive import UnsafeZip, extract_release
-from nkdata.release.descriptor import DescriptorError, load_descriptor
+from nkdata.release.descriptor import DescriptorError, file_entries, is_table, load_descriptor
 from nkdata.release.hashing import sha256_file
-from nkdata.release.reader import PARQUET_PROPERTY, TEXTS_PROPERTY
+from nkdata.release.reader import PARQUET_PROPERTY
 from nkdata.spec.schema import all_schemas
 
 DESCRIPTOR = "datapackage.json"
@@ -147,7 +148,9 @@ class PackageFiles:
             return False
         schemas = all_schemas()
         for i, res in enumerate(self.descriptor["resources"]):
-            name = res.get("name") if isinstance(res, dict) else None
+            if not is_table(res):
+                continue  # a file (an archived text, the data card): hash-checked with the texts
+            name = res.get("name")
             if name not in schemas:
                 self.add(shown, None, "P802", None, "resources", f"resource {i} ({name!r}) is not a table of nkdata", f"tables: {', '.join(schemas)}")
                 continue
@@ -169,13 +172,15 @@ class PackageFiles:
                 )
             self.resources[name] = res
         for name in schemas:
-            if name not in self.resources and not any(isinstance(r, dict) and r.get("name") == name for r in self.descriptor["resources"]):
+            if name not in self.resources and not any(is_table(r) and r.get("name") == name for r in self.descriptor["resources"]):
                 self.add(shown, None, "P802", None, "resources", f"the package has no {name!r} resource", REBUILD)
-        texts = self.descriptor.get(TEXTS_PROPERTY, [])
-        if not isinstance(texts, list) or not all(isinstance(e, dict) and isinstance(e.get("path"), str) for e in texts):
-            self.add(shown, None, "P802", None, TEXTS_PROPERTY, f"'{TEXTS_PROPERTY}' must be a list of {{path, hash, bytes}}", REBUILD)
-            texts = []
-        self.text_entries = {e["path"]: e for e in texts}
+        # Every other file: the file resources, or an older release's nkdata:texts (load_descriptor
+        # checked their shape). Two entries for one path would let one hide the other.
+        files = file_entries(self.descriptor)
+        self.text_entries = {e["path"]: e for e in files}
+        if len(self.text_entries) < len(files):
+            twice = [path for path, n in Counter(e["path"] for e in files).items() if n > 1]
+            self.add(shown, None, "P802", None, "resources", f"{twice[0]} is listed twice", REBUILD)
         return True
 
     def check_files(self, entries: list[dict[str, Any]]) -> set[str]:

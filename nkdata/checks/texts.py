@@ -88,7 +88,7 @@ def check_package(sources: TableRows, files: dict[str, bytes]) -> dict[str, str]
         def report(code: str, field: str, message: str, hint: str, r: int = r) -> None:
             sources.report(r, code, field, message, hint)
 
-        text = decode_text(files.get(paths[r]), paths[r], shas[r], report, "the package lists every source's text in nkdata:texts; rebuild it")
+        text = decode_text(files.get(paths[r]), paths[r], shas[r], report, "a package declares every source's text as one of its resources; rebuild it")
         if text is not None:
             out[ids[r]] = text
     files.clear()  # the decoded texts are all that is needed from here on

@@ -4,7 +4,11 @@
 Refused, before anything else reads the descriptor: a file over ``MAX_BYTES``; text that is not
 UTF-8 JSON; nesting deeper than ``MAX_DEPTH``; anything but an object with a ``resources`` list of
 objects; a ``created`` that is not a real ISO 8601 date-time; and, in each resource, a ``path`` or ``hash`` that is not text, ``bytes`` that is not a
-whole number, or an ``nkdata:parquet`` twin that is not an object with the same three properties.
+whole number, or (for a table) an ``nkdata:parquet`` twin that is not an object with the same three properties.
+
+A resource is a table when its ``type`` is ``table`` (or it has a schema or a Parquet twin); every other resource is a file (an archived
+text, a data card; see :mod:`nkdata.release.files`). Releases before 0.4 listed the archived texts
+in a custom property, ``nkdata:texts``, instead: :func:`file_entries` reads both forms.
 """
 
 from __future__ import annotations
@@ -53,6 +57,24 @@ def _file_entry_problem(entry: Any, what: str) -> str | None:
     return None
 
 
+def is_table(resource: dict[str, Any]) -> bool:
+    """Whether a resource of a descriptor is a table rather than a file: ``type: table``, or
+    anything a table has (a ``schema``, a Parquet twin), so that a table is never let through
+    with the lighter checks of a file."""
+    return resource.get("type") == "table" or "schema" in resource or PARQUET_PROPERTY in resource
+
+
+def table_resources(descriptor: dict[str, Any]) -> list[dict[str, Any]]:
+    """The table resources of a descriptor that :func:`load_descriptor` read."""
+    return [r for r in descriptor["resources"] if is_table(r)]
+
+
+def file_entries(descriptor: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every file of a release that is not a table or its Parquet twin, each with its ``path``,
+    ``hash`` and ``bytes``: the file resources, and the ``nkdata:texts`` of an older release."""
+    return [r for r in descriptor["resources"] if not is_table(r)] + list(descriptor.get(TEXTS_PROPERTY, []))
+
+
 def _is_datetime(value: Any) -> bool:
     import datetime as dt
 
@@ -78,9 +100,9 @@ def shape_problems(descriptor: Any) -> list[str]:
             problems.append(f"resource {i} is not an object with a 'name'")
             continue
         name = res["name"]
-        for problem in (_file_entry_problem(res, f"resource {name!r}"), _file_entry_problem(res.get(PARQUET_PROPERTY), f"{name!r}'s {PARQUET_PROPERTY}")):
-            if problem:
-                problems.append(problem)
+        problems += [p for p in (_file_entry_problem(res, f"resource {name!r}"),) if p]
+        if is_table(res) and (problem := _file_entry_problem(res.get(PARQUET_PROPERTY), f"{name!r}'s {PARQUET_PROPERTY}")):
+            problems.append(problem)
         if "schema" in res and not isinstance(res["schema"], dict):
             problems.append(f"resource {name!r} has a 'schema' that is not an object")
     texts = descriptor.get(TEXTS_PROPERTY, [])

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nkdata.errors import IntegrityError, UsageError
-from nkdata.release.descriptor import load_descriptor
+from nkdata.release.descriptor import file_entries, load_descriptor, table_resources
 from nkdata.release.hashing import verify_bytes
-from nkdata.release.layout import DESCRIPTOR, PARQUET_PROPERTY, TEXTS_PROPERTY
+from nkdata.release.layout import DESCRIPTOR, PARQUET_PROPERTY, TEXTS_DIR, TEXTS_PROPERTY
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -40,7 +40,8 @@ class Release:
 
     @cached_property
     def resources(self) -> dict[str, dict[str, Any]]:
-        return {r["name"]: r for r in self.descriptor.get("resources", [])}
+        """The table resources, by name (the archived texts and other files are :meth:`files`)."""
+        return {r["name"]: r for r in table_resources(self.descriptor)}
 
     def table_names(self) -> list[str]:
         return list(self.resources)
@@ -94,23 +95,27 @@ class Release:
 
     @cached_property
     def _text_entries(self) -> dict[str, dict[str, Any]]:
-        return {e["path"]: e for e in self.descriptor.get(TEXTS_PROPERTY, [])}
+        return {e["path"]: e for e in file_entries(self.descriptor)}
+
+    def files(self) -> list[str]:
+        """The paths of the release's files that are not tables (archived texts, data card), as listed."""
+        return list(self._text_entries)
 
     def text(self, path: str) -> str | None:
-        """One archived source text by its path, verified; None when the release lists no such text."""
+        """One archived source text (or other text file) by its path, verified; None when the release lists no such file."""
         entry = self._text_entries.get(path)
         return None if entry is None else self.read_verified(entry).decode("utf-8")
 
     def texts(self) -> dict[str, str]:
-        """Every archived source text by its path, verified."""
-        return {path: self.read_verified(e).decode("utf-8") for path, e in self._text_entries.items()}
+        """Every archived source text (the files under ``seeds/``) by its path, verified."""
+        return {path: self.read_verified(e).decode("utf-8") for path, e in self._text_entries.items() if path.startswith(TEXTS_DIR)}
 
     def verify(self) -> list[str]:
         """Check every file the descriptor lists; return their paths (raises on the first mismatch)."""
         entries = []
         for res in self.resources.values():
             entries += [res, res[PARQUET_PROPERTY]]
-        entries += self.descriptor.get(TEXTS_PROPERTY, [])
+        entries += file_entries(self.descriptor)
         for e in entries:
             self.read_verified(e)
         return [e["path"] for e in entries]

@@ -20,10 +20,12 @@ from typing import Any
 
 from nkdata._version import __version__
 from nkdata.checks.validation import CheckedProject, load_valid
+from nkdata.curated.package_meta import PackageMeta
 from nkdata.errors import BuildError
 from nkdata.release.archive import write_zip
+from nkdata.release.files import source_entry, text_resources
 from nkdata.release.hashing import sha256_file
-from nkdata.release.layout import DESCRIPTOR, PARQUET_PROPERTY, TEXTS_PROPERTY, release_name, zip_name
+from nkdata.release.layout import DESCRIPTOR, PARQUET_PROPERTY, release_name, zip_name
 from nkdata.release.rows import rows_from_project, rows_to_arrow
 from nkdata.spec import claims
 from nkdata.spec.columns import csv_cell
@@ -77,53 +79,83 @@ def write_tables(folder: Path, rows: Rows) -> None:
         write_parquet(folder / f"{table}.parquet", table, rows[table])
 
 
+#: What each table resource says of its licence: the package's (CC BY 4.0) covers nkdata's work, and
+#: the columns that quote the archived texts verbatim are named, because the quoted words are not ours.
+QUOTES_NOTE = (
+    "Licensed as the package is ({licence}) as nkdata's curation; its columns {columns} quote the archived "
+    "source texts verbatim, and those words remain their publishers' (see each text's own licence entry)."
+)
+
+
+def quoted_columns(schema: Mapping[str, Any]) -> list[str]:
+    """The columns of a Table Schema that hold a source's own words, verbatim (by their description)."""
+    return [f["name"] for f in schema["fields"] if f["type"] == "string" and "categories" not in f and "verbatim" in f["description"].lower()]
+
+
+def table_resource(folder: Path, table: str, schema: dict[str, Any], licenses: list[dict[str, Any]]) -> dict[str, Any]:
+    """The resource of one table: its CSV (hash, bytes, schema) and its Parquet twin (a custom property)."""
+    entry = _file_entry(folder, f"{table}.csv")
+    parquet = _file_entry(folder, f"{table}.parquet")
+    parquet["mediatype"] = "application/vnd.apache.parquet"
+    description = MODELS[table].caption if table in MODELS else claims.CAPTION
+    quoted = quoted_columns(schema)
+    if quoted:
+        licence = ", ".join(str(x.get("name") or x.get("title") or x.get("path")) for x in licenses)
+        description += " " + QUOTES_NOTE.format(licence=licence, columns=", ".join(quoted))
+    # Each table's rows come from the archived texts the sources table lists; the claims table
+    # is derived from the figures table.
+    origin = (
+        {"title": "Derived from the figures table", "path": "figures.csv"}
+        if table == claims.TABLE
+        else {"title": "The archived source texts listed in the sources table", "path": "sources.csv"}
+    )
+    return {
+        "name": table,
+        "type": "table",
+        "title": table.capitalize(),
+        "description": description,
+        "path": entry["path"],
+        "scheme": "file",
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
+        "dialect": {"delimiter": ",", "quoteChar": '"', "header": True},
+        "hash": entry["hash"],
+        "bytes": entry["bytes"],
+        "licenses": licenses,
+        "sources": [origin],
+        "schema": schema,
+        PARQUET_PROPERTY: parquet,
+    }
+
+
 def describe(folder: Path, meta: Mapping[str, Any], rows: Rows, version: str) -> dict[str, Any]:
     """The datapackage.json of the files written in ``folder``: ``meta`` is data/package.yaml's content."""
-    released = meta.get("release_date")
-    if released is None:
+    if meta.get("release_date") is None:
         raise BuildError("data/package.yaml has no release_date: set it to the day this release is cut (YYYY-MM-DD)")
-    resources = []
-    schemas = all_schemas()
-    for table in schemas:
-        entry = _file_entry(folder, f"{table}.csv")
-        parquet = _file_entry(folder, f"{table}.parquet")
-        parquet["mediatype"] = "application/vnd.apache.parquet"
-        resources.append(
-            {
-                "name": table,
-                "type": "table",
-                "title": table.capitalize(),
-                "description": MODELS[table].caption if table in MODELS else claims.CAPTION,
-                "path": entry["path"],
-                "scheme": "file",
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "dialect": {"delimiter": ",", "quoteChar": '"', "header": True},
-                "hash": entry["hash"],
-                "bytes": entry["bytes"],
-                "schema": schemas[table],
-                PARQUET_PROPERTY: parquet,
-            }
-        )
-    texts = sorted({r["text_path"] for r in rows["sources"]})
-    return {
-        "$schema": PROFILE,
-        "name": meta.get("name", "nkdata"),
-        "title": meta.get("title", "nkdata"),
-        "description": meta.get("description", ""),
+    package = PackageMeta.model_validate(dict(meta))
+    licenses = [dict(x) for x in meta.get("licenses", [])]  # as written, in data/package.yaml's key order
+    entity_names = {str(e["entity_id"]): str(e["name"]) for e in rows["entities"]}
+    resources = [table_resource(folder, table, schema, licenses) for table, schema in all_schemas().items()]
+    resources += text_resources(folder, rows["sources"], entity_names)
+    head: dict[str, Any] = {"$schema": PROFILE, "name": package.name}
+    if package.homepage:
+        # A stable identifier of this version: the page of its GitHub release, where its assets are
+        # published; it never changes once the version is released (no DOI has been minted yet).
+        head["id"] = f"{package.homepage}/releases/tag/v{version}"
+    return head | {
+        "title": package.title,
+        "description": package.description,
         "version": version,
-        "created": f"{released}T00:00:00Z",
-        "keywords": list(meta.get("keywords", [])),
-        "licenses": list(meta.get("licenses", [])),
-        "contributors": list(meta.get("contributors", [])),
-        # Data Package: each source MUST have a title; a text that states none is named by its id.
-        "sources": [
-            {k: v for k, v in (("title", r["title"] or r["source_id"]), ("path", r["url"])) if v}
-            for r in rows["sources"]
-        ],
+        "created": f"{package.release_date.isoformat()}T00:00:00Z",
+        **({"homepage": package.homepage} if package.homepage else {}),
+        "keywords": list(package.keywords),
+        # The package's licences are those of its tables (each table repeats them); the archived
+        # texts carry their own (files.TEXT_LICENSES).
+        "licenses": licenses,
+        "contributors": [dict(c) for c in meta.get("contributors", [])],
+        "sources": [source_entry(r, entity_names) for r in rows["sources"]],
         "resources": resources,
-        TEXTS_PROPERTY: [_file_entry(folder, t) for t in texts],
     }
 
 

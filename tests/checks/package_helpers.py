@@ -17,6 +17,7 @@ import yaml
 from conftest import REPO
 
 from nkdata.problems import Problem
+from nkdata.release.descriptor import file_entries, table_resources
 from nkdata.release.rows import claims_table
 from nkdata.release.writer import write_csv, write_parquet
 
@@ -36,7 +37,7 @@ def refresh_descriptor(folder: Path) -> None:
     """Put every file's current sha256 and size into datapackage.json (as a careless editor might)."""
     path = folder / "datapackage.json"
     desc = json.loads(path.read_text(encoding="utf-8"))
-    entries = [e for r in desc["resources"] for e in (r, r["nkdata:parquet"])] + desc["nkdata:texts"]
+    entries = [e for r in table_resources(desc) for e in (r, r["nkdata:parquet"])] + file_entries(desc)
     for e in entries:
         data = (folder / e["path"]).read_bytes()
         e["hash"], e["bytes"] = "sha256:" + hashlib.sha256(data).hexdigest(), len(data)

@@ -27,6 +27,7 @@ from conftest import REPO, run_cli, run_cli_subprocess
 from nkdata.checks.package import validate_any, validate_package
 from nkdata.checks.validation import validate
 from nkdata.problems import Problem
+from nkdata.release.descriptor import file_entries, table_resources
 from nkdata.release.writer import write_csv
 
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -395,7 +396,7 @@ def refresh_descriptor_where_present(folder: Path) -> None:
     """:func:`refresh_descriptor` for the files that are still there (a deleted one stays listed: P800)."""
     path = folder / "datapackage.json"
     desc = json.loads(path.read_text(encoding="utf-8"))
-    for e in [e for r in desc["resources"] for e in (r, r["nkdata:parquet"])] + desc["nkdata:texts"]:
+    for e in [e for r in table_resources(desc) for e in (r, r["nkdata:parquet"])] + file_entries(desc):
         if (folder / e["path"]).is_file():
             data = (folder / e["path"]).read_bytes()
             e["hash"], e["bytes"] = "sha256:" + hashlib.sha256(data).hexdigest(), len(data)

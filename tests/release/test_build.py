@@ -74,9 +74,11 @@ def test_cli_build_writes_a_frictionless_valid_package_identical_to_the_library_
     assert set(files_of(folder)) == expected
 
     # The Python API of frictionless, twice: the Package object and the top-level validate().
+    # Every table and every archived text is a resource frictionless checks (a text as "text").
     report = frictionless.Package(str(folder / "datapackage.json")).validate()
     assert report.valid, _errors(report)
-    assert report.stats["errors"] == 0 and len(report.tasks) == len(TABLES)
+    assert report.stats["errors"] == 0 and len(report.tasks) == len(TABLES) + len(set(texts))
+    assert {t.name: t.type for t in report.tasks if t.type != "table"} == {t.replace("/", "-").lower(): "text" for t in texts}
     report = frictionless.validate(str(folder / "datapackage.json"))
     assert report.valid, _errors(report)
 
@@ -94,13 +96,14 @@ def test_descriptor_records_metadata_schemas_hashes_and_twins(built):
     assert [lic["name"] for lic in dp["licenses"]] == [lic["name"] for lic in meta["licenses"]]
     assert dp["contributors"] == meta["contributors"]
     sources = csv_rows(built / "sources.csv", _fields(built, "sources"))
-    # The spec: each source MUST have a title (a text that states none is named by its source_id).
-    assert dp["sources"] == [
-        {"title": s["title"] or s["source_id"], **({"path": s["url"]} if s["url"] else {})} for s in sources
-    ]
+    # The spec: each source MUST have a title; a text that states none has one built from its record
+    # (tests/release/test_descriptor_v2.py), never its bare id.
+    assert [s.get("path") for s in dp["sources"]] == [s["url"] for s in sources]
+    assert all(s["title"] and not s["title"].startswith("src-") for s in dp["sources"])
 
-    assert [r["name"] for r in dp["resources"]] == TABLES
-    for res in dp["resources"]:
+    tables = [r for r in dp["resources"] if r.get("type") == "table"]
+    assert [r["name"] for r in tables] == TABLES == [r["name"] for r in dp["resources"][: len(TABLES)]]
+    for res in tables:
         table = res["name"]
         checked_in = json.loads((REPO / "schema" / f"{table}.schema.json").read_text(encoding="utf-8"))
         assert res["schema"] == checked_in, f"{table}: schema differs from schema/{table}.schema.json"
@@ -112,9 +115,10 @@ def test_descriptor_records_metadata_schemas_hashes_and_twins(built):
             assert entry["bytes"] == path.stat().st_size
         for fk in res["schema"].get("foreignKeys", []):
             assert fk["reference"]["resource"] in TABLES
-    assert any(r["schema"].get("foreignKeys") for r in dp["resources"])
+    assert any(r["schema"].get("foreignKeys") for r in tables)
 
-    texts = {e["path"]: e for e in dp["nkdata:texts"]}
+    assert "nkdata:texts" not in dp  # the texts are resources since 0.3.0 was re-recorded
+    texts = {e["path"]: e for e in dp["resources"][len(TABLES) :]}
     assert sorted(texts) == sorted(s["text_path"] for s in sources)
     for s in sources:
         entry = texts[s["text_path"]]
@@ -155,15 +159,28 @@ def test_a_tampered_csv_is_reported_by_frictionless_and_refused_when_read(built,
         Release(folder).verify()
 
 
-@pytest.mark.parametrize("rel", ["figures.parquet", "seeds/001_6a6af57649902c1b.txt"])
-def test_tampered_parquet_or_text_is_invisible_to_frictionless_but_refused_by_the_loader(built, tmp_path, rel):
+def test_a_tampered_parquet_is_invisible_to_frictionless_but_refused_by_the_loader(built, tmp_path):
+    rel = "figures.parquet"
     folder = copy_release(built, tmp_path)
     flip_byte(folder / rel)
-    # Parquet twins and texts live in custom properties (nkdata:parquet, nkdata:texts) that
-    # frictionless does not read, so only nkdata's own verification can catch this.
+    # Parquet twins live in a custom property (nkdata:parquet) that frictionless does not read,
+    # so only nkdata's own verification can catch this.
     assert frictionless.validate(str(folder / "datapackage.json")).valid
     with pytest.raises(IntegrityError, match=rel.replace(".", r"\.")):
         Release(folder).verify()
+
+
+def test_a_tampered_text_is_reported_by_frictionless_and_refused_by_the_loader(built, tmp_path):
+    rel = "seeds/001_6a6af57649902c1b.txt"
+    folder = copy_release(built, tmp_path)
+    flip_byte(folder / rel)  # one byte changed, the size unchanged
+    report = frictionless.validate(str(folder / "datapackage.json"))
+    assert not report.valid
+    assert {name: types for name, types in _error_types(report).items() if types} == {"seeds-001_6a6af57649902c1b.txt": {"hash-count"}}
+    with pytest.raises(IntegrityError, match=rel.replace(".", r"\.")):
+        Release(folder).verify()
+    with pytest.raises(IntegrityError, match=rel.replace(".", r"\.")):
+        Release(folder).text(rel)
 
 
 # ------------------------------------------------------------------ Parquet twins
@@ -393,7 +410,8 @@ def test_build_of_a_folder_that_is_not_a_project_is_a_usage_error(tmp_path):
 def _without_parquet_digests(dp: dict) -> dict:
     dp = json.loads(json.dumps(dp))
     for res in dp["resources"]:
-        del res["nkdata:parquet"]["hash"], res["nkdata:parquet"]["bytes"]
+        if "nkdata:parquet" in res:
+            del res["nkdata:parquet"]["hash"], res["nkdata:parquet"]["bytes"]
     return dp
 
 

@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from nkdata.release.descriptor import MAX_DEPTH, DescriptorError, load_descriptor, shape_problems
+from nkdata.release.descriptor import MAX_DEPTH, DescriptorError, file_entries, is_table, load_descriptor, shape_problems, table_resources
 
 GOOD = {
     "resources": [
-        {"name": "figures", "path": "figures.csv", "hash": "sha256:0", "bytes": 10, "schema": {"fields": []},
+        {"name": "figures", "type": "table", "path": "figures.csv", "hash": "sha256:0", "bytes": 10, "schema": {"fields": []},
          "nkdata:parquet": {"path": "figures.parquet", "hash": "sha256:1", "bytes": 20}},
+        {"name": "seeds-a.txt", "path": "seeds/a.txt", "mediatype": "text/plain", "hash": "sha256:2", "bytes": 3},
     ],
-    "nkdata:texts": [{"path": "seeds/a.txt", "hash": "sha256:2", "bytes": 3}],
+    "nkdata:texts": [{"path": "seeds/old.txt", "hash": "sha256:4", "bytes": 3}],  # the form of releases 0.1.0-0.3.0
 }
 
 
@@ -52,6 +53,10 @@ def test_damaged_text_is_refused_with_its_reason(tmp_path: Path, text: str, reas
         (lambda d: d["resources"][0].__setitem__("schema", 5), "'schema' that is not an object"),
         (lambda d: d["resources"][0].__setitem__("hash", 5), "needs a text 'path' and 'hash'"),
         (lambda d: d.__setitem__("nkdata:texts", {}), "'nkdata:texts' is not a list"),
+        (lambda d: d["resources"].append({"name": "seeds-b.txt", "path": "seeds/b.txt", "hash": 5}), "resource 'seeds-b.txt' needs a text 'path' and 'hash'"),
+        (lambda d: d["resources"].append({"name": "readme.md", "path": "README.md", "hash": "sha256:3", "bytes": -1}), "'bytes' -1, not a whole number"),
+        (lambda d: (d["resources"][0].pop("type"), d["resources"][0].__setitem__("nkdata:parquet", 5)), "'figures''s nkdata:parquet is not an object"),
+
         (lambda d: d.__setitem__("created", "2026-13-45T00:00:00Z"), "'created' is '2026-13-45T00:00:00Z', not an ISO 8601"),
     ],
 )
@@ -60,3 +65,10 @@ def test_a_wrong_shape_is_named(edit, reason: str) -> None:  # type: ignore[no-u
     edit(bad)
     assert any(reason in p for p in shape_problems(bad)), shape_problems(bad)
     assert shape_problems(GOOD) == []
+
+
+def test_tables_and_files_are_told_apart_and_both_forms_of_texts_are_read() -> None:
+    assert [r["name"] for r in table_resources(GOOD)] == ["figures"]
+    assert [e["path"] for e in file_entries(GOOD)] == ["seeds/a.txt", "seeds/old.txt"]
+    assert not is_table({"name": "readme.md", "path": "README.md"})
+    assert is_table({"name": "x", "schema": {}}) and is_table({"name": "x", "nkdata:parquet": {}})
