@@ -22,7 +22,8 @@ DIGEST_SUFFIX = ".sha256"  # data/releases/X.Y.Z/nkdata-X.Y.Z.zip.sha256
 DESCRIPTOR = "datapackage.json"
 #: descriptor properties nkdata adds to the Data Package standard
 PARQUET_PROPERTY = "nkdata:parquet"
-TEXTS_PROPERTY = "nkdata:texts"  # releases 0.1.0-0.3.0: the texts are file resources since
+#: where releases 0.1.0-0.3.0 (as first recorded) listed their archived texts; they are resources now
+TEXTS_PROPERTY = "nkdata:texts"
 #: the folder of the archived source texts, in a project and in a release
 TEXTS_DIR = "seeds/"
 #: inside the installed package (``nkdata/``)

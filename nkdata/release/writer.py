@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -129,14 +129,17 @@ def table_resource(folder: Path, table: str, schema: dict[str, Any], licenses: l
     }
 
 
-def describe(folder: Path, meta: Mapping[str, Any], rows: Rows, version: str) -> dict[str, Any]:
-    """The datapackage.json of the files written in ``folder``: ``meta`` is data/package.yaml's content."""
+def describe(folder: Path, meta: Mapping[str, Any], rows: Rows, version: str, files: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """The datapackage.json of the files written in ``folder``: ``meta`` is data/package.yaml's content;
+    ``files`` the resources of other files written there (:func:`nkdata.release.files.file_resource`),
+    declared after the tables and before the archived texts."""
     if meta.get("release_date") is None:
         raise BuildError("data/package.yaml has no release_date: set it to the day this release is cut (YYYY-MM-DD)")
     package = PackageMeta.model_validate(dict(meta))
     licenses = [dict(x) for x in meta.get("licenses", [])]  # as written, in data/package.yaml's key order
     entity_names = {str(e["entity_id"]): str(e["name"]) for e in rows["entities"]}
     resources = [table_resource(folder, table, schema, licenses) for table, schema in all_schemas().items()]
+    resources += [dict(f) for f in files]
     resources += text_resources(folder, rows["sources"], entity_names)
     head: dict[str, Any] = {"$schema": PROFILE, "name": package.name}
     if package.homepage:
@@ -159,9 +162,9 @@ def describe(folder: Path, meta: Mapping[str, Any], rows: Rows, version: str) ->
     }
 
 
-def write_descriptor(folder: Path, meta: Mapping[str, Any], rows: Rows, version: str) -> None:
-    """Write ``folder``'s datapackage.json (after its data files and texts, whose hashes it records)."""
-    descriptor = describe(folder, meta, rows, version)
+def write_descriptor(folder: Path, meta: Mapping[str, Any], rows: Rows, version: str, files: Sequence[dict[str, Any]] = ()) -> None:
+    """Write ``folder``'s datapackage.json (after its data files, texts and ``files``, whose hashes it records)."""
+    descriptor = describe(folder, meta, rows, version, files)
     (folder / DESCRIPTOR).write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 

@@ -255,3 +255,22 @@ def test_text_resources_group_sources_that_share_a_text(tmp_path):
     [res] = text_resources(tmp_path, rows, {"ent-p": "Press"})
     assert res["sources"] == [{"title": "A", "path": "https://example.org/a"}, {"title": "Press"}]
     assert "src-a, src-b" in res["description"] and res["bytes"] == 6
+
+
+def test_a_build_step_declares_its_files_through_write_descriptor(built, tmp_path):
+    """How the data card joins a release: written into the folder, then passed as ``files``."""
+    from nkdata.checks.validation import load_valid
+    from nkdata.release.rows import rows_from_project
+    from nkdata.release.writer import write_descriptor
+
+    folder = copy_release(built, tmp_path)
+    (folder / "CITATION.cff").write_text("cff-version: 1.2.0\ntitle: nkdata\n", encoding="utf-8")
+    card = file_resource(folder, "CITATION.cff", mediatype="application/x-yaml", title="How to cite")
+    checked = load_valid(REPO)
+    write_descriptor(folder, checked.curated.package, rows_from_project(checked), descriptor(built)["version"], files=[card])
+    dp = descriptor(folder)
+    assert [r["name"] for r in dp["resources"][: len(TABLES) + 1]] == [*TABLES, "citation.cff"]
+    assert dp["resources"][len(TABLES) + 1 :] == descriptor(built)["resources"][len(TABLES) :]  # then the texts
+    assert validate_package(folder) == []
+    report = frictionless.validate(str(folder / "datapackage.json"))
+    assert report.valid and {t.name: t.type for t in report.tasks}["citation.cff"] == "file"
