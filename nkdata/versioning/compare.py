@@ -91,6 +91,8 @@ def compare_schemas(table: str, old: dict[str, Any], new: dict[str, Any]) -> lis
         out += _constraint_changes(table, name, a.get("constraints", {}), b.get("constraints", {}))
         if a.get("description") != b.get("description"):
             out.append(Change(Level.PATCH, table, f"column {name!r} description changed"))
+        if a.get("categories") != b.get("categories") and a.get("constraints", {}).get("enum") == b.get("constraints", {}).get("enum"):
+            out.append(Change(Level.PATCH, table, f"column {name!r} categories changed (labels or definitions)"))  # terms: the enum above
     if old.get("primaryKey") != new.get("primaryKey"):
         out.append(Change(Level.MAJOR, table, f"primary key changed: {old.get('primaryKey')} -> {new.get('primaryKey')}"))
     fk_old = {json.dumps(fk, sort_keys=True) for fk in old.get("foreignKeys", [])}

@@ -284,6 +284,15 @@ def test_description_change_is_patch(tmp_path: Path, base: Path) -> None:
     assert d.level is Level.PATCH
 
 
+def test_a_changed_category_definition_is_patch(tmp_path: Path, base: Path) -> None:
+    def edit(s: dict) -> None:
+        field(s, "figures", "qualifier")["categories"][0]["definition"] = "Stated as is."
+
+    d = diff(base, schema_copy(base, tmp_path, edit))
+    assert d.level is Level.PATCH
+    assert [c.message for c in d.changes()] == ["column 'qualifier' categories changed (labels or definitions)"]
+
+
 def test_constraint_rules() -> None:
     def schema(**constraints) -> dict:
         return {"fields": [{"name": "x", "type": "number", "constraints": constraints}], "primaryKey": ["x"]}
