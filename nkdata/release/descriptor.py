@@ -20,7 +20,7 @@ from typing import Any
 from nkdata.errors import IntegrityError
 from nkdata.release.layout import PARQUET_PROPERTY, TEXTS_PROPERTY
 
-MAX_BYTES = 64 << 20  # a real descriptor is tens of kilobytes; a 1M-figure one a few megabytes
+MAX_BYTES = 128 << 20  # a real descriptor is hundreds of kilobytes; one declaring 100,000 texts (~700 bytes each) ~70 MB
 MAX_DEPTH = 32  # a descriptor nests about 8 deep
 
 

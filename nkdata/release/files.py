@@ -32,10 +32,7 @@ __all__ = ["file_resource", "resource_name", "text_resources", "source_title", "
 #: release's LICENSE-DATA, which says what each part of the release is licensed under.
 TEXT_LICENSES: list[dict[str, str]] = [
     {
-        "title": (
-            "Not covered by CC BY 4.0 (nor by any licence from nkdata): the text remains its publisher's, "
-            "under the publisher's own terms; it is archived only so that the evidence quoted from it can be checked"
-        ),
+        "title": "Not covered by CC BY 4.0: the text remains its publisher's, archived only to check the evidence quoted from it",
         "path": "LICENSE-DATA",
     }
 ]
@@ -160,7 +157,7 @@ def text_resources(folder: Path, sources: Sequence[Mapping[str, Any]], entity_na
                 rel,
                 mediatype="text/plain",
                 title=source_title(rows[0], entity_names),
-                description=f"The archived text of source {ids} (see the sources table); the evidence of its records is quoted from it.",
+                description=f"The archived text of source {ids} (see the sources table).",
                 licenses=TEXT_LICENSES,
                 sources=[source_entry(r, entity_names) for r in rows],
             )
