@@ -119,7 +119,7 @@ def _published(row: Mapping[str, Any]) -> str | None:
 
 def source_title(row: Mapping[str, Any], entity_names: Mapping[str, str]) -> str:
     """A source's title: the one its record gives, else one built from the record's facts only:
-    its publisher's name and publication date ("Yonhap, 2025-04-30"), else its address's host,
+    its publisher's name and publication date ("The Atlanta Journal-Constitution, 2025-06-26"), else its address's host,
     else its id."""
     if row.get("title"):
         return str(row["title"])
