@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from nkdata.checks.textmatch import IndexedText
@@ -73,15 +73,34 @@ def add_derived(rows: dict[str, list[Row]]) -> None:
 # ---------------------------------------------------------------- text forms of a table
 
 
+def csv_lines(header: list[str], rows: Iterable[list[str]]) -> str:
+    """Cells as the release's CSV text: RFC 4180 quoting, rows ending in ``\\n``.
+
+    Python's writer quotes a cell only for the characters of its line terminator, so with ``\\n`` a cell
+    holding a lone ``\\r`` went out bare and every reader took it for the end of the row. A row with a
+    ``\\r`` in a cell is written by a writer whose terminator holds ``\\r`` too (so that cell is quoted),
+    then given the release's ``\\n`` ending; every other row is spelled exactly as before.
+    """
+    buf = io.StringIO(newline="")
+    plain = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    one = io.StringIO(newline="")
+    careful = csv.writer(one, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    plain.writerow(header)
+    for cells in rows:
+        if any("\r" in cell for cell in cells):
+            one.seek(0)
+            one.truncate()
+            careful.writerow(cells)
+            buf.write(one.getvalue()[:-2] + "\n")
+        else:
+            plain.writerow(cells)
+    return buf.getvalue()
+
+
 def csv_text(table: pa.Table) -> str:
     """An Arrow table as CSV text spelled as the release's CSV files are (for ``nkdata show``)."""
     names, types = table.column_names, [schema_type(f.type) for f in table.schema]
-    buf = io.StringIO(newline="")
-    writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(names)
-    for row in table.to_pylist():
-        writer.writerow([csv_cell(row[n], t) for n, t in zip(names, types, strict=True)])
-    return buf.getvalue()
+    return csv_lines(names, ([csv_cell(row[n], t) for n, t in zip(names, types, strict=True)] for row in table.to_pylist()))
 
 
 def json_text(table: pa.Table) -> str:

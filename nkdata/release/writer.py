@@ -8,8 +8,6 @@ folder that exists with different content is never overwritten).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import shutil
@@ -26,7 +24,7 @@ from nkdata.release.archive import write_zip
 from nkdata.release.files import source_entry, text_resources
 from nkdata.release.hashing import sha256_file
 from nkdata.release.layout import DESCRIPTOR, PARQUET_PROPERTY, release_name, zip_name
-from nkdata.release.rows import rows_from_project, rows_to_arrow
+from nkdata.release.rows import csv_lines, rows_from_project, rows_to_arrow
 from nkdata.spec import claims
 from nkdata.spec.columns import csv_cell
 from nkdata.spec.models import MODELS
@@ -42,12 +40,8 @@ Rows = dict[str, list[dict[str, Any]]]
 def write_csv(path: Path, table: str, rows: list[dict[str, Any]]) -> None:
     """Write ``rows`` of ``table`` as its CSV file (header from the Table Schema, cells as the schema encodes them)."""
     fields = all_schemas()[table]["fields"]
-    buf = io.StringIO(newline="")
-    writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow([f["name"] for f in fields])
-    for row in rows:
-        writer.writerow([csv_cell(row.get(f["name"]), f["type"]) for f in fields])
-    path.write_bytes(buf.getvalue().encode("utf-8"))
+    cells = ([csv_cell(row.get(f["name"]), f["type"]) for f in fields] for row in rows)
+    path.write_bytes(csv_lines([f["name"] for f in fields], cells).encode("utf-8"))
 
 
 def write_parquet(path: Path, table: str, rows: list[dict[str, Any]]) -> None:
