@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import NEW_FIGURE, REPO, SRC_001, copy_project, run_cli, run_cli_subprocess, snapshot
 
 from nkdata.versioning.record import check_recorded, registry_text
@@ -91,8 +92,10 @@ def test_repository_release_records_agree() -> None:
 def test_registry_is_generated_from_data_releases() -> None:
     assert (REPO / "nkdata" / "registry.txt").read_text(encoding="utf-8") == registry_text(REPO)
     recorded = sorted(p.name for p in (REPO / "data" / "releases").iterdir())
-    listed = [line.split()[0] for line in registry_text(REPO).splitlines() if not line.startswith("#")]
-    assert listed == [f"nkdata-{v}.zip" for v in recorded]
+    lines = [line for line in registry_text(REPO).splitlines() if not line.startswith("#")]
+    assert [line.split()[0] for line in lines[1:]] == [f"nkdata-{v}.zip" for v in recorded]
+    configured = yaml.safe_load((REPO / "data" / "package.yaml").read_text(encoding="utf-8"))["download_base"]
+    assert lines[0] == f"base: {configured}"  # the installed package has no data/: where releases are published travels here
 
 
 # ---------------------------------------------------------------- recording
@@ -104,7 +107,8 @@ def test_release_records_history_registry_and_embedded_copy(released: Path) -> N
     assert sorted(p.name for p in (released / "nkdata" / "_release").iterdir()) == [f"nkdata-{BASE}"]
     registry = (released / "nkdata" / "registry.txt").read_text(encoding="utf-8")
     recorded = sorted((p.name for p in (REPO / "data" / "releases").iterdir()), key=lambda v: tuple(map(int, v.split("."))))
-    assert [line.split()[0] for line in registry.splitlines()[1:]] == [f"nkdata-{v}.zip" for v in recorded] + [f"nkdata-{BASE}.zip"]
+    listed = [line.split()[0] for line in registry.splitlines() if not line.startswith(("#", "base:"))]
+    assert listed == [f"nkdata-{v}.zip" for v in recorded] + [f"nkdata-{BASE}.zip"]
     assert check_recorded(released) == []
 
 
@@ -153,7 +157,7 @@ def test_check_finds_a_hand_edited_registry(root: Path) -> None:
     reg.write_text(reg.read_text(encoding="utf-8") + "nkdata-9.9.9.zip sha256:" + "0" * 64 + "\n", encoding="utf-8")
     out = run_cli("release", str(root), "--check")
     assert out.exit_code == 1
-    assert "nkdata/registry.txt: differs from what data/releases/ generates" in out.stderr
+    assert "nkdata/registry.txt: differs from what data/package.yaml and data/releases/ generate" in out.stderr
 
 
 def test_check_finds_an_unrecorded_version_bump(root: Path) -> None:
