@@ -148,6 +148,8 @@ def build(path: Path | None, out: Path, quiet: bool) -> None:
 def release(path: Path | None, out: Path | None, check: bool) -> None:
     """Build the current version and record it: data/releases/VERSION/,
     the copy embedded in the package (nkdata/_release/) and nkdata/registry.txt.
+    The build folder also gets the release's other published assets, not recorded:
+    nkdata-VERSION.sqlite and its datasette metadata, nkdata-VERSION.metadata.json.
 
     Refuses (exit 1, nothing written) when validation fails, when the version in
     nkdata/_version.py is lower than the changes since the last recorded release
@@ -166,6 +168,7 @@ def release(path: Path | None, out: Path | None, check: bool) -> None:
         return
     folder = record_release(path, out)
     click.echo(f"released {folder.name}: {folder}.zip, recorded in data/releases/ and nkdata/registry.txt")
+    click.echo(f"wrote {folder}.sqlite and {folder}.metadata.json (published with the zip, not recorded)")
 
 
 @main.command()

@@ -25,7 +25,7 @@ from nkdata.curated.reader import find_root
 from nkdata.errors import BuildError, NkdataError
 from nkdata.release import archive, layout
 from nkdata.release.hashing import sha256_file
-from nkdata.release.layout import DESCRIPTOR, RELEASES_DIR, digest_name, release_name, zip_name
+from nkdata.release.layout import DESCRIPTOR, RELEASES_DIR, digest_name, metadata_name, release_name, sqlite_name, zip_name
 from nkdata.release.reader import Release
 from nkdata.release.writer import build
 from nkdata.versioning.diff import diff
@@ -130,6 +130,10 @@ def _staged(parent: Path, prefix: str) -> Iterator[Path]:
 def record_release(path: Path | str | None = None, out: Path | str | None = None) -> Path:
     """Check, build and record the version the project declares; return the built release folder.
 
+    Beside its zip in ``out`` (default PATH/dist) go the release's other published
+    assets, ``nkdata-VERSION.sqlite`` and ``nkdata-VERSION.metadata.json``
+    (:func:`export_database`); they are not recorded.
+
     Raises ValidationFailed for invalid data and BuildError for a refused release;
     in both cases nothing is written.
     """
@@ -147,6 +151,7 @@ def record_release(path: Path | str | None = None, out: Path | str | None = None
                 f"(draft it with 'nkdata diff --format markdown'). Nothing was released."
             )
         folder = build(root, out_dir, version)  # reproducible: the same bytes; refuses to overwrite a different build
+    export_database(folder, version)  # before anything is recorded: a failed export records nothing
     zip_path = folder.parent / zip_name(version)
     releases = root / RELEASES_DIR
     history = releases / version
@@ -168,6 +173,18 @@ def record_release(path: Path | str | None = None, out: Path | str | None = None
     if not registry.is_file() or registry.read_text(encoding="utf-8") != text:
         registry.write_text(text, encoding="utf-8")
     return folder
+
+
+def export_database(folder: Path, version: str) -> Path:
+    """Write release ``folder`` as ``nkdata-VERSION.sqlite`` and its datasette metadata
+    ``nkdata-VERSION.metadata.json`` beside its zip; return the database's path.
+
+    Published with the zip by the release workflow, never recorded in data/releases/.
+    """
+    from nkdata.outputs.sqlite import export_sqlite  # sqlite3 and pyarrow: only when releasing
+
+    out = folder.parent
+    return export_sqlite(out / sqlite_name(version), folder, out / metadata_name(version)).path
 
 
 def _files(folder: Path, only: str | None = None) -> dict[str, bytes]:
