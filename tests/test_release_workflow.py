@@ -17,6 +17,8 @@ import pytest
 import yaml
 from conftest import REPO, copy_project
 
+from nkdata.cli.docs import release_urls
+
 WORKFLOW = REPO / ".github" / "workflows" / "release.yml"
 TEXT = WORKFLOW.read_text(encoding="utf-8")
 DOC = yaml.safe_load(TEXT)
@@ -115,6 +117,10 @@ def test_the_published_assets_are_the_zip_descriptor_and_sqlite() -> None:
         "release/nkdata-$version.zip", "release/nkdata-$version.zip.sha256", "release/datapackage.json",
         "release/nkdata-$version.sqlite", "release/nkdata-$version.metadata.json",
     ]
+    # what the README gives as direct addresses is what is published
+    published = [f.removeprefix("release/").replace("$version", VERSION) for f in files[1:]]
+    assert published == [url.rsplit("/", 1)[1] for url in release_urls(REPO).values()]
+    assert all(url.startswith(META["download_base"].replace("{version}", VERSION)) for url in release_urls(REPO).values())
 
 
 # ---------------------------------------------------------------- the steps, run
