@@ -150,5 +150,5 @@ class DataNotAvailable(NkdataError):
     ...     nkdata.load(version=older)
     ... except nkdata.DataNotAvailable as exc:
     ...     print(exc)
-    could not download https://127.0.0.1:9/v.../nkdata-....zip: ... nkdata ... is not embedded in this package (which has ...) and not in the cache (...). Pass mirror=URL or set NKDATA_MIRROR ...
+    could not download https://127.0.0.1:9/v.../nkdata-....zip: ... is not embedded in this package ... Pass mirror=URL or set NKDATA_MIRROR ...
     """
