@@ -78,6 +78,18 @@ def test_with_no_mirror_a_release_is_downloaded_from_where_it_is_published_and_v
         assert server.requests == [PUBLISHED]  # cached: not downloaded again
 
 
+def test_an_https_redirect_is_followed_as_github_releases_sends_one(cache, registered, site, monkeypatch):
+    stored = f"/asset-store/{OLD_ZIP}"
+    (site / "asset-store").mkdir()
+    shutil.move(site / PUBLISHED.lstrip("/"), site / stored.lstrip("/"))
+    with serve(site) as server:
+        server.redirects[PUBLISHED] = f"{server.url}{stored}"  # an absolute https:// Location, as GitHub's
+        monkeypatch.setenv("NKDATA_BASE_URL", _base(server.url))
+        assert nkdata.load(version=OLD).version == OLD
+        assert server.requests == [PUBLISHED, stored]
+    assert sha256(cache / OLD_ZIP) == registered
+
+
 def test_the_registry_base_is_the_default_when_no_variable_is_set(cache, registered, site, monkeypatch):
     """The same path with the base read from the registry (as a test install would ship it)."""
     with serve(site) as server:
