@@ -134,18 +134,21 @@ class IntegrityError(NkdataError):
 class DataNotAvailable(NkdataError):
     """The requested release is not embedded, not cached and cannot be downloaded.
 
-    The message says how to get it: pass ``mirror=`` (or set ``NKDATA_MIRROR``)
-    to a folder or site holding the release zip, or install that version of
-    nkdata, whose wheel embeds it.
+    Without a mirror it is downloaded from where releases are published (the
+    registry's ``base:``, or ``NKDATA_BASE_URL``); when that fails too (offline,
+    or a 404), the message names the URL and says how else to get it: pass
+    ``mirror=`` (or set ``NKDATA_MIRROR``) to a folder or site holding the
+    release zip, or install that version of nkdata, whose wheel embeds it.
 
     Examples
     --------
     >>> import os, tempfile, nkdata
     >>> os.environ["NKDATA_CACHE"] = tempfile.mkdtemp()  # an empty cache, and no NKDATA_MIRROR
+    >>> os.environ["NKDATA_BASE_URL"] = "https://127.0.0.1:9/v{version}/"  # releases published where nothing answers
     >>> older = [v for v in nkdata.versions() if v != nkdata.__version__][0]
     >>> try:
     ...     nkdata.load(version=older)
     ... except nkdata.DataNotAvailable as exc:
     ...     print(exc)
-    nkdata ... is not embedded in this package (which has ...) and not in the cache (...). Pass mirror=URL or set NKDATA_MIRROR ...
+    could not download https://127.0.0.1:9/v.../nkdata-....zip: ... is not embedded in this package ... Pass mirror=URL or set NKDATA_MIRROR ...
     """

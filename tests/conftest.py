@@ -27,6 +27,16 @@ from nkdata.problems import Problem
 from nkdata.release.writer import build
 
 REPO = Path(__file__).resolve().parents[1]
+#: Where releases are published, for every test: a closed port on the loopback, so that no test that
+#: loads a version the package does not embed, without a mirror, can reach the network (the shipped
+#: registry's base is the project's GitHub Releases). Tests of the default path set their own.
+NO_NETWORK_BASE = "https://127.0.0.1:9/no-network-in-tests/v{version}/"
+
+
+@pytest.fixture(autouse=True)
+def _no_network_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NKDATA_BASE_URL is the loopback's closed port in every test (and the processes it starts)."""
+    monkeypatch.setenv("NKDATA_BASE_URL", NO_NETWORK_BASE)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

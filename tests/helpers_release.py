@@ -139,12 +139,19 @@ def assert_clean_failure(returncode: int, output: str, code: int) -> None:
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     requests: list[str]
+    redirects: dict[str, str]
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep test output clean
         pass
 
     def do_GET(self) -> None:  # noqa: N802
         self.requests.append(self.path)
+        if self.path in self.redirects:  # as GitHub Releases sends a download on to its asset store
+            self.send_response(302)
+            self.send_header("Location", self.redirects[self.path])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         super().do_GET()
 
 
@@ -171,8 +178,9 @@ class Mirror:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self.requests: list[str] = []
+        self.redirects: dict[str, str] = {}  # path -> where a GET of it is redirected (302)
         self.cert, key = _certificate()
-        handler = type("Handler", (_QuietHandler,), {"requests": self.requests})
+        handler = type("Handler", (_QuietHandler,), {"requests": self.requests, "redirects": self.redirects})
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(self.folder)))
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(self.cert, key)

@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from conftest import NO_NETWORK_BASE
+
 REPO = Path(__file__).resolve().parents[1]
 NKDATA = str(Path(sys.executable).with_name("nkdata"))
 MEMORY_CAP = 2 * 1024**3  # bytes of address space a child may map (RLIMIT_AS)
@@ -65,6 +67,7 @@ def base_env(tmp: Path, **extra: str) -> dict[str, str]:
     (tmp / "cache").mkdir(exist_ok=True)
     (tmp / "tmp").mkdir(exist_ok=True)
     env.update(NKDATA_CACHE=str(tmp / "cache"), TMPDIR=str(tmp / "tmp"), PYTHONDONTWRITEBYTECODE="1", COLUMNS="200")
+    env.update(NKDATA_BASE_URL=NO_NETWORK_BASE)  # releases are published on the loopback's closed port: no network
     env.update(extra)
     return env
 

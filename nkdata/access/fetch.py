@@ -1,8 +1,12 @@
-"""Getting a pinned release that is not embedded: from the cache, else from a mirror.
+"""Getting a pinned release that is not embedded: from the cache, else from a mirror or where releases are published.
 
-A mirror is an ``https://`` URL, a ``file://`` URL or a folder path, given as an
-argument or ``NKDATA_MIRROR``; anything else (``http://``, ``ftp://``) is a
-usage error before any connection. The cache lives under the platform's user
+A mirror is an ``https://`` URL, a ``file://`` URL or a folder path holding
+``nkdata-X.Y.Z.zip``, given as an argument or ``NKDATA_MIRROR``; anything else
+(``http://``, ``ftp://``) is a usage error before any connection. Without a
+mirror, the zip is downloaded from where releases are published: the shipped
+registry's ``base:`` URL (data/package.yaml's ``download_base``, the project's
+GitHub Releases), or ``NKDATA_BASE_URL``, an ``https://`` URL in which
+``{version}`` stands for the version. The cache lives under the platform's user
 cache folder, or ``NKDATA_CACHE``.
 
 Downloads are bounded whatever the mirror does (docs/security.md): at most the
@@ -41,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from nkdata._version import __version__
+from nkdata.access import registry as shipped
 from nkdata.access.registry import registry, sizes, versions
 from nkdata.errors import DataNotAvailable, IntegrityError, NkdataError, UsageError
 from nkdata.release import archive
@@ -48,6 +53,7 @@ from nkdata.release.layout import DESCRIPTOR, release_name, zip_name
 
 CACHE_ENV = "NKDATA_CACHE"
 MIRROR_ENV = "NKDATA_MIRROR"
+BASE_ENV = "NKDATA_BASE_URL"
 CONNECT_TIMEOUT_ENV = "NKDATA_CONNECT_TIMEOUT"
 READ_TIMEOUT_ENV = "NKDATA_READ_TIMEOUT"
 DOWNLOAD_TIMEOUT_ENV = "NKDATA_DOWNLOAD_TIMEOUT"
@@ -82,6 +88,35 @@ def mirror_base(mirror: str) -> str:
         f"mirror {mirror!r}: use an https:// or file:// URL or a folder path; "
         f"{scheme}:// is refused (what it carries can be read or changed on the way)"
     )
+
+
+def published_base(template: str, version: str, origin: str = BASE_ENV) -> str:
+    """Where ``version``'s assets are published, without a trailing slash: ``template`` (an ``https://``
+    URL with ``{version}`` in it) filled in. Anything else is a usage error naming ``origin``."""
+    if not (template[:8].lower() == "https://" and "{version}" in template and not any(c.isspace() for c in template)):
+        raise UsageError(
+            f"{origin} {template!r}: expected an https:// URL with {{version}} in it, "
+            "such as https://github.com/OWNER/REPO/releases/download/v{version}/"
+        )
+    return "https://" + template[8:].replace("{version}", version).rstrip("/")
+
+
+def _source(version: str, mirror: str | None) -> tuple[str | None, bool]:
+    """(URL or ``file://`` base to download from, without a trailing slash, or None; whether it is a mirror).
+
+    In order: ``mirror``, ``NKDATA_MIRROR``, ``NKDATA_BASE_URL``, the registry's ``base:`` line.
+    """
+    base = mirror or os.environ.get(MIRROR_ENV)
+    if base:
+        try:
+            return mirror_base(base), True  # http:// and ftp:// refused before anything else
+        except UsageError as exc:
+            raise UsageError(str(exc) if mirror else f"{MIRROR_ENV}: {exc}") from None
+    env = os.environ.get(BASE_ENV, "").strip()
+    template = env or shipped.download_base()
+    if not template:
+        return None, False
+    return published_base(template, version, BASE_ENV if env else "the registry's base:"), False
 
 
 def _seconds(name: str, default: float) -> float:
@@ -244,6 +279,8 @@ def _get_https(url: str, part: Path, cap: int, deadline: float, cancel: threadin
             raise DataNotAvailable(f"could not download {url}: redirected to {location}, which is not https://")
 
     with requests.get(url, stream=True, timeout=timeout, headers={"Accept-Encoding": "identity"}, hooks={"response": https_only}) as resp:
+        if resp.status_code == 404:
+            raise DataNotAvailable(f"could not download {url}: 404 Not Found (nothing of that name is published there)")
         resp.raise_for_status()
         length = resp.headers.get("Content-Length", "")
         if length.isdigit() and int(length) > cap:
@@ -299,7 +336,8 @@ def _download(url: str, part: Path, cap: int) -> tuple[str, int]:
         raise error
     if error is not None:  # network errors differ by transport; all mean "not available"
         raise DataNotAvailable(
-            f"could not download {url}: {error.__class__.__name__}: {error}. Check the mirror, or work offline with the embedded release (version=None)."
+            f"could not download {url}: {error.__class__.__name__}: {error}. "
+            "Check the connection and the address, or work offline with the embedded release (version=None)."
         )
     result: tuple[str, int] = outcome["result"]
     return result
@@ -313,32 +351,31 @@ def _expected_hash(version: str) -> str:
 
 
 def fetch_zip(version: str, mirror: str | None = None, dest: Path | None = None) -> Path:
-    """The verified release zip of ``version``: cached, or downloaded from the mirror.
+    """The verified release zip of ``version``: cached, or downloaded from the mirror, else from where
+    releases are published (``NKDATA_BASE_URL``, else the registry's ``base:``).
 
     Into the cache (``dest`` None) the download happens under the version's
     lock, which also removes the parts a killed download left.
     """
     digest = _expected_hash(version)
-    base = mirror or os.environ.get(MIRROR_ENV)
-    try:
-        url_base = mirror_base(base) if base else None  # http:// and ftp:// refused before anything else
-    except UsageError as exc:
-        raise UsageError(str(exc) if mirror else f"{MIRROR_ENV}: {exc}") from None
+    url_base, is_mirror = _source(version, mirror)
     fname = zip_name(version)
     folder = _folder(dest)
     cached = folder / fname
     if _sha256(cached) == digest:
         return cached
-    if url_base is None:
-        if cached.exists():
-            raise DataNotAvailable(
-                f"the cached {cached} is corrupted (its sha256 is not the registry's {digest}): "
-                f"delete it, or pass mirror=URL or set {MIRROR_ENV} to fetch it again"
-            )
-        raise DataNotAvailable(
+    if cached.exists():
+        absent = (
+            f"The cached {cached} is corrupted (its sha256 is not the registry's {digest}): "
+            f"delete it, or pass mirror=URL or set {MIRROR_ENV} to fetch it again."
+        )
+    else:
+        absent = (
             f"nkdata {version} is not embedded in this package (which has {__version__}) and not in the cache ({folder}). "
             f"Pass mirror=URL or set {MIRROR_ENV} to a folder or site holding {fname}, or install nkdata=={version}."
         )
+    if url_base is None:
+        raise DataNotAvailable(absent)
     _make_folder(folder)
     with _locked(folder, version) if dest is None else contextlib.nullcontext():
         if dest is None:
@@ -348,7 +385,12 @@ def fetch_zip(version: str, mirror: str | None = None, dest: Path | None = None)
         url = f"{url_base}/{fname}"
         part = folder / f"{fname}.part-{os.getpid()}-{secrets.token_hex(4)}"
         try:
-            got, n = _download(url, part, sizes().get(version, MAX_DOWNLOAD_BYTES))
+            try:
+                got, n = _download(url, part, sizes().get(version, MAX_DOWNLOAD_BYTES))
+            except DataNotAvailable as exc:
+                if is_mirror:
+                    raise
+                raise DataNotAvailable(f"{exc} {absent}") from None
             if got != digest:
                 raise IntegrityError(f"{url}: hash mismatch: the download ({n:,} bytes) has sha256 {got}, the registry says {digest}; nothing was kept")
             os.replace(part, cached)

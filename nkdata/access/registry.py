@@ -1,9 +1,14 @@
 """The released versions and the sha256 and size of each release zip, shipped with the package.
 
-Each line is ``nkdata-X.Y.Z.zip sha256:HEX bytes:N`` (``bytes:`` may be absent
-in an older registry; downloads are then capped at ``MAX_DOWNLOAD_BYTES``).
-``nkdata/registry.txt`` is generated from ``data/releases/`` by ``nkdata release``;
-never edit it by hand.
+``nkdata/registry.txt`` is generated from ``data/releases/`` and data/package.yaml
+by ``nkdata release``; never edit it by hand. Besides ``#`` comments it holds:
+
+- at most one ``base: URL`` line: where each release's assets are published, an
+  ``https://`` URL in which ``{version}`` stands for the version, ending in ``/``
+  (pooch's model: a registry of hashes plus a base URL), e.g.
+  ``base: https://github.com/nkdata/nkdata/releases/download/v{version}/``;
+- one line per release: ``nkdata-X.Y.Z.zip sha256:HEX bytes:N`` (``bytes:`` may be
+  absent in an older registry; downloads are then capped at ``MAX_DOWNLOAD_BYTES``).
 """
 
 from __future__ import annotations
@@ -14,14 +19,21 @@ from importlib import resources
 from nkdata.release.layout import PACKAGE_DIR, REGISTRY_FILE, version_of
 from nkdata.versioning.semver import sort_versions
 
+#: the registry line naming where releases are published
+BASE_KEY = "base:"
+
+
+@lru_cache(maxsize=1)
+def _text() -> str:
+    return resources.files(PACKAGE_DIR).joinpath(REGISTRY_FILE).read_text(encoding="utf-8")
+
 
 def _lines() -> list[tuple[str, dict[str, str]]]:
-    """(version, {field: value}) for each line: ``sha256`` and, when recorded, ``bytes``."""
-    text = resources.files(PACKAGE_DIR).joinpath(REGISTRY_FILE).read_text(encoding="utf-8")
+    """(version, {field: value}) for each release line: ``sha256`` and, when recorded, ``bytes``."""
     out: list[tuple[str, dict[str, str]]] = []
-    for line in text.splitlines():
+    for line in _text().splitlines():
         line = line.strip()
-        if not line or line.startswith("#"):
+        if not line or line.startswith("#") or line.startswith(BASE_KEY):
             continue
         fname, *fields = line.split()
         out.append((version_of(fname), {key: value for key, _, value in (f.partition(":") for f in fields)}))
@@ -38,6 +50,14 @@ def registry() -> dict[str, str]:
 def sizes() -> dict[str, int]:
     """version → byte size of ``nkdata-<version>.zip``, for the versions whose line records it."""
     return {version: int(fields["bytes"]) for version, fields in _lines() if fields.get("bytes", "").isdigit()}
+
+
+def download_base() -> str | None:
+    """Where releases are published, as the registry's ``base:`` line gives it (``{version}`` unfilled), or None."""
+    for line in _text().splitlines():
+        if line.startswith(BASE_KEY):
+            return line.removeprefix(BASE_KEY).strip() or None
+    return None
 
 
 def versions() -> list[str]:

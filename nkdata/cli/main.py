@@ -148,6 +148,8 @@ def build(path: Path | None, out: Path, quiet: bool) -> None:
 def release(path: Path | None, out: Path | None, check: bool) -> None:
     """Build the current version and record it: data/releases/VERSION/,
     the copy embedded in the package (nkdata/_release/) and nkdata/registry.txt.
+    The build folder also gets the release's other published assets, not recorded:
+    nkdata-VERSION.sqlite and its datasette metadata, nkdata-VERSION.metadata.json.
 
     Refuses (exit 1, nothing written) when validation fails, when the version in
     nkdata/_version.py is lower than the changes since the last recorded release
@@ -166,11 +168,15 @@ def release(path: Path | None, out: Path | None, check: bool) -> None:
         return
     folder = record_release(path, out)
     click.echo(f"released {folder.name}: {folder}.zip, recorded in data/releases/ and nkdata/registry.txt")
+    click.echo(f"wrote {folder}.sqlite and {folder}.metadata.json (published with the zip, not recorded)")
 
 
 @main.command()
 @click.option("--version", "version", default=None, help="Release to describe (default: the embedded one).")
-@click.option("--mirror", default=None, help="Where to download a release that is not embedded or cached (or NKDATA_MIRROR).")
+@click.option(
+    "--mirror", default=None,
+    help="Where to download a release that is not embedded or cached (or NKDATA_MIRROR); default: where releases are published.",
+)
 @click.option("--sources", "list_sources", is_flag=True, help="Also list every source (id and title, else its URL).")
 @handle_errors
 def info(version: str | None, mirror: str | None, list_sources: bool) -> None:
@@ -231,13 +237,17 @@ def show(table: str, limit: int, fmt: str, version: str | None) -> None:
 @main.command()
 @click.option("--version", "version", default=None, help="Release to download (default: this package's own).")
 @click.option("--dest", default=".", show_default=True, type=click.Path(path_type=Path), help="Folder to put the zip in.")
-@click.option("--mirror", default=None, help="Where releases are published (or NKDATA_MIRROR).")
+@click.option(
+    "--mirror", default=None,
+    help="A folder or https:// site holding the zip (or NKDATA_MIRROR); default: where releases are published (NKDATA_BASE_URL).",
+)
 @handle_errors
 def download(version: str | None, dest: Path, mirror: str | None) -> None:
     """Save a release zip (CSV + Parquet + datapackage.json) for use outside Python.
 
     The embedded release is zipped locally, byte-identical to the published zip;
-    other versions are downloaded and checked against the registry.
+    other versions are downloaded (from the mirror, else from where releases are
+    published: the project's GitHub Releases) and checked against the registry.
     """
     from nkdata.access.download import save_zip
 

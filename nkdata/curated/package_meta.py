@@ -12,13 +12,15 @@ from __future__ import annotations
 import difflib
 import re
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
 from nkdata.checks.fields import describe_error, missing_value, unknown_column
-from nkdata.curated.yamlsafe import YamlDoc
+from nkdata.curated.yamlsafe import YamlDoc, YamlProblem, read_yaml
+from nkdata.errors import BuildError
 from nkdata.problems import Problem
 from nkdata.spec.models import Record
 
@@ -126,3 +128,13 @@ def check_package(doc: YamlDoc) -> list[Problem]:
     except ValidationError as exc:
         return [_problem(err, doc) for err in exc.errors()]
     return []
+
+
+def read_meta(root: Path) -> PackageMeta:
+    """``root``'s data/package.yaml as its model; BuildError when it is missing or invalid
+    (``nkdata validate`` says where and why)."""
+    try:
+        doc = read_yaml(root / "data" / "package.yaml", "data/package.yaml", root)
+        return PackageMeta.model_validate(doc.data)
+    except (YamlProblem, ValidationError):
+        raise BuildError("data/package.yaml is missing or invalid: run 'nkdata validate' to see where") from None

@@ -6,7 +6,10 @@ source texts, and its zip ``nkdata-X.Y.Z.zip`` (that folder, zipped). Inside
 the package, the release of the package's own version is embedded under
 ``nkdata/_release/`` and the sha256 of every released zip is listed in
 ``nkdata/registry.txt``; in a project, each recorded release is kept under
-``data/releases/X.Y.Z/``.
+``data/releases/X.Y.Z/``. ``nkdata release`` also writes the release as one SQLite
+database, ``nkdata-X.Y.Z.sqlite``, with its datasette metadata
+``nkdata-X.Y.Z.metadata.json``, beside the zip in the build folder (``dist/``): both
+are published with the zip but never recorded (binary, rebuilt by the release workflow).
 
     >>> release_name("0.2.0"), zip_name("0.2.0")
     ('nkdata-0.2.0', 'nkdata-0.2.0.zip')
@@ -19,6 +22,8 @@ from __future__ import annotations
 PREFIX = "nkdata-"
 ZIP_SUFFIX = ".zip"
 DIGEST_SUFFIX = ".sha256"  # data/releases/X.Y.Z/nkdata-X.Y.Z.zip.sha256
+SQLITE_SUFFIX = ".sqlite"  # dist/nkdata-X.Y.Z.sqlite
+METADATA_SUFFIX = ".metadata.json"  # dist/nkdata-X.Y.Z.metadata.json, datasette's metadata of that database
 DESCRIPTOR = "datapackage.json"
 #: descriptor properties nkdata adds to the Data Package standard
 PARQUET_PROPERTY = "nkdata:parquet"
@@ -47,6 +52,16 @@ def zip_name(version: str) -> str:
 def digest_name(version: str) -> str:
     """The file recording the sha256 of a release zip: ``nkdata-X.Y.Z.zip.sha256``."""
     return zip_name(version) + DIGEST_SUFFIX
+
+
+def sqlite_name(version: str) -> str:
+    """The SQLite database of release ``version``: ``nkdata-X.Y.Z.sqlite``."""
+    return release_name(version) + SQLITE_SUFFIX
+
+
+def metadata_name(version: str) -> str:
+    """datasette's metadata of that database: ``nkdata-X.Y.Z.metadata.json``."""
+    return release_name(version) + METADATA_SUFFIX
 
 
 def version_of(name: str) -> str:

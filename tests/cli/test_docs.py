@@ -76,3 +76,20 @@ def test_contributing_links_resolve() -> None:
 def test_contributing_names_every_command_a_contributor_runs() -> None:
     for command in ("nkdata new-source", "nkdata validate", "nkdata schema", "nkdata diff", "nkdata release", "python -m pytest"):
         assert command in CONTRIBUTING, command
+
+
+def test_readme_gives_the_direct_addresses_data_package_yaml_configures() -> None:
+    """The README's download addresses are data/package.yaml's download_base for the declared version."""
+    import yaml
+
+    meta = yaml.safe_load((REPO / "data" / "package.yaml").read_text(encoding="utf-8"))
+    version = re.search(r'__version__ = "([^"]+)"', (REPO / "nkdata" / "_version.py").read_text(encoding="utf-8"))
+    assert version is not None
+    v = version[1]
+    base = meta["download_base"].replace("{version}", v)
+    readme = (REPO / clidocs.README).read_text(encoding="utf-8")
+    block = readme[readme.index(clidocs.DOWNLOADS_BEGIN) : readme.index(clidocs.DOWNLOADS_END)]
+    names = [f"nkdata-{v}.zip", f"nkdata-{v}.zip.sha256", "datapackage.json", f"nkdata-{v}.sqlite", f"nkdata-{v}.metadata.json"]
+    assert re.findall(r"<(https://[^>]+)>", block) == [base + name for name in names]
+    assert f"curl -fL -O {base}nkdata-{v}.zip -O {base}nkdata-{v}.zip.sha256" in block
+    assert clidocs.expected(REPO)[clidocs.README] == readme, "README.md is stale: run 'python -m nkdata.cli.docs'"

@@ -49,6 +49,12 @@ def test_the_installed_wheel_loads_its_embedded_release_offline(tmp_path):
     with zipfile.ZipFile(wheel) as zf:
         members = {n: zf.read(n) for n in zf.namelist() if n.startswith(f"nkdata/_release/{NAME}/")}
         assert "nkdata/registry.txt" in zf.namelist()
+        registry = zf.read("nkdata/registry.txt").decode("utf-8")
+    # where releases are published travels with the package, which has no data/package.yaml
+    import yaml
+
+    base = yaml.safe_load((REPO / "data" / "package.yaml").read_text(encoding="utf-8"))["download_base"]
+    assert f"\nbase: {base}\n" in registry
     assert {n.removeprefix(f"nkdata/_release/{NAME}/"): b for n, b in members.items()} == files_of(EMBEDDED)
 
     # A fresh venv (no pip of its own: the test's pip installs into it), dependencies resolved

@@ -8,12 +8,17 @@ consistent history whatever the working tree holds today.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import NEW_FIGURE, REPO, SRC_001, copy_project, run_cli, run_cli_subprocess, snapshot
 
+import nkdata
 from nkdata.versioning.record import check_recorded, registry_text
 from nkdata.versioning.semver import declared_version
 
@@ -91,8 +96,10 @@ def test_repository_release_records_agree() -> None:
 def test_registry_is_generated_from_data_releases() -> None:
     assert (REPO / "nkdata" / "registry.txt").read_text(encoding="utf-8") == registry_text(REPO)
     recorded = sorted(p.name for p in (REPO / "data" / "releases").iterdir())
-    listed = [line.split()[0] for line in registry_text(REPO).splitlines() if not line.startswith("#")]
-    assert listed == [f"nkdata-{v}.zip" for v in recorded]
+    lines = [line for line in registry_text(REPO).splitlines() if not line.startswith("#")]
+    assert [line.split()[0] for line in lines[1:]] == [f"nkdata-{v}.zip" for v in recorded]
+    configured = yaml.safe_load((REPO / "data" / "package.yaml").read_text(encoding="utf-8"))["download_base"]
+    assert lines[0] == f"base: {configured}"  # the installed package has no data/: where releases are published travels here
 
 
 # ---------------------------------------------------------------- recording
@@ -104,8 +111,25 @@ def test_release_records_history_registry_and_embedded_copy(released: Path) -> N
     assert sorted(p.name for p in (released / "nkdata" / "_release").iterdir()) == [f"nkdata-{BASE}"]
     registry = (released / "nkdata" / "registry.txt").read_text(encoding="utf-8")
     recorded = sorted((p.name for p in (REPO / "data" / "releases").iterdir()), key=lambda v: tuple(map(int, v.split("."))))
-    assert [line.split()[0] for line in registry.splitlines()[1:]] == [f"nkdata-{v}.zip" for v in recorded] + [f"nkdata-{BASE}.zip"]
+    listed = [line.split()[0] for line in registry.splitlines() if not line.startswith(("#", "base:"))]
+    assert listed == [f"nkdata-{v}.zip" for v in recorded] + [f"nkdata-{BASE}.zip"]
     assert check_recorded(released) == []
+
+
+def test_release_writes_the_sqlite_database_beside_the_zip_and_records_it_nowhere(released: Path) -> None:
+    dist = released.parent / "dist"
+    assert sorted(p.name for p in dist.iterdir()) == sorted(
+        [f"nkdata-{BASE}", f"nkdata-{BASE}.zip", f"nkdata-{BASE}.sqlite", f"nkdata-{BASE}.metadata.json"]
+    )
+    with contextlib.closing(sqlite3.connect(f"file:{dist / f'nkdata-{BASE}.sqlite'}?mode=ro", uri=True)) as conn:
+        assert dict(conn.execute("SELECT key, value FROM nkdata_release"))["version"] == BASE
+        figures = conn.execute("SELECT count(*) FROM figures").fetchone()[0]
+        assert figures == len(nkdata.load("figures", format="arrow"))
+        assert conn.execute("SELECT count(*) FROM figures_fts WHERE figures_fts MATCH 'casualties'").fetchone()[0] > 0
+    meta = json.loads((dist / f"nkdata-{BASE}.metadata.json").read_text(encoding="utf-8"))
+    assert "figures" in meta["databases"][f"nkdata-{BASE}"]["tables"]
+    recorded = [p.name for p in (released / "data" / "releases").rglob("*")] + [p.name for p in (released / "nkdata").rglob("*")]
+    assert not [name for name in recorded if name.endswith((".sqlite", ".metadata.json"))]
 
 
 def test_recording_the_same_content_again_changes_nothing(root: Path) -> None:
@@ -153,7 +177,7 @@ def test_check_finds_a_hand_edited_registry(root: Path) -> None:
     reg.write_text(reg.read_text(encoding="utf-8") + "nkdata-9.9.9.zip sha256:" + "0" * 64 + "\n", encoding="utf-8")
     out = run_cli("release", str(root), "--check")
     assert out.exit_code == 1
-    assert "nkdata/registry.txt: differs from what data/releases/ generates" in out.stderr
+    assert "nkdata/registry.txt: differs from what data/package.yaml and data/releases/ generate" in out.stderr
 
 
 def test_check_finds_an_unrecorded_version_bump(root: Path) -> None:
