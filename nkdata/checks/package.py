@@ -76,7 +76,7 @@ class PackageCheck(PackageFiles):
         # evidence in Python while this thread mostly waits on Arrow (which releases it too).
         with ThreadPoolExecutor(max_workers=3) as pool:
             text_files = pool.submit(self.read_texts)
-            hashes = pool.submit(self.check_files, [e for r in self.resources.values() for e in (r, r[PARQUET_PROPERTY])])
+            hashes = pool.submit(self.check_files, [e for r in self.resources.values() for e in (r, r[PARQUET_PROPERTY])] + list(self.file_entries.values()))
             source_texts: dict[str, str] = {}
             found: dict[str, Future[list[evidence.Found]]] = {}
 

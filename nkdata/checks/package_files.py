@@ -19,7 +19,7 @@ from typing import Any
 
 from nkdata.problems import Problem
 from nkdata.release.archive import UnsafeZip, extract_release
-from nkdata.release.descriptor import DescriptorError, load_descriptor
+from nkdata.release.descriptor import DescriptorError, is_table, load_descriptor
 from nkdata.release.hashing import sha256_file
 from nkdata.release.reader import PARQUET_PROPERTY, TEXTS_PROPERTY
 from nkdata.spec.schema import all_schemas
@@ -88,6 +88,7 @@ class PackageFiles:
         self.descriptor: dict[str, Any] = {}
         self.resources: dict[str, dict[str, Any]] = {}
         self.text_entries: dict[str, dict[str, Any]] = {}
+        self.file_entries: dict[str, dict[str, Any]] = {}  # resources that are files, not tables (README.md, ...)
         self._local = threading.local()
         self._root = target.folder.resolve()
         self._folder_inside: dict[Path, bool] = {}  # each folder of the package resolved once
@@ -148,6 +149,9 @@ class PackageFiles:
         schemas = all_schemas()
         for i, res in enumerate(self.descriptor["resources"]):
             name = res.get("name") if isinstance(res, dict) else None
+            if name not in schemas and isinstance(res, dict) and not is_table(res):
+                self.file_entries[res["path"]] = res  # a file of the release (the data card, ...): its hash is checked
+                continue
             if name not in schemas:
                 self.add(shown, None, "P802", None, "resources", f"resource {i} ({name!r}) is not a table of nkdata", f"tables: {', '.join(schemas)}")
                 continue

@@ -65,6 +65,11 @@ def _is_datetime(value: Any) -> bool:
     return True
 
 
+def is_table(resource: dict[str, Any]) -> bool:
+    """Whether a resource is one of the release's tables (rather than a file such as README.md)."""
+    return resource.get("type") == "table" or "schema" in resource
+
+
 def shape_problems(descriptor: Any) -> list[str]:
     """What is wrong with the shape of a descriptor (empty when nkdata can read it)."""
     if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
@@ -78,7 +83,8 @@ def shape_problems(descriptor: Any) -> list[str]:
             problems.append(f"resource {i} is not an object with a 'name'")
             continue
         name = res["name"]
-        for problem in (_file_entry_problem(res, f"resource {name!r}"), _file_entry_problem(res.get(PARQUET_PROPERTY), f"{name!r}'s {PARQUET_PROPERTY}")):
+        parquet = _file_entry_problem(res.get(PARQUET_PROPERTY), f"{name!r}'s {PARQUET_PROPERTY}") if is_table(res) else None
+        for problem in (_file_entry_problem(res, f"resource {name!r}"), parquet):
             if problem:
                 problems.append(problem)
         if "schema" in res and not isinstance(res["schema"], dict):

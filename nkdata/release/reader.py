@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nkdata.errors import IntegrityError, UsageError
-from nkdata.release.descriptor import load_descriptor
+from nkdata.release.descriptor import is_table, load_descriptor
 from nkdata.release.hashing import verify_bytes
 from nkdata.release.layout import DESCRIPTOR, PARQUET_PROPERTY, TEXTS_PROPERTY
 
@@ -40,7 +40,13 @@ class Release:
 
     @cached_property
     def resources(self) -> dict[str, dict[str, Any]]:
-        return {r["name"]: r for r in self.descriptor.get("resources", [])}
+        """The tables, by name (the other resources are files: see :attr:`files`)."""
+        return {r["name"]: r for r in self.descriptor.get("resources", []) if is_table(r)}
+
+    @cached_property
+    def files(self) -> dict[str, dict[str, Any]]:
+        """The resources that are not tables (the data card, its licence, ...), by path."""
+        return {r["path"]: r for r in self.descriptor.get("resources", []) if not is_table(r)}
 
     def table_names(self) -> list[str]:
         return list(self.resources)
@@ -111,6 +117,7 @@ class Release:
         for res in self.resources.values():
             entries += [res, res[PARQUET_PROPERTY]]
         entries += self.descriptor.get(TEXTS_PROPERTY, [])
+        entries += self.files.values()
         for e in entries:
             self.read_verified(e)
         return [e["path"] for e in entries]
