@@ -176,29 +176,32 @@ def release(path: Path | None, out: Path | None, check: bool) -> None:
 def info(version: str | None, mirror: str | None, list_sources: bool) -> None:
     """A summary of a release: version, tables, coverage and cut-off, originators, licence, where it lives."""
     from nkdata.access.loader import load
+    from nkdata.release.summary import about, summarise
 
     ds = load(version=version, mirror=mirror, format="arrow")
-    dp = ds.datapackage
-    click.echo(f"nkdata {ds.version} (package {__version__}), released {dp.get('created', '?')[:10]}")
+    tables = {name: ds[name].to_pylist() for name in ds}
+    s = summarise(tables, about(ds.datapackage, ds.version))
+    click.echo(f"nkdata {ds.version} (package {__version__}), released {s.about.released or '?'}")
     click.echo(f"data: {ds.path}")
-    click.echo("licence: " + ", ".join(lic.get("name", "?") for lic in dp.get("licenses", [])))
+    if (Path(ds.path) / "README.md").is_file():
+        click.echo(f"data card: {Path(ds.path) / 'README.md'} (coverage, limits, how to cite, licences)")
+    if s.about.homepage:
+        click.echo(f"home: {s.about.homepage}")
+    click.echo("licence: " + ", ".join(str(lic.get("name", "?")) for lic in s.about.licenses))
     click.echo("tables:")
-    for name in ds:
-        click.echo(f"  {name:<11} {ds[name].num_rows:>7} rows")
-    claims = ds["claims"].to_pylist()
-    days = sorted(c["date_start"] for c in claims if c.get("date_start") is not None)
-    if days:
-        cut_off = max(c["date_end"] or c["date_start"] for c in claims if c.get("date_start") is not None)
-        click.echo(f"coverage: claims dated {days[0]} to {cut_off} (the cut-off: the latest day a claim refers to)")
-    originators = sorted({c["originator"] for c in claims if c.get("originator")})
-    click.echo(f"originators: {len(originators)} (nkdata show claims; docs/coverage.md in the repository)")
-    sources = ds["sources"].to_pylist()
+    for name, n in s.counts.items():
+        click.echo(f"  {name:<11} {n:>7} rows")
+    if s.claims.first is not None:
+        click.echo(f"coverage: claims dated {s.claims.first} to {s.cut_off} (the cut-off: the latest day a claim refers to)")
+    if s.first is not None:
+        click.echo(f"records (figures, statements, events) refer to days from {s.first} to {s.last}")
+    click.echo(f"originators: {s.originators} (nkdata show claims; docs/coverage.md in the repository)")
     if not list_sources:
-        click.echo(f"sources: {len(sources)} (list them with --sources)")
+        click.echo(f"sources: {s.sources} (list them with --sources)")
         return
-    click.echo(f"sources ({len(sources)}):")
-    for s in sources:
-        click.echo(f"  {s['source_id']}: {s['title'] or s['url'] or '(no title or URL known)'}")
+    click.echo(f"sources ({s.sources}):")
+    for src in tables["sources"]:
+        click.echo(f"  {src['source_id']}: {src['title'] or src['url'] or '(no title or URL known)'}")
 
 
 @main.command()

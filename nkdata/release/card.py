@@ -67,7 +67,7 @@ def changelog_entry(text: str, version: str) -> str:
             return text[m.start() : end].rstrip() + "\n"
     raise BuildError(
         f"{CHANGELOG} has no entry for {version}: a release carries its changelog entry, so add a "
-        f"'## [{version}] - YYYY-MM-DD' section to {CHANGELOG} (draft it with 'nkdata diff PREVIOUS . --format markdown'), "
+        f"'## [{version}] - YYYY-MM-DD' section to {CHANGELOG} (draft it with 'nkdata diff --format markdown'), "
         "or build another version. Nothing was written"
     )
 

@@ -70,9 +70,14 @@ class Summary:
     about: About
     counts: dict[str, int]
     spans: dict[str, Span]
-    cut_off: dt.date | None  # the latest day a claim refers to
+    claims: Span  # the dated claims: the first day one refers to, and the cut-off
     originators: int
     sources: int
+
+    @property
+    def cut_off(self) -> dt.date | None:
+        """The latest day a claim refers to (the end of its interval, else its start)."""
+        return self.claims.last
 
     @property
     def first(self) -> dt.date | None:
@@ -155,12 +160,11 @@ def summarise(tables: Mapping[str, Sequence[Row]], about: About) -> Summary:
     ({'figures': 1, 'claims': 1}, '2024-10-01', '2024-10-31', '2024-10-01', 1)
     """
     claims = tables.get("claims", [])
-    claim_days = [_day(c.get("date_end")) or _day(c.get("date_start")) for c in claims if _day(c.get("date_start")) is not None]
     return Summary(
         about=about,
         counts={name: len(rows) for name, rows in tables.items()},
         spans={name: _span(tables[name]) for name in DATED_TABLES if name in tables},
-        cut_off=max((d for d in claim_days if d is not None), default=None),
+        claims=_span(claims),
         originators=len({c["originator"] for c in claims if c.get("originator")}),
         sources=len(tables.get("sources", [])),
     )

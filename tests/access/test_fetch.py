@@ -71,7 +71,7 @@ def _left(cache: Path) -> list[str]:
 def _rows(zip_path: Path) -> dict[str, int]:
     """Row count of each table in the built folder next to ``zip_path``, read from its CSVs."""
     folder = zip_path.with_suffix("")
-    return {r["name"]: len(csv_rows(folder / r["path"], r["schema"]["fields"])) for r in descriptor(folder)["resources"]}
+    return {r["name"]: len(csv_rows(folder / r["path"], r["schema"]["fields"])) for r in descriptor(folder)["resources"] if "schema" in r}
 
 
 def _cli(*args: str):

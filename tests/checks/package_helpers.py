@@ -36,7 +36,7 @@ def refresh_descriptor(folder: Path) -> None:
     """Put every file's current sha256 and size into datapackage.json (as a careless editor might)."""
     path = folder / "datapackage.json"
     desc = json.loads(path.read_text(encoding="utf-8"))
-    entries = [e for r in desc["resources"] for e in (r, r["nkdata:parquet"])] + desc["nkdata:texts"]
+    entries = [e for r in desc["resources"] for e in ((r, r["nkdata:parquet"]) if "schema" in r else (r,))] + desc["nkdata:texts"]
     for e in entries:
         data = (folder / e["path"]).read_bytes()
         e["hash"], e["bytes"] = "sha256:" + hashlib.sha256(data).hexdigest(), len(data)

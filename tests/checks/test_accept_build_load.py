@@ -33,7 +33,7 @@ TEXT = st.text(
 @given(notes=TEXT)
 def test_what_validate_accepts_builds_validates_and_loads(notes: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        project = copy_project(Path(tmp) / "project")
+        project = copy_project(Path(tmp) / "project", "9.9.9")
         text = project.read(SOURCE)
         assert NOTES in text
         project.path(SOURCE).write_text(text.replace(NOTES, f"    notes: {json.dumps(notes)}\n", 1), encoding="utf-8")

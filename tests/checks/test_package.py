@@ -395,7 +395,7 @@ def refresh_descriptor_where_present(folder: Path) -> None:
     """:func:`refresh_descriptor` for the files that are still there (a deleted one stays listed: P800)."""
     path = folder / "datapackage.json"
     desc = json.loads(path.read_text(encoding="utf-8"))
-    for e in [e for r in desc["resources"] for e in (r, r["nkdata:parquet"])] + desc["nkdata:texts"]:
+    for e in [e for r in desc["resources"] for e in ((r, r["nkdata:parquet"]) if "schema" in r else (r,))] + desc["nkdata:texts"]:
         if (folder / e["path"]).is_file():
             data = (folder / e["path"]).read_bytes()
             e["hash"], e["bytes"] = "sha256:" + hashlib.sha256(data).hexdigest(), len(data)

@@ -31,7 +31,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def edited_build(tmp_path: Path, edit, version: str = __version__) -> tuple[Project, Path]:
     """Copy the project, apply ``edit``, build it; return the copy and the built release folder."""
-    project = copy_project(tmp_path / "project")
+    project = copy_project(tmp_path / "project", version)
     edit(project)
     return project, build(project.root, tmp_path / "out", version)
 
@@ -46,7 +46,7 @@ def schema_copy(base: Path, tmp_path: Path, edit) -> Path:
     shutil.copytree(base, folder)
     desc_path = folder / "datapackage.json"
     desc = json.loads(desc_path.read_text(encoding="utf-8"))
-    edit({r["name"]: r["schema"] for r in desc["resources"]})
+    edit({r["name"]: r["schema"] for r in desc["resources"] if "schema" in r})
     desc_path.write_text(json.dumps(desc, indent=2, ensure_ascii=False), encoding="utf-8")
     return folder
 
