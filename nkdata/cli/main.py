@@ -127,10 +127,13 @@ def schema(path: Path | None, check: bool) -> None:
 @handle_errors
 def build(path: Path | None, out: Path, quiet: bool) -> None:
     """Validate, then build the release: DIR/nkdata-VERSION/ (CSV, Parquet,
-    datapackage.json, texts) and DIR/nkdata-VERSION.zip.
+    datapackage.json, texts, and the data card README.md with LICENSE-DATA,
+    data-dictionary.md, CITATION.cff and this version's CHANGELOG.md entry)
+    and DIR/nkdata-VERSION.zip.
 
-    Refuses invalid data (exit 1, the same messages as validate) and never
-    overwrites a release of the same version with different content.
+    Refuses invalid data (exit 1, the same messages as validate) or a version
+    CHANGELOG.md has no entry for, and never overwrites a release of the same
+    version with different content.
     """
     from nkdata.cli import progress as bar
     from nkdata.release.writer import build as run
