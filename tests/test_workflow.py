@@ -53,6 +53,7 @@ def test_actions_are_pinned_to_full_commit_shas() -> None:
 def test_the_expected_steps_in_order() -> None:
     assert [command(r)[:3] for r in RUNS] == [
         ["python", "-m", "pip"],
+        ["python", "-m", "pip"],  # cffconvert, apart (tests/release/test_card.py)
         ["nkdata", "validate", "--format"],
         ["nkdata", "schema", "--check"],
         ["ruff", "check", "nkdata"],
