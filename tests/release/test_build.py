@@ -70,13 +70,14 @@ def test_cli_build_writes_a_frictionless_valid_package_identical_to_the_library_
     folder = out / NAME
 
     texts = sorted(r["text_path"] for r in csv_rows(folder / "sources.csv", _fields(folder, "sources")))
-    expected = {"datapackage.json", *texts} | {f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")}
+    card = {"README.md", "LICENSE-DATA", "data-dictionary.md", "CITATION.cff", "CHANGELOG.md"}  # tests/release/test_card.py
+    expected = {"datapackage.json", *texts, *card} | {f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")}
     assert set(files_of(folder)) == expected
 
     # The Python API of frictionless, twice: the Package object and the top-level validate().
     report = frictionless.Package(str(folder / "datapackage.json")).validate()
     assert report.valid, _errors(report)
-    assert report.stats["errors"] == 0 and len(report.tasks) == len(TABLES)
+    assert report.stats["errors"] == 0 and len(report.tasks) == len(TABLES) + len(card)  # the card's files are checked too
     report = frictionless.validate(str(folder / "datapackage.json"))
     assert report.valid, _errors(report)
 
