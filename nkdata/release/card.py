@@ -50,6 +50,7 @@ CARD_FILES: dict[str, tuple[str, str]] = {
 }
 _HEADING = re.compile(r"^##\s+\[?(?P<version>[^\]\s]+)\]?.*$", re.MULTILINE)
 _WIDTH = 78
+_RELATIVE_LINK = re.compile(r"\]\((?![a-z][a-z0-9+.-]*:|#|/)([^)\s]+)\)")
 
 
 def changelog_entry(text: str, version: str) -> str:
@@ -280,6 +281,8 @@ def card_files(summary: Summary, *, changelog_entry: str) -> dict[str, str]:
 
     about = summary.about
     where = f" ({about.homepage})" if about.homepage else ""
+    if about.homepage:  # the entry's links into the repository (docs/coverage.md) point at this version's tag
+        changelog_entry = _RELATIVE_LINK.sub(lambda m: f"]({about.homepage}/blob/v{about.version}/{m[1]})", changelog_entry)
     changelog = (
         f"# Changelog of {about.name} {about.version}\n\nThis release's entry; every release's is in the project's {CHANGELOG}{where}.\n\n" + changelog_entry
     )

@@ -81,8 +81,14 @@ def test_the_card_states_what_the_tables_hold(built: Path) -> None:
 def test_the_changelog_and_licence_are_this_versions(built: Path) -> None:
     log = (built / "CHANGELOG.md").read_text(encoding="utf-8")
     entry = changelog_entry((REPO / "CHANGELOG.md").read_text(encoding="utf-8"), VERSION)
-    assert log.endswith(entry) and entry.startswith(f"## [{VERSION}]")
+    def targets_dropped(text: str) -> str:
+        return re.sub(r"\]\([^)]*\)", "]()", text)
+
+    assert targets_dropped(log).endswith(targets_dropped(entry)) and entry.startswith(f"## [{VERSION}]")
     assert log.count("\n## ") == 1  # this version's entry only
+    # its links into the repository lead there from inside the zip: to this version's tag
+    assert "](docs/coverage.md)" in entry and "](docs/" not in log
+    assert f"](https://github.com/nkdata/nkdata/blob/v{VERSION}/docs/coverage.md)" in log
     licence = (built / "LICENSE-DATA").read_text(encoding="utf-8")
     assert f"version {VERSION}." in licence
     assert licence.replace(f"version {VERSION}.", "version X.Y.Z.") == (REPO / "LICENSE-DATA").read_text(encoding="utf-8")
