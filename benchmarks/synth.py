@@ -331,6 +331,11 @@ def write_project(out: Path, n_figures: int, seed: int = 1) -> Path:
     for rel, body in texts.items():
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         (out / rel).write_text(body, encoding="utf-8", newline="\n")
+    from nkdata._version import __version__
+
+    # a release carries its changelog entry: the build refuses a version CHANGELOG.md has none for
+    entry = f"## [{__version__}] - synthetic\n\nSynthetic data ({n_figures} figures, seed {seed}).\n"
+    (out / "CHANGELOG.md").write_text(f"# Changelog\n\n{entry}", encoding="utf-8")
     return out
 
 

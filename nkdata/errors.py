@@ -98,13 +98,13 @@ class BuildError(NkdataError):
     >>> import tempfile, nkdata
     >>> from pathlib import Path
     >>> out = Path(tempfile.mkdtemp())
-    >>> (out / "nkdata-0.0.1").mkdir()
-    >>> _ = (out / "nkdata-0.0.1" / "notes.txt").write_text("something else")
+    >>> (out / "nkdata-0.3.0").mkdir()
+    >>> _ = (out / "nkdata-0.3.0" / "notes.txt").write_text("something else")
     >>> try:
-    ...     nkdata.build(".", out=out, version="0.0.1")
+    ...     nkdata.build(".", out=out, version="0.3.0")
     ... except nkdata.BuildError as exc:
     ...     print(exc)
-    /.../nkdata-0.0.1 already holds release 0.0.1 with different content (...); released versions never change: ...
+    /.../nkdata-0.3.0 already holds release 0.3.0 with different content (...); released versions never change: ...
     """
 
 

@@ -152,11 +152,23 @@ class Project:
         return snapshot(self.root)
 
 
-def copy_project(dest: Path) -> Project:
+def copy_project(dest: Path, version: str | None = None) -> Project:
+    """A copy of the real project; with ``version``, its CHANGELOG.md has an entry for it (a build needs one)."""
     dest.mkdir(parents=True, exist_ok=True)
     for name in PROJECT_DIRS:
         shutil.copytree(REPO / name, dest / name, symlinks=True)
+    shutil.copyfile(REPO / "CHANGELOG.md", dest / "CHANGELOG.md")
+    if version is not None:
+        add_changelog_entry(dest, version)
     return Project(dest)
+
+
+def add_changelog_entry(root: Path, version: str) -> None:
+    """Give ``root``'s CHANGELOG.md an entry for ``version`` (a test build of a version never released)."""
+    log = root / "CHANGELOG.md"
+    text = log.read_text(encoding="utf-8") if log.is_file() else "# Changelog\n"
+    if f"## [{version}]" not in text:
+        log.write_text(text.rstrip("\n") + f"\n\n## [{version}] - test\n\nA test build.\n", encoding="utf-8")
 
 
 @pytest.fixture
@@ -218,7 +230,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def old_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A release of the real data under another version (0.0.9), as a zip in a mirror folder."""
     out = tmp_path_factory.mktemp("release-0.0.9")
-    folder = build(REPO, out, version="0.0.9")
+    folder = build(copy_project(out / "project", "0.0.9").root, out, version="0.0.9")
     return folder.parent / f"{folder.name}.zip"
 
 

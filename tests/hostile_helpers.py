@@ -120,10 +120,11 @@ def py(code: str, env: dict[str, str], timeout: float = 60) -> Result:
 
 
 def copy_project(dest: Path) -> Path:
-    """A copy of the curated project (data/ and seeds/ are all validate and build read)."""
+    """A copy of the curated project (data/, seeds/ and CHANGELOG.md are all validate and build read)."""
     dest.mkdir(parents=True)
     for name in ("data", "seeds"):
         shutil.copytree(REPO / name, dest / name, symlinks=True)
+    shutil.copyfile(REPO / "CHANGELOG.md", dest / "CHANGELOG.md")  # a release carries its changelog entry
     return dest
 
 

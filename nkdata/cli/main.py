@@ -127,10 +127,13 @@ def schema(path: Path | None, check: bool) -> None:
 @handle_errors
 def build(path: Path | None, out: Path, quiet: bool) -> None:
     """Validate, then build the release: DIR/nkdata-VERSION/ (CSV, Parquet,
-    datapackage.json, texts) and DIR/nkdata-VERSION.zip.
+    datapackage.json, texts, and the data card README.md with LICENSE-DATA,
+    data-dictionary.md, CITATION.cff and this version's CHANGELOG.md entry)
+    and DIR/nkdata-VERSION.zip.
 
-    Refuses invalid data (exit 1, the same messages as validate) and never
-    overwrites a release of the same version with different content.
+    Refuses invalid data (exit 1, the same messages as validate) or a version
+    CHANGELOG.md has no entry for, and never overwrites a release of the same
+    version with different content.
     """
     from nkdata.cli import progress as bar
     from nkdata.release.writer import build as run
@@ -182,29 +185,32 @@ def release(path: Path | None, out: Path | None, check: bool) -> None:
 def info(version: str | None, mirror: str | None, list_sources: bool) -> None:
     """A summary of a release: version, tables, coverage and cut-off, originators, licence, where it lives."""
     from nkdata.access.loader import load
+    from nkdata.release.summary import about, summarise
 
     ds = load(version=version, mirror=mirror, format="arrow")
-    dp = ds.datapackage
-    click.echo(f"nkdata {ds.version} (package {__version__}), released {dp.get('created', '?')[:10]}")
+    tables = {name: ds[name].to_pylist() for name in ds}
+    s = summarise(tables, about(ds.datapackage, ds.version))
+    click.echo(f"nkdata {ds.version} (package {__version__}), released {s.about.released or '?'}")
     click.echo(f"data: {ds.path}")
-    click.echo("licence: " + ", ".join(lic.get("name", "?") for lic in dp.get("licenses", [])))
+    if (Path(ds.path) / "README.md").is_file():
+        click.echo(f"data card: {Path(ds.path) / 'README.md'} (coverage, limits, how to cite, licences)")
+    if s.about.homepage:
+        click.echo(f"home: {s.about.homepage}")
+    click.echo("licence: " + ", ".join(str(lic.get("name", "?")) for lic in s.about.licenses))
     click.echo("tables:")
-    for name in ds:
-        click.echo(f"  {name:<11} {ds[name].num_rows:>7} rows")
-    claims = ds["claims"].to_pylist()
-    days = sorted(c["date_start"] for c in claims if c.get("date_start") is not None)
-    if days:
-        cut_off = max(c["date_end"] or c["date_start"] for c in claims if c.get("date_start") is not None)
-        click.echo(f"coverage: claims dated {days[0]} to {cut_off} (the cut-off: the latest day a claim refers to)")
-    originators = sorted({c["originator"] for c in claims if c.get("originator")})
-    click.echo(f"originators: {len(originators)} (nkdata show claims; docs/coverage.md in the repository)")
-    sources = ds["sources"].to_pylist()
+    for name, n in s.counts.items():
+        click.echo(f"  {name:<11} {n:>7} rows")
+    if s.claims.first is not None:
+        click.echo(f"coverage: claims dated {s.claims.first} to {s.cut_off} (the cut-off: the latest day a claim refers to)")
+    if s.first is not None:
+        click.echo(f"records (figures, statements, events) refer to days from {s.first} to {s.last}")
+    click.echo(f"originators: {s.originators} (nkdata show claims; docs/coverage.md in the repository)")
     if not list_sources:
-        click.echo(f"sources: {len(sources)} (list them with --sources)")
+        click.echo(f"sources: {s.sources} (list them with --sources)")
         return
-    click.echo(f"sources ({len(sources)}):")
-    for s in sources:
-        click.echo(f"  {s['source_id']}: {s['title'] or s['url'] or '(no title or URL known)'}")
+    click.echo(f"sources ({s.sources}):")
+    for src in tables["sources"]:
+        click.echo(f"  {src['source_id']}: {src['title'] or src['url'] or '(no title or URL known)'}")
 
 
 @main.command()

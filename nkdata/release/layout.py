@@ -1,8 +1,8 @@
 """The names of a release, defined once.
 
 A release of version X.Y.Z is a folder ``nkdata-X.Y.Z/`` holding
-``datapackage.json``, one CSV and one Parquet file per table and the archived
-source texts, and its zip ``nkdata-X.Y.Z.zip`` (that folder, zipped). Inside
+``datapackage.json``, one CSV and one Parquet file per table, the archived
+source texts and the data card (README.md and the files it names), and its zip ``nkdata-X.Y.Z.zip`` (that folder, zipped). Inside
 the package, the release of the package's own version is embedded under
 ``nkdata/_release/`` and the sha256 of every released zip is listed in
 ``nkdata/registry.txt``; in a project, each recorded release is kept under

@@ -21,6 +21,7 @@ from nkdata.checks.validation import CheckedProject, load_valid
 from nkdata.curated.package_meta import PackageMeta
 from nkdata.errors import BuildError
 from nkdata.release.archive import write_zip
+from nkdata.release.card import card_resources, read_changelog_entry, write_card
 from nkdata.release.files import source_entry, text_resources
 from nkdata.release.hashing import sha256_file
 from nkdata.release.layout import DESCRIPTOR, PARQUET_PROPERTY, release_name, zip_name
@@ -170,7 +171,8 @@ def write_release(folder: Path, checked: CheckedProject, version: str = __versio
         target = folder / r["text_path"]
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(checked.curated.root / r["text_path"], target)
-    write_descriptor(folder, checked.curated.package, rows, version)
+    write_card(folder, checked.curated.root, checked.curated.package, rows, version)  # README.md, LICENSE-DATA, ...
+    write_descriptor(folder, checked.curated.package, rows, version, card_resources(folder))
 
 
 def _differences(a: Path, b: Path) -> list[str]:
@@ -230,8 +232,9 @@ def build(
 ) -> Path:
     """Validate a curated project and build a release of it.
 
-    Writes ``out/nkdata-VERSION/`` (CSV and Parquet per table, archived texts, ``datapackage.json``
-    with every file's sha256) and its zip: reproducibly (same data, same bytes), atomically (a
+    Writes ``out/nkdata-VERSION/`` (CSV and Parquet per table, archived texts, the data card
+    ``README.md`` with ``LICENSE-DATA``, ``data-dictionary.md``, ``CITATION.cff`` and this version's
+    ``CHANGELOG.md`` entry, ``datapackage.json`` with every file's sha256) and its zip: reproducibly (same data, same bytes), atomically (a
     failed build leaves nothing), never overwriting a different release of that version.
 
     Parameters
@@ -255,19 +258,20 @@ def build(
     ValidationFailed
         The data has problems (all of them in ``exc.problems``); nothing is written.
     BuildError
-        ``out`` holds a different release of that version, or ``data/package.yaml`` has no
-        ``release_date``; nothing is written.
+        ``out`` holds a different release of that version, ``CHANGELOG.md`` has no entry for
+        ``version``, or ``data/package.yaml`` has no ``release_date``; nothing is written.
     UsageError
         ``path`` is not inside a project.
 
     Examples
     --------
     >>> import tempfile, nkdata
-    >>> folder = nkdata.build(".", out=tempfile.mkdtemp(), version="0.0.1")
+    >>> folder = nkdata.build(".", out=tempfile.mkdtemp(), version="0.3.0")
     >>> folder.name, sorted(p.name for p in folder.parent.iterdir() if not p.name.startswith("."))
-    ('nkdata-0.0.1', ['nkdata-0.0.1', 'nkdata-0.0.1.zip'])
+    ('nkdata-0.3.0', ['nkdata-0.3.0', 'nkdata-0.3.0.zip'])
     """
     checked = load_valid(path, progress)
+    read_changelog_entry(checked.curated.root, version)  # a release carries its changelog entry: refuse before writing
     if progress is not None:
         progress("writing the release", 0, 2)
     out_dir = Path(out)

@@ -34,7 +34,7 @@ TEXT = st.text(
 @example(notes="0\r")  # a lone carriage return went out unquoted and split the CSV row (found by this property)
 def test_what_validate_accepts_builds_validates_and_loads(notes: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        project = copy_project(Path(tmp) / "project")
+        project = copy_project(Path(tmp) / "project", "9.9.9")
         text = project.read(SOURCE)
         assert NOTES in text
         project.path(SOURCE).write_text(text.replace(NOTES, f"    notes: {json.dumps(notes)}\n", 1), encoding="utf-8")

@@ -70,15 +70,16 @@ def test_cli_build_writes_a_frictionless_valid_package_identical_to_the_library_
     folder = out / NAME
 
     texts = sorted(r["text_path"] for r in csv_rows(folder / "sources.csv", _fields(folder, "sources")))
-    expected = {"datapackage.json", *texts} | {f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")}
+    card = {"README.md", "LICENSE-DATA", "data-dictionary.md", "CITATION.cff", "CHANGELOG.md"}  # tests/release/test_card.py
+    expected = {"datapackage.json", *texts, *card} | {f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")}
     assert set(files_of(folder)) == expected
 
     # The Python API of frictionless, twice: the Package object and the top-level validate().
     # Every table and every archived text is a resource frictionless checks (a text as "text").
     report = frictionless.Package(str(folder / "datapackage.json")).validate()
     assert report.valid, _errors(report)
-    assert report.stats["errors"] == 0 and len(report.tasks) == len(TABLES) + len(set(texts))
-    assert {t.name: t.type for t in report.tasks if t.type != "table"} == {t.replace("/", "-").lower(): "text" for t in texts}
+    assert report.stats["errors"] == 0 and len(report.tasks) == len(TABLES) + len(card) + len(set(texts))  # the card's files too
+    assert {t.name: t.type for t in report.tasks if t.path.startswith("seeds/")} == {t.replace("/", "-").lower(): "text" for t in texts}
     report = frictionless.validate(str(folder / "datapackage.json"))
     assert report.valid, _errors(report)
 
@@ -101,7 +102,7 @@ def test_descriptor_records_metadata_schemas_hashes_and_twins(built):
     assert [s.get("path") for s in dp["sources"]] == [s["url"] for s in sources]
     assert all(s["title"] and not s["title"].startswith("src-") for s in dp["sources"])
 
-    tables = [r for r in dp["resources"] if r.get("type") == "table"]
+    tables = [r for r in dp["resources"] if r.get("type") == "table"]  # the others are the data card's and the texts' files
     assert [r["name"] for r in tables] == TABLES == [r["name"] for r in dp["resources"][: len(TABLES)]]
     for res in tables:
         table = res["name"]

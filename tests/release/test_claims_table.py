@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Release:
-    return Release(build(REPO, tmp_path_factory.mktemp("dist"), version="0.0.0"))
+    return Release(build(REPO, tmp_path_factory.mktemp("dist"), version=nkdata.__version__))
 
 
 @pytest.fixture(scope="module")

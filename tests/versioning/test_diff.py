@@ -31,7 +31,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def edited_build(tmp_path: Path, edit, version: str = __version__) -> tuple[Project, Path]:
     """Copy the project, apply ``edit``, build it; return the copy and the built release folder."""
-    project = copy_project(tmp_path / "project")
+    project = copy_project(tmp_path / "project", version)
     edit(project)
     return project, build(project.root, tmp_path / "out", version)
 
