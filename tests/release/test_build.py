@@ -38,6 +38,7 @@ from helpers_release import (
 
 from nkdata.checks.validation import validate
 from nkdata.errors import BuildError, IntegrityError, ValidationFailed
+from nkdata.release.card import CARD_FILES
 from nkdata.release.reader import Release
 from nkdata.release.writer import build
 
@@ -79,7 +80,7 @@ def test_cli_build_writes_a_frictionless_valid_package_identical_to_the_library_
     report = frictionless.Package(str(folder / "datapackage.json")).validate()
     assert report.valid, _errors(report)
     assert report.stats["errors"] == 0 and len(report.tasks) == len(TABLES) + len(card) + len(set(texts))  # the card's files too
-    assert {t.name: t.type for t in report.tasks if t.path.startswith("seeds/")} == {t.replace("/", "-").lower(): "text" for t in texts}
+    assert {t.name: t.type for t in report.tasks if t.name.startswith("seeds-")} == {t.replace("/", "-").lower(): "text" for t in texts}
     report = frictionless.validate(str(folder / "datapackage.json"))
     assert report.valid, _errors(report)
 
@@ -119,7 +120,9 @@ def test_descriptor_records_metadata_schemas_hashes_and_twins(built):
     assert any(r["schema"].get("foreignKeys") for r in tables)
 
     assert "nkdata:texts" not in dp  # the texts are resources since 0.3.0 was re-recorded
-    texts = {e["path"]: e for e in dp["resources"][len(TABLES) :]}
+    files = {e["path"]: e for e in dp["resources"][len(TABLES) :]}
+    texts = {path: e for path, e in files.items() if path.startswith("seeds/")}
+    assert sorted(set(files) - set(texts)) == sorted(CARD_FILES)  # the data card's (tests/release/test_card.py)
     assert sorted(texts) == sorted(s["text_path"] for s in sources)
     for s in sources:
         entry = texts[s["text_path"]]

@@ -16,6 +16,7 @@ from helpers_release import REPO, TABLES, copy_release, csv_rows, descriptor, fl
 from nkdata.checks.package import validate_package
 from nkdata.errors import IntegrityError
 from nkdata.release.files import TEXT_LICENSES, file_resource, resource_name, source_title, text_resources
+from nkdata.release.layout import TEXTS_DIR
 from nkdata.release.reader import Release
 from nkdata.spec import vocab
 
@@ -27,7 +28,8 @@ def _tables(dp: dict) -> dict[str, dict]:
 
 
 def _files(dp: dict) -> dict[str, dict]:
-    return {r["path"]: r for r in dp["resources"] if r.get("type") != "table"}
+    """The archived texts' resources (the data card's files are the other non-table ones: test_card.py)."""
+    return {r["path"]: r for r in dp["resources"] if r.get("type") != "table" and r["path"].startswith(TEXTS_DIR)}
 
 
 def _sources(folder: Path) -> list[dict]:
@@ -146,7 +148,7 @@ def test_source_title_is_built_from_facts_only(row, title):
 def test_frictionless_validates_every_text_and_reports_one_changed_byte(built, tmp_path):
     report = frictionless.validate(str(built / "datapackage.json"))
     assert report.valid, report.flatten(["type", "note"])
-    texts = {t.name: t.type for t in report.tasks if t.type != "table"}
+    texts = {t.name: t.type for t in report.tasks if t.name.startswith("seeds-")}
     assert len(texts) == len(_files(descriptor(built))) > 100 and set(texts.values()) == {"text"}
 
     folder = copy_release(built, tmp_path)
@@ -164,25 +166,25 @@ def test_frictionless_validates_every_text_and_reports_one_changed_byte(built, t
 def test_a_file_resource_of_any_kind_is_declared_and_checked_the_same_way(built, tmp_path):
     """The generic writer another part of the build uses for the data card (README.md, LICENSE-DATA, ...)."""
     folder = copy_release(built, tmp_path)
-    (folder / "README.md").write_text("# nkdata\n\nA data card.\n", encoding="utf-8")
-    (folder / "LICENSE-DATA").write_text("Tables: CC BY 4.0. Archived texts: their publishers'.\n", encoding="utf-8")
-    readme = file_resource(folder, "README.md", mediatype="text/markdown", title="Data card")
-    licence = file_resource(folder, "LICENSE-DATA", mediatype="text/plain", title="Licences", name="license-data")
+    (folder / "NOTES.md").write_text("# nkdata\n\nA data card.\n", encoding="utf-8")
+    (folder / "LICENSE-OTHER").write_text("Tables: CC BY 4.0. Archived texts: their publishers'.\n", encoding="utf-8")
+    readme = file_resource(folder, "NOTES.md", mediatype="text/markdown", title="Data card")
+    licence = file_resource(folder, "LICENSE-OTHER", mediatype="text/plain", title="Licences", name="license-other")
     assert readme == {
-        "name": "readme.md",
-        "path": "README.md",
+        "name": "notes.md",
+        "path": "NOTES.md",
         "title": "Data card",
         "mediatype": "text/markdown",
         "encoding": "utf-8",
         "bytes": 23,
-        "hash": f"sha256:{sha256(folder / 'README.md')}",
+        "hash": f"sha256:{sha256(folder / 'NOTES.md')}",
     }
     dp = descriptor(folder)
     dp["resources"] += [readme, licence]
     _save(folder, dp)
     assert frictionless.validate(str(folder / "datapackage.json")).valid
     assert validate_package(folder) == []
-    assert "README.md" in Release(folder).verify() and "README.md" in Release(folder).files()
+    assert "NOTES.md" in Release(folder).verify() and "NOTES.md" in Release(folder).files()
     assert "README.md" not in Release(folder).texts()  # the archived texts are those under seeds/
 
     (folder / "LICENSE-DATA").write_text("Tables: CC0. Archived texts: their publishers'.\n", encoding="utf-8")
@@ -270,7 +272,7 @@ def test_a_build_step_declares_its_files_through_write_descriptor(built, tmp_pat
     write_descriptor(folder, checked.curated.package, rows_from_project(checked), descriptor(built)["version"], files=[card])
     dp = descriptor(folder)
     assert [r["name"] for r in dp["resources"][: len(TABLES) + 1]] == [*TABLES, "citation.cff"]
-    assert dp["resources"][len(TABLES) + 1 :] == descriptor(built)["resources"][len(TABLES) :]  # then the texts
+    assert dp["resources"][len(TABLES) + 1 :] == list(_files(descriptor(built)).values())  # then the texts
     assert validate_package(folder) == []
     report = frictionless.validate(str(folder / "datapackage.json"))
     assert report.valid and {t.name: t.type for t in report.tasks}["citation.cff"] == "file"
