@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from markupsafe import escape
 
 import nkdata
 from nkdata.cli.main import main
@@ -465,7 +466,7 @@ def test_datasette_follows_foreign_keys_and_shows_metadata(built: export.Export)
     assert "metric" in facets and {v["value"] for v in facets["metric"]["results"]} <= set(metric["constraints"]["enum"])
     page = _get(ds, "/nkdata/figures")
     assert page.status_code == 200 and 'name="_search"' in page.text
-    assert RESOURCES["figures"]["description"] in page.text
+    assert str(escape(RESOURCES["figures"]["description"])) in page.text  # as datasette's Jinja escapes it (' is &#39;)
     assert DESCRIPTOR["licenses"][0]["name"] in page.text
     meta = _get(ds, "/-/metadata.json").json()
     assert meta["databases"]["nkdata"]["tables"]["figures"]["columns"]["evidence"] == next(
