@@ -27,6 +27,8 @@ from nkdata.problems import Problem
 from nkdata.release.writer import build
 
 REPO = Path(__file__).resolve().parents[1]
+#: the attack tests' fixtures (env, project_dir, release_copy, cert), for tests/*/test_hostile_*.py
+pytest_plugins = ["hostile_helpers"]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -200,7 +202,8 @@ def problems_from_json(stdout: str) -> list[dict]:
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real project built once by the library into a temporary folder (treat as read-only)."""
+    """The real project built once per session (per xdist worker) by the library into a temporary
+    folder, its zip beside it (treat both as read-only; copy before tampering)."""
     return build(REPO, tmp_path_factory.mktemp("built"))
 
 
@@ -215,28 +218,24 @@ def old_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # ---------------------------------------------------------------- package-validation fixtures (tests/checks)
 
 
-@pytest.fixture(scope="module")
-def real_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real curated data, built as a release (folder; its zip sits next to it)."""
-    from nkdata.release.writer import build
-
-    return build(REPO, tmp_path_factory.mktemp("real") / "dist")
+@pytest.fixture(scope="session")
+def real_release(built: Path) -> Path:
+    """The real curated data, built as a release (folder; its zip sits next to it): the session's one build."""
+    return built
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def synth_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small synthetic curated project (300 figures in 3 sources)."""
+    """A small synthetic curated project (300 figures in 3 sources), written once (treat as read-only)."""
     sys.path.insert(0, str(REPO / "benchmarks"))
     import synth
 
     return synth.write_project(tmp_path_factory.mktemp("synth") / "project", 300, seed=5)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def synth_release(synth_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The synthetic project built by ``nkdata build``: the package the corruptions start from."""
-    from nkdata.release.writer import build
-
+    """The synthetic project built by ``nkdata build``, once (treat as read-only): the package the corruptions start from."""
     return build(synth_project, tmp_path_factory.mktemp("synth-built") / "dist")
 
 

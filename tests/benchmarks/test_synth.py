@@ -25,9 +25,9 @@ LARGE = ROW_GROUP_SIZE + 8_869  # 140,000 figures: more than one row group, quic
 PLAIN_TYPES = (pa.string(), pa.float64(), pa.int64(), pa.bool_(), pa.date32(), pa.list_(pa.string()))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not per module: with xdist a module fixture is rebuilt whenever other modules' tests run between
 def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A synthetic package of 140,000 figures, written by nkdata's own writers."""
+    """A synthetic package of 140,000 figures, written by nkdata's own writers, once (read-only)."""
     return synth.write_package(tmp_path_factory.mktemp("large"), LARGE, seed=2)
 
 

@@ -24,9 +24,9 @@ from nkdata.versioning.semver import Level, bump, declared_version, parse_versio
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def base(built: Path) -> Path:
     """The current curated data, built as the current version (the recorded release's bytes when nothing changed)."""
-    return build(REPO, tmp_path_factory.mktemp("base"), __version__)
+    return built
 
 
 def edited_build(tmp_path: Path, edit, version: str = __version__) -> tuple[Project, Path]:
