@@ -6,10 +6,13 @@ pull request could contain) and checks, through the library and the CLI:
 * the expected code is reported at the right file, line (and column where the
   rule pins one), record id and field; the line is found by searching the
   edited file for the edited text, never hard-coded;
-* no other problem codes than the case allows;
+* no other problem codes than the case allows, in the whole real project;
 * the CLI exits 1, prints the same problems in JSON as the library returns,
   prints the problem as ``path:line:col: CODE record field: message`` in text,
-  and never a traceback;
+  and never a traceback. The CLI runs on the same edit of a slice of the real
+  project (the files the cases edit: data/package.yaml, data/entities.yaml, the
+  two seed sources and their texts), where the library must find the same
+  problem too: a validation of the slice costs a twentieth of the whole;
 * nothing in the project is written or changed by validating.
 """
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -27,6 +31,8 @@ from pathlib import Path
 import pytest
 from conftest import (
     ENTITIES,
+    REPO,
+    SEED_000,
     SEED_001,
     SRC_000,
     SRC_001,
@@ -457,15 +463,36 @@ def _check_case(project: Project, case: Case) -> tuple[list[Problem], list[Probl
     return found, problems
 
 
+#: The files of the real project the cases edit, with the texts they point to: the CLI runs on this slice.
+SLICE = (PACKAGE, ENTITIES, SRC_000, SRC_001, SEED_000, SEED_001)
+
+
+@pytest.fixture
+def sliced(tmp_path: Path) -> Project:
+    """A copy of the slice of the real project (:data:`SLICE`): valid as it is, like the whole."""
+    for rel in SLICE:
+        dest = tmp_path / "slice" / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(REPO / rel, dest)
+    return Project(tmp_path / "slice")
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_bad_contribution(project: Project, case: Case) -> None:
+def test_bad_contribution(project: Project, sliced: Project, case: Case) -> None:
     if case.code in ("T503", "Y106") and sys.platform == "win32":
         pytest.skip("symlinks need privileges on Windows")
     if case.code not in CODES:
         pytest.skip(f"{case.code} is not (yet) a code of this version")
+    # the library, on the whole real project: the problem, located, and nothing else
     case.edit(project)
     before = project.snapshot()
+    _check_case(project, case)
+    assert project.snapshot() == before, "validation changed files in the project"
 
+    # the same edit of the slice: the library finds the same problem there, and the CLI prints it
+    project = sliced
+    case.edit(project)
+    before = project.snapshot()
     found, problems = _check_case(project, case)
 
     # the CLI, JSON: exit 1 and exactly the library's problems
