@@ -379,7 +379,7 @@ def test_damaged_inputs_fail_cleanly(tmp_path: Path) -> None:
         "recorded": "neither the data files nor nkdata-0.1.0.zip",
     }
     for rel, needle in cases.items():
-        out = run_cli_subprocess("diff", str(tmp_path / rel), "none")
+        out = run_cli("diff", str(tmp_path / rel), "none")
         assert out.exit_code in (1, 2), (rel, out.output)
         assert needle in out.stderr and "Traceback" not in out.output, (rel, out.output)
     assert not (tmp_path.parent / "outside.txt").exists()
