@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
 
 from nkdata.checks.validation import validate
 from nkdata.cli.main import main as cli_main
@@ -29,6 +30,12 @@ from nkdata.release.writer import build
 REPO = Path(__file__).resolve().parents[1]
 #: the attack tests' fixtures (env, project_dir, release_copy, cert), for tests/*/test_hostile_*.py
 pytest_plugins = ["hostile_helpers"]
+
+# The suite's one hypothesis profile (it used to be loaded by tests/checks/test_textmatch.py at import,
+# so it held for whichever modules were collected after it): 150 examples where a test sets none, and
+# no deadline, since a busy CI machine is not a slow function. Tests that need more examples say so.
+settings.register_profile("nkdata", max_examples=150, deadline=None)
+settings.load_profile("nkdata")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
