@@ -43,7 +43,7 @@ def _figures() -> list[tuple[dict, str]]:
     return out
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker: xdist interleaves modules, which tears module fixtures down
 def checked() -> CheckedProject:
     """The real project, read and checked once for this module (tests only read it)."""
     return check_project(REPO)

@@ -40,7 +40,7 @@ class Links(HTMLParser):
                 self.ids.add(value)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker: xdist interleaves modules, which tears module fixtures down
 def site(tmp_path_factory: pytest.TempPathFactory, built: Path) -> tuple[Path, Release]:
     """The site of the session's build of the real project."""
     release = Release(built)

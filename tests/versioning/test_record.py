@@ -45,7 +45,7 @@ def add_figure(root: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8").replace("\nstatements:", NEW_FIGURE + "\nstatements:", 1), encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker: xdist interleaves modules, which tears module fixtures down
 def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = full_copy(tmp_path_factory.mktemp("released") / "project")
     set_version(root, BASE)
