@@ -36,11 +36,9 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="session")  # once per worker: xdist interleaves modules, which tears module fixtures down
-def site(tmp_path_factory: pytest.TempPathFactory, built: Path) -> Iterator[tuple[str, Path]]:
-    """The site of the session's build of the real project, served on 127.0.0.1."""
-    from nkdata.outputs.site import build_site
-
-    out = build_site(tmp_path_factory.mktemp("site-browser") / "out", release=built).out
+def site(site_out: Path) -> Iterator[tuple[str, Path]]:
+    """The site of the session's build of the real project (tests/conftest.py), served on 127.0.0.1."""
+    out = site_out
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(out)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
