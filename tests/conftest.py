@@ -15,11 +15,14 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
 
 from nkdata.checks.validation import validate
 from nkdata.cli.main import main as cli_main
@@ -37,6 +40,16 @@ NO_NETWORK_BASE = "https://127.0.0.1:9/no-network-in-tests/v{version}/"
 def _no_network_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
     """NKDATA_BASE_URL is the loopback's closed port in every test (and the processes it starts)."""
     monkeypatch.setenv("NKDATA_BASE_URL", NO_NETWORK_BASE)
+
+
+#: the attack tests' fixtures (env, project_dir, release_copy, cert), for tests/*/test_hostile_*.py
+pytest_plugins = ["hostile_helpers"]
+
+# The suite's one hypothesis profile (it used to be loaded by tests/checks/test_textmatch.py at import,
+# so it held for whichever modules were collected after it): 150 examples where a test sets none, and
+# no deadline, since a busy CI machine is not a slow function. Tests that need more examples say so.
+settings.register_profile("nkdata", max_examples=150, deadline=None)
+settings.load_profile("nkdata")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -220,46 +233,68 @@ def problems_from_json(stdout: str) -> list[dict]:
 # ------------------------------------------------------------------ builds shared by the release tests
 
 
+def once_per_run(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], Path]) -> Path:
+    """``make(folder)`` once for the whole run, its result shared by every xdist worker.
+
+    The first worker to ask makes it in a folder of the run's common temporary folder, under a lock
+    (``fcntl``, so without it each worker makes its own); the others wait and reuse it. What it makes
+    is read-only for the tests: copy it before changing anything.
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the controller's basetemp, shared by the workers
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Linux or macOS
+        return make(tmp_path_factory.mktemp(name))
+    done = root / f"{name}.made"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            done.write_text(str(make(Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root)))), encoding="utf-8")
+    return Path(done.read_text(encoding="utf-8"))
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real project built once by the library into a temporary folder (treat as read-only)."""
-    return build(REPO, tmp_path_factory.mktemp("built"))
+    """The real project built once per run by the library into a temporary folder, its zip beside it
+    (shared by the xdist workers: treat both as read-only; copy before tampering)."""
+    return once_per_run(tmp_path_factory, "built", lambda out: build(REPO, out))
 
 
 @pytest.fixture(scope="session")
 def old_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A release of the real data under another version (0.0.9), as a zip in a mirror folder."""
-    out = tmp_path_factory.mktemp("release-0.0.9")
-    folder = build(copy_project(out / "project", "0.0.9").root, out, version="0.0.9")
-    return folder.parent / f"{folder.name}.zip"
+    """A release of the real data under another version (0.0.9), as a zip in a mirror folder (read-only)."""
+
+    def make(out: Path) -> Path:
+        folder = build(copy_project(out / "project", "0.0.9").root, out, version="0.0.9")
+        return folder.parent / f"{folder.name}.zip"
+
+    return once_per_run(tmp_path_factory, "release-0.0.9", make)
 
 
 # ---------------------------------------------------------------- package-validation fixtures (tests/checks)
 
 
-@pytest.fixture(scope="module")
-def real_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real curated data, built as a release (folder; its zip sits next to it)."""
-    from nkdata.release.writer import build
-
-    return build(REPO, tmp_path_factory.mktemp("real") / "dist")
+@pytest.fixture(scope="session")
+def real_release(built: Path) -> Path:
+    """The real curated data, built as a release (folder; its zip sits next to it): the session's one build."""
+    return built
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def synth_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small synthetic curated project (300 figures in 3 sources)."""
+    """A small synthetic curated project (300 figures in 3 sources), written once (treat as read-only)."""
     sys.path.insert(0, str(REPO / "benchmarks"))
     import synth
 
-    return synth.write_project(tmp_path_factory.mktemp("synth") / "project", 300, seed=5)
+    return once_per_run(tmp_path_factory, "synth", lambda out: synth.write_project(out / "project", 300, seed=5))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def synth_release(synth_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The synthetic project built by ``nkdata build``: the package the corruptions start from."""
-    from nkdata.release.writer import build
-
-    return build(synth_project, tmp_path_factory.mktemp("synth-built") / "dist")
+    """The synthetic project built by ``nkdata build``, once (treat as read-only): the package the corruptions start from."""
+    return once_per_run(tmp_path_factory, "synth-built", lambda out: build(synth_project, out / "dist"))
 
 
 @pytest.fixture
@@ -272,3 +307,18 @@ def pkg(synth_release: Path, tmp_path: Path) -> Path:
 def proj(synth_project: Path, tmp_path: Path) -> Path:
     """A fresh copy of the synthetic curated project, to corrupt the same way."""
     return Path(shutil.copytree(synth_project, tmp_path / "project"))
+
+
+@pytest.fixture(scope="session")
+def site_out(tmp_path_factory: pytest.TempPathFactory, built: Path) -> Path:
+    """The folder ``nkdata site`` writes for the real project's build, made once for the run and
+    shared by tests/outputs/test_site.py and test_site_browser.py (read-only)."""
+    pytest.importorskip("matplotlib", reason="the site extra (matplotlib) is not installed")
+    from nkdata.outputs.site import build_site
+
+    def make(folder: Path) -> Path:
+        result = build_site(folder / "out", release=built)
+        assert result.pages > 100
+        return result.out
+
+    return once_per_run(tmp_path_factory, "site", make)

@@ -1,9 +1,13 @@
-"""Bounded harness for tests/test_hostile.py: every attack runs in a child process
-with a memory cap and a timeout, against a copy of the project, and servers listen
-on 127.0.0.1 only and are stopped by the test.
+"""Bounded harness for the attack tests (``tests/*/test_hostile_*.py``, issue 10): every attack
+runs in a child process with a memory cap and a timeout, against a copy of the project or of a
+built release, and servers listen on 127.0.0.1 only and are stopped by the test. Attacks the code
+does not survive yet are marked :func:`xfail` (strict): when a fix lands the test XPASSes, which
+fails the suite until the mark is dropped.
 
 Only nkdata's public surface is used: the ``nkdata`` console script and
-``python -c "import nkdata; ..."``. Nothing here imports nkdata's modules.
+``python -c "import nkdata; ..."``. Nothing here imports nkdata's modules. The fixtures below
+(``env``, ``project_dir``, ``release_copy``, ``cert``) are registered for the whole suite by
+tests/conftest.py (``pytest_plugins``); ``release_copy`` copies the session's ``built`` release.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from conftest import NO_NETWORK_BASE
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,6 +37,9 @@ MEMORY_CAP = 2 * 1024**3  # bytes of address space a child may map (RLIMIT_AS)
 PINNED = "0.1.0"  # a released version that is not embedded: it comes from the cache or a mirror
 PINNED_ZIP = REPO / "data" / "releases" / PINNED / f"nkdata-{PINNED}.zip"
 SECRET = "HOSTILE-SECRET-7f3a9c"  # written outside the tree; must never appear in any output
+SOURCE = "data/sources/kbsworld-188550.yaml"  # a small source file the attacks edit
+SEED = "seeds/kbsworld-188550.txt"
+MIB = 1024**2
 
 #: Names a crashed or interrupted writer leaves behind (staging folders, pooch's temp files, .part files).
 _LEFTOVER = re.compile(r"^(\..*|tmp[a-z0-9_]{4,}|.*\.part(-.*)?|.*\.unpacking|.*\.tmp)$")
@@ -246,3 +254,71 @@ class Mirror:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+
+
+# ---------------------------------------------------------------- fixtures and edits shared by the attacks
+
+
+def xfail(item: str, why: str) -> pytest.MarkDecorator:
+    """An attack the code does not survive yet (issue 10 ``item``), strictly: an XPASS fails the suite."""
+    return pytest.mark.xfail(strict=True, reason=f"issue 10 {item}: {why}")
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """The child's environment: its own cache and temp folder under tmp_path."""
+    return base_env(tmp_path)
+
+
+@pytest.fixture
+def project_dir(tmp_path: Path) -> Path:
+    """A fresh copy of the curated project (data/ and seeds/) to attack."""
+    return copy_project(tmp_path / "proj")
+
+
+@pytest.fixture
+def release_copy(built: Path, tmp_path: Path) -> Path:
+    """A private copy of the session's built release folder, to tamper with."""
+    dest = tmp_path / "pkg" / built.name
+    shutil.copytree(built, dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for the loopback https mirrors, made once."""
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is needed for the loopback https mirror")
+    return self_signed_cert(tmp_path_factory.mktemp("tls"))
+
+
+def tls_env(tmp_path: Path, cert: tuple[Path, Path], **extra: str) -> dict[str, str]:
+    """:func:`base_env` trusting the loopback mirror's certificate."""
+    return base_env(tmp_path, REQUESTS_CA_BUNDLE=str(cert[0]), SSL_CERT_FILE=str(cert[0]), **extra)
+
+
+def zip_of(folder: Path) -> Path:
+    """The zip built beside a release folder."""
+    return folder.parent / f"{folder.name}.zip"
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first ``old`` in the file; fail if it is not there."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def rehash_seed(project: Path, text: str) -> None:
+    """Replace the seed text and record its new sha256 in the source file."""
+    (project / SEED).write_text(text, encoding="utf-8")
+    src = project / SOURCE
+    src.write_text(re.sub(r"text_sha256: [0-9a-f]{64}", f"text_sha256: {sha256(text.encode())}", src.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+def outside_secret(tmp_path: Path, name: str, content: str) -> Path:
+    """A file outside the project holding the secret word."""
+    path = tmp_path / "outside" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(content, encoding="utf-8")
+    return path

@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import REPO
+from conftest import REPO, once_per_run
 
 from nkdata._version import __version__
 from nkdata.checks.package import validate_package
@@ -25,10 +25,11 @@ LARGE = ROW_GROUP_SIZE + 8_869  # 140,000 figures: more than one row group, quic
 PLAIN_TYPES = (pa.string(), pa.float64(), pa.int64(), pa.bool_(), pa.date32(), pa.list_(pa.string()))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A synthetic package of 140,000 figures, written by nkdata's own writers."""
-    return synth.write_package(tmp_path_factory.mktemp("large"), LARGE, seed=2)
+    """A synthetic package of 140,000 figures, written by nkdata's own writers once for the run and
+    shared by the xdist workers (read-only)."""
+    return once_per_run(tmp_path_factory, "large", lambda out: synth.write_package(out, LARGE, seed=2))
 
 
 @pytest.mark.slow  # starts the CLI or another Python in a new process

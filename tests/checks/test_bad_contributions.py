@@ -11,6 +11,13 @@ pull request could contain) and checks, through the library and the CLI:
   prints the problem as ``path:line:col: CODE record field: message`` in text,
   and never a traceback;
 * nothing in the project is written or changed by validating.
+
+Each case runs on a copy of the slice of the real project that the cases edit
+(data/package.yaml, data/entities.yaml, the two seed sources and their texts:
+the same real files, a sixth of the validation time of the whole). A case whose
+consequences can reach the other 169 sources (an edit of entities.yaml or
+package.yaml, a code about ids, references, claims, texts or files) is also
+checked, through the library, on a copy of the whole project.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -27,10 +35,13 @@ from pathlib import Path
 import pytest
 from conftest import (
     ENTITIES,
+    REPO,
+    SEED_000,
     SEED_001,
     SRC_000,
     SRC_001,
     Project,
+    copy_project,
     problems_from_json,
     run_cli,
     run_cli_subprocess,
@@ -457,15 +468,47 @@ def _check_case(project: Project, case: Case) -> tuple[list[Problem], list[Probl
     return found, problems
 
 
+#: The files of the real project the cases edit, with the texts they point to: the CLI runs on this slice.
+SLICE = (PACKAGE, ENTITIES, SRC_000, SRC_001, SEED_000, SEED_001)
+
+
+@pytest.fixture
+def sliced(tmp_path: Path) -> Project:
+    """A copy of the slice of the real project (:data:`SLICE`): valid as it is, like the whole
+    (tests/checks/test_real_data.py), with the same files in the same places."""
+    for rel in SLICE:
+        dest = tmp_path / "slice" / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(REPO / rel, dest)
+    return Project(tmp_path / "slice")
+
+
+#: Codes about more than one record's own fields: ids and references, claims, texts and files.
+CROSS_FILE = frozenset({"I300", "I301", "I302", "I303", "F700", "F701", "F702", "F703", "F704", "T500", "T501", "T502", "T503", "T504"})
+
+
+def reaches_other_files(case: Case) -> bool:
+    """Whether the edit's consequences can reach source files outside the slice."""
+    codes = {case.code, *case.also, *(e[0] for e in case.extra)}
+    return case.path in (ENTITIES, PACKAGE) or bool(codes & CROSS_FILE)
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_bad_contribution(project: Project, case: Case) -> None:
+def test_bad_contribution(sliced: Project, case: Case, tmp_path: Path) -> None:
     if case.code in ("T503", "Y106") and sys.platform == "win32":
         pytest.skip("symlinks need privileges on Windows")
     if case.code not in CODES:
         pytest.skip(f"{case.code} is not (yet) a code of this version")
+    if reaches_other_files(case):  # the library, on the whole real project: the problem, located, and nothing else
+        whole = copy_project(tmp_path / "project")
+        case.edit(whole)
+        before = whole.snapshot()
+        _check_case(whole, case)
+        assert whole.snapshot() == before, "validation changed files in the project"
+
+    project = sliced
     case.edit(project)
     before = project.snapshot()
-
     found, problems = _check_case(project, case)
 
     # the CLI, JSON: exit 1 and exactly the library's problems

@@ -302,7 +302,7 @@ def test_a_broken_zip(tmp_path: Path) -> None:
 
 def test_cli_exit_codes_and_no_traceback(pkg: Path, tmp_path: Path) -> None:
     rewrite(pkg, "figures", lambda rows: rows[0].update(metric="troops_sent"))
-    result = run_cli_subprocess("validate", str(pkg / "datapackage.json"))
+    result = run_cli("validate", str(pkg / "datapackage.json"))
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert f"{pkg}/figures.csv:2: M203 " in result.stdout
@@ -403,6 +403,7 @@ def refresh_descriptor_where_present(folder: Path) -> None:
     path.write_text(json.dumps(desc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+@pytest.mark.slow  # starts the CLI in a new process
 def test_a_renamed_header_column_in_a_subprocess(pkg: Path) -> None:
     """The reported bug, end to end: one header column renamed, `nkdata validate FOLDER`."""
     path = pkg / "figures.csv"

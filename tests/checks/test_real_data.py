@@ -3,6 +3,7 @@ and the output formats are well-formed."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -16,6 +17,7 @@ from conftest import REPO, SRC_000, SRC_001, Project, problems_from_json, run_cl
 from nkdata.checks.validation import CheckedProject, check_project, validate
 
 
+@functools.cache  # read once per process: the tests only read it
 def _curated() -> list[tuple[Path, dict]]:
     """Source files read with PyYAML's plain safe loader (independently of nkdata's reader)."""
     out = []
@@ -41,7 +43,7 @@ def _figures() -> list[tuple[dict, str]]:
     return out
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker: xdist interleaves modules, which tears module fixtures down
 def checked() -> CheckedProject:
     """The real project, read and checked once for this module (tests only read it)."""
     return check_project(REPO)

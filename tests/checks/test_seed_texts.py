@@ -8,15 +8,16 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import ENTITIES, SEED_000, SEED_001, SRC_000, SRC_001, Project, run_cli_subprocess
+from conftest import ENTITIES, SEED_000, SEED_001, SRC_000, SRC_001, Project, run_cli
 
 from nkdata.checks.texts import MAX_TEXT_BYTES
 from nkdata.curated.yamlsafe import MAX_BYTES
 
 
 def fails(project: Project, *needles: str) -> str:
+    """``nkdata validate`` (in-process; the real-process runs are in test_bad_contributions and test_real_data)."""
     before = project.snapshot()
-    out = run_cli_subprocess("validate", str(project.root))
+    out = run_cli("validate", str(project.root))
     assert out.exit_code == 1, out.output
     assert "Traceback" not in out.output
     for needle in needles:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import string
 
 import pytest
-from hypothesis import assume, example, given, settings
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from nkdata.checks.textmatch import IndexedText, normalise, numbers_in
@@ -18,9 +18,6 @@ SPACES = [" ", "  ", "\t", "\n", "\r\n", "\u00a0", "\u2009", "\u202f", "\u3000",
 
 CLASSES = {"squote": SQUOTES, "dquote": DQUOTES, "dash": DASHES}
 CHAR_CLASS = {c: name for name, chars in CLASSES.items() for c in chars}
-
-settings.register_profile("nkdata", max_examples=150, deadline=None)
-settings.load_profile("nkdata")
 
 words = st.text(alphabet=string.ascii_letters + string.digits + ".,;:()!?", min_size=1, max_size=8)
 

@@ -7,9 +7,18 @@ import datetime as dt
 import io
 import json
 import shutil
+import subprocess
 
 import pytest
+from conftest import run_cli
 from helpers_release import EMBEDDED, REPO, VERSION, assert_clean_failure, csv_rows, descriptor, flip_byte, run_nkdata
+
+
+def nkdata_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``nkdata ARGS`` in-process (click's runner), answered as :func:`run_nkdata` answers; the real
+    processes are the two tests marked slow (the console entry point, a tampered copy of the package)."""
+    result = run_cli(*args, env={"NKDATA_MIRROR": None})
+    return subprocess.CompletedProcess(["nkdata", *args], result.exit_code, result.stdout, result.stderr)
 
 
 def _fields(table: str) -> list[dict]:
@@ -47,25 +56,22 @@ def _release_cells(table: str) -> list[list[str]]:
         return list(csv.reader(fh))
 
 
-@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_show_csv_is_spelled_as_the_release_csv():
-    proc = run_nkdata("show", "figures", "--format", "csv", "--limit", "2")
+    proc = nkdata_cli("show", "figures", "--format", "csv", "--limit", "2")
     assert proc.returncode == 0, proc.stderr
     cells = list(csv.reader(io.StringIO(proc.stdout, newline="")))
     # header and first two rows, cell for cell: JSON lists, ISO dates, true/false, "30" not "30.0"
     assert cells == _release_cells("figures")[:3]
 
 
-@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_show_csv_without_limit_is_the_whole_table():
-    proc = run_nkdata("show", "statements", "--format", "csv", "--limit", "0")
+    proc = nkdata_cli("show", "statements", "--format", "csv", "--limit", "0")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == (EMBEDDED / "statements.csv").read_text(encoding="utf-8")
 
 
-@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_show_json_keeps_types():
-    proc = run_nkdata("show", "figures", "--format", "json", "--limit", "2")
+    proc = nkdata_cli("show", "figures", "--format", "json", "--limit", "2")
     assert proc.returncode == 0, proc.stderr
     records = json.loads(proc.stdout)
     expected = csv_rows(EMBEDDED / "figures.csv", _fields("figures"))[:2]
@@ -76,9 +82,8 @@ def test_show_json_keeps_types():
     assert all(isinstance(r["attribution"], list) and isinstance(r["evidence_start"], int) for r in records)
 
 
-@pytest.mark.slow  # starts the CLI or another Python in a new process
 def test_show_table_prints_only_the_limit():
-    proc = run_nkdata("show", "figures", "--limit", "2")
+    proc = nkdata_cli("show", "figures", "--limit", "2")
     assert proc.returncode == 0, proc.stderr
     ids = [r["figure_id"] for r in csv_rows(EMBEDDED / "figures.csv", _fields("figures"))]
     lines = proc.stdout.splitlines()
@@ -86,7 +91,6 @@ def test_show_table_prints_only_the_limit():
     assert [line.split()[0] for line in lines[1:]] == ids[:2]
 
 
-@pytest.mark.slow  # starts the CLI or another Python in a new process
 @pytest.mark.parametrize(
     "args,code,words",
     [
@@ -100,7 +104,7 @@ def test_show_table_prints_only_the_limit():
     ],
 )
 def test_cli_errors_exit_cleanly(args, code, words):
-    proc = run_nkdata(*args)
+    proc = nkdata_cli(*args)
     assert_clean_failure(proc.returncode, proc.stdout + proc.stderr, code)
     assert words in proc.stderr
 
@@ -121,7 +125,7 @@ def test_show_table_prints_empty_cells_not_nan():
     """A source without a title shows an empty cell, as the CSV has it, never NaN or None."""
     untitled = [r for r in csv_rows(EMBEDDED / "sources.csv", _fields("sources")) if not r["title"]]
     assert untitled, "the release has sources without a title"
-    proc = run_nkdata("show", "sources", "--limit", "0")
+    proc = nkdata_cli("show", "sources", "--limit", "0")
     assert proc.returncode == 0, proc.stderr
     assert "NaN" not in proc.stdout and "None" not in proc.stdout and "<NA>" not in proc.stdout
 

@@ -1,6 +1,6 @@
 """One open for every curated file (issue 10 item 1): inside the root, a regular file, a bounded read.
 
-The attacks through the CLI are in test_hostile.py; these pin the function's own
+The attacks through the CLI are in test_hostile_input.py; these pin the function's own
 cases, including the ones git cannot carry but a local tree can (FIFOs, files
 that grow while read), and the files F704 must leave alone.
 """

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import SEED_000, Project, run_cli, run_cli_subprocess
+from conftest import SEED_000, Project, run_cli
 
 from nkdata.curated.scaffold import default_source_id, render
 from nkdata.spec.models import ID_PATTERNS, MODELS
@@ -125,8 +125,9 @@ def test_default_source_id() -> None:
 
 
 def refused(project: Project, *args: str, code: int = 1, needle: str) -> None:
+    """``nkdata new-source ARGS`` (in-process) is refused: the exit code, the message, no traceback, nothing written."""
     before = project.snapshot()
-    out = run_cli_subprocess("new-source", *args)
+    out = run_cli("new-source", *args)
     assert out.exit_code == code, out.output
     assert needle in out.stderr
     assert "Traceback" not in out.output

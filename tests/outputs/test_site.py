@@ -17,7 +17,6 @@ import pytest
 
 pytest.importorskip("matplotlib", reason="the site extra (matplotlib) is not installed")
 
-from nkdata.outputs.site import build_site  # noqa: E402
 from nkdata.outputs.site.data import assemble, slug  # noqa: E402
 from nkdata.release.reader import Release  # noqa: E402
 
@@ -40,15 +39,10 @@ class Links(HTMLParser):
                 self.ids.add(value)
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Release]:
-    work = tmp_path_factory.mktemp("site")
-    from nkdata.release.writer import build
-
-    release = Release(build(ROOT, work / "release"))
-    result = build_site(work / "out", release=release.folder)
-    assert result.pages > 100
-    return result.out, release
+@pytest.fixture(scope="session")  # once per worker: xdist interleaves modules, which tears module fixtures down
+def site(site_out: Path, built: Path) -> tuple[Path, Release]:
+    """The site of the session's build of the real project (tests/conftest.py), and that build."""
+    return site_out, Release(built)
 
 
 def _pages(out: Path) -> dict[Path, Links]:
@@ -60,8 +54,8 @@ def _pages(out: Path) -> dict[Path, Links]:
     return parsed
 
 
-def test_every_internal_link_resolves_and_no_remote_asset(built: tuple[Path, Release]) -> None:
-    out, _ = built
+def test_every_internal_link_resolves_and_no_remote_asset(site: tuple[Path, Release]) -> None:
+    out, _ = site
     pages = _pages(out)
     broken = []
     for page, links in pages.items():
@@ -82,16 +76,16 @@ def test_every_internal_link_resolves_and_no_remote_asset(built: tuple[Path, Rel
     assert not broken, broken[:20]
 
 
-def test_no_remote_src_anywhere(built: tuple[Path, Release]) -> None:
-    out, _ = built
+def test_no_remote_src_anywhere(site: tuple[Path, Release]) -> None:
+    out, _ = site
     for page in out.rglob("*.html"):
         assert not re.search(r"""src=["']?(https?:)?//""", page.read_text(encoding="utf-8")), page
     css = (out / "assets/site.css").read_text(encoding="utf-8")
     assert "url(http" not in css and "@import" not in css
 
 
-def test_every_claim_has_a_page_linked_from_the_claims_index(built: tuple[Path, Release]) -> None:
-    out, release = built
+def test_every_claim_has_a_page_linked_from_the_claims_index(site: tuple[Path, Release]) -> None:
+    out, release = site
     claims = release.arrow("claims").to_pylist()
     index = (out / "claims/index.html").read_text(encoding="utf-8")
     for c in claims:
@@ -101,8 +95,8 @@ def test_every_claim_has_a_page_linked_from_the_claims_index(built: tuple[Path, 
         assert (out / "sources" / f"{slug(s['source_id'])}.html").is_file()
 
 
-def test_a_random_figure_shows_its_evidence_highlighted_and_its_source_url(built: tuple[Path, Release]) -> None:
-    out, release = built
+def test_a_random_figure_shows_its_evidence_highlighted_and_its_source_url(site: tuple[Path, Release]) -> None:
+    out, release = site
     data = assemble(release)
     claim_of = data.claim_of_figure()
     rng = random.Random(13)
@@ -118,8 +112,8 @@ def test_a_random_figure_shows_its_evidence_highlighted_and_its_source_url(built
             assert f'href="{html.escape(url, quote=True)}"' in page
 
 
-def test_charts_are_svg_with_marks_linked_to_claim_pages(built: tuple[Path, Release]) -> None:
-    out, release = built
+def test_charts_are_svg_with_marks_linked_to_claim_pages(site: tuple[Path, Release]) -> None:
+    out, release = site
     claim_ids = {slug(c["claim_id"]) for c in release.arrow("claims").to_pylist()}
     home = (out / "index.html").read_text(encoding="utf-8")
     assert "<svg" in home and 'role="img"' in home
@@ -145,8 +139,8 @@ def _mark_paths(svg: str, claim_slug: str) -> list[list[tuple[float, float]]]:
     return lines
 
 
-def test_ranges_are_drawn_as_ranges_and_bounds_as_bounds(built: tuple[Path, Release]) -> None:
-    out, release = built
+def test_ranges_are_drawn_as_ranges_and_bounds_as_bounds(site: tuple[Path, Release]) -> None:
+    out, release = site
     from nkdata.outputs.site.charts import family_of
 
     claims = [c for c in release.arrow("claims").to_pylist() if c["date_start"] is not None]
@@ -165,8 +159,8 @@ def test_ranges_are_drawn_as_ranges_and_bounds_as_bounds(built: tuple[Path, Rele
     assert f"more than {bound['low']:,.0f}" in page
 
 
-def test_home_page_is_light_and_says_what_and_how_far(built: tuple[Path, Release]) -> None:
-    out, release = built
+def test_home_page_is_light_and_says_what_and_how_far(site: tuple[Path, Release]) -> None:
+    out, release = site
     home = out / "index.html"
     assert home.stat().st_size < 200_000, home.stat().st_size
     body = home.read_text(encoding="utf-8")

@@ -35,13 +35,10 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    from nkdata.outputs.site import build_site
-    from nkdata.release.writer import build
-
-    work = tmp_path_factory.mktemp("site-browser")
-    out = build_site(work / "out", release=build(ROOT, work / "release")).out
+@pytest.fixture(scope="session")  # once per worker: xdist interleaves modules, which tears module fixtures down
+def site(site_out: Path) -> Iterator[tuple[str, Path]]:
+    """The site of the session's build of the real project (tests/conftest.py), served on 127.0.0.1."""
+    out = site_out
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(out)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -52,7 +49,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
         server.server_close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module")  # not longer: playwright's sync API must not outlive these tests
 def browser() -> Iterator[object]:
     with sync_api.sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)

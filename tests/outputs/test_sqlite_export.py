@@ -41,7 +41,7 @@ def array_fields(table: str) -> list[str]:
     return [f["name"] for f in RESOURCES[table]["schema"]["fields"] if f["type"] == "array"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker: xdist interleaves modules, which tears module fixtures down
 def built(tmp_path_factory: pytest.TempPathFactory) -> export.Export:
     return export.export_sqlite(tmp_path_factory.mktemp("db") / "nkdata.db")
 

@@ -20,7 +20,6 @@ from nkdata.errors import UsageError
 from nkdata.release import claims
 from nkdata.release.reader import Release
 from nkdata.release.rows import claims_table
-from nkdata.release.writer import build
 from nkdata.spec.claims import COLUMNS
 from nkdata.spec.columns import arrow_schema
 
@@ -28,8 +27,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def release(tmp_path_factory: pytest.TempPathFactory) -> Release:
-    return Release(build(REPO, tmp_path_factory.mktemp("dist"), version=nkdata.__version__))
+def release(built: Path) -> Release:
+    """The session's build of the real project."""
+    return Release(built)
 
 
 @pytest.fixture(scope="module")

@@ -24,9 +24,9 @@ from nkdata.versioning.semver import Level, bump, declared_version, parse_versio
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def base(built: Path) -> Path:
     """The current curated data, built as the current version (the recorded release's bytes when nothing changed)."""
-    return build(REPO, tmp_path_factory.mktemp("base"), __version__)
+    return built
 
 
 def edited_build(tmp_path: Path, edit, version: str = __version__) -> tuple[Project, Path]:
@@ -388,7 +388,7 @@ def test_damaged_inputs_fail_cleanly(tmp_path: Path) -> None:
         "recorded": "neither the data files nor nkdata-0.1.0.zip",
     }
     for rel, needle in cases.items():
-        out = run_cli_subprocess("diff", str(tmp_path / rel), "none")
+        out = run_cli("diff", str(tmp_path / rel), "none")
         assert out.exit_code in (1, 2), (rel, out.output)
         assert needle in out.stderr and "Traceback" not in out.output, (rel, out.output)
     assert not (tmp_path.parent / "outside.txt").exists()

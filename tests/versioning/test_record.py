@@ -50,7 +50,7 @@ def add_figure(root: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8").replace("\nstatements:", NEW_FIGURE + "\nstatements:", 1), encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker: xdist interleaves modules, which tears module fixtures down
 def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = full_copy(tmp_path_factory.mktemp("released") / "project")
     set_version(root, BASE)
@@ -70,10 +70,11 @@ def release(root: Path):
     return run_cli("release", str(root), "--out", str(root.parent / "dist"))
 
 
-def refused(root: Path, *needles: str) -> str:
-    """Run a release that must be refused: exit 1, the messages, no traceback, nothing written."""
+def refused(root: Path, *needles: str, process: bool = False) -> str:
+    """Run a release that must be refused (in-process, or in a real process): exit 1, the messages,
+    no traceback, nothing written."""
     before = snapshot(root)
-    out = run_cli_subprocess("release", str(root), "--out", str(root.parent / "dist-refused"))
+    out = (run_cli_subprocess if process else run_cli)("release", str(root), "--out", str(root.parent / "dist-refused"))
     assert out.exit_code == 1, out.output
     assert "Traceback" not in out.output
     for needle in needles:
@@ -156,9 +157,10 @@ def test_minor_change_needs_a_minor_bump(root: Path) -> None:
     assert run_cli("diff", BASE, "5.1.0", "--root", str(root), "--check-version").exit_code == 0
 
 
+@pytest.mark.slow  # starts the CLI in a new process
 def test_older_version_is_refused(root: Path) -> None:
     set_version(root, "4.9.9")
-    refused(root, "older than the last recorded release 5.0.0")
+    refused(root, "older than the last recorded release 5.0.0", process=True)
 
 
 def test_invalid_data_is_refused(root: Path) -> None:

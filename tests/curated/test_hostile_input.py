@@ -1,0 +1,166 @@
+"""Hostile curated input (issue 10 items 1, 3 and 4): YAML bombs and tags, formulas typed in a
+record, symlinks out of the tree or to devices, huge integers, a bad data/package.yaml, ids that
+try to forge output lines and odd file names given to ``nkdata new-source``.
+
+Each attack runs ``nkdata`` in a child process with a memory cap and a timeout
+(tests/hostile_helpers.py, which also holds the shared fixtures), and checks the promise of
+docs/security.md: the command ends within its limit, exit 1 for bad input (2 for usage), no
+traceback, a message naming the file, nothing read from outside the tree, nothing left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from hostile_helpers import (
+    SECRET,
+    SEED,
+    SOURCE,
+    assert_clean_exit,
+    cli,
+    edit,
+    leftovers,
+    outside_secret,
+)
+
+# ============================================================ regression guards
+
+
+def test_alias_bomb_is_refused(project_dir: Path, env: dict[str, str]) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"] + [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 10)]
+    (project_dir / "data/sources/bomb.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = cli("validate", project_dir, env=env, timeout=30)
+    assert_clean_exit(r, 1, timeout=30)
+    assert "data/sources/bomb.yaml" in r.out and "Y102" in r.out, r
+
+
+def test_python_tag_is_refused(project_dir: Path, env: dict[str, str]) -> None:
+    (project_dir / "data/sources/tag.yaml").write_text("source: !!python/object/apply:os.system ['echo PWNED']\n", encoding="utf-8")
+    r = cli("validate", project_dir, env=env, timeout=30)
+    assert_clean_exit(r, 1, timeout=30)
+    assert re.search(r"data/sources/tag\.yaml:1:\d+: Y101", r.out) and "PWNED" not in r.out.replace("echo PWNED", ""), r
+
+
+def test_formula_typed_in_curated_yaml_is_refused(project_dir: Path, env: dict[str, str]) -> None:
+    edit(project_dir / SOURCE, "notes: >-\n      Carried by", "notes: >-\n      =HYPERLINK(\"http://evil.example\") Carried by")
+    r = cli("validate", project_dir, env=env, timeout=30)
+    assert_clean_exit(r, 1, timeout=30)
+    assert re.search(r"kbsworld-188550\.yaml:\d+:\d+: C600", r.out), r
+
+
+# ============================================================ item 1: symlinks out of the tree
+
+
+def test_symlink_to_outside_yaml_is_not_read(project_dir: Path, tmp_path: Path, env: dict[str, str]) -> None:
+    secret = outside_secret(tmp_path, "secrets.yaml", f"AWS_SECRET_TOKEN_{SECRET}: {SECRET}\n")
+    (project_dir / "data/sources/zz.yaml").symlink_to(secret)
+    r = cli("validate", project_dir, env=env, timeout=30)
+    assert_clean_exit(r, 1, timeout=30)
+    assert "data/sources/zz.yaml" in r.out, r
+    assert SECRET not in r.text, f"a file outside the project_dir was read and shown\n{r}"
+
+
+@pytest.mark.parametrize("where,device", [("data/sources/zz.yaml", "/dev/zero"), ("data/sources/zz.yaml", "/dev/urandom"), ("data/package.yaml", "/dev/zero")])
+def test_symlink_to_device_is_refused(project_dir: Path, env: dict[str, str], device: str, where: str) -> None:
+    if not os.path.exists(device):
+        pytest.skip(f"no {device}")
+    (project_dir / where).unlink(missing_ok=True)
+    (project_dir / where).symlink_to(device)
+    r = cli("validate", project_dir, env=env, timeout=6)
+    assert_clean_exit(r, 1, timeout=6)
+    assert where in r.out, r
+
+
+def test_symlinked_seed_outside_is_refused(project_dir: Path, tmp_path: Path, env: dict[str, str]) -> None:
+    outside = outside_secret(tmp_path, "seed.txt", (project_dir / SEED).read_text(encoding="utf-8"))
+    (project_dir / SEED).unlink()
+    (project_dir / SEED).symlink_to(outside)
+    r = cli("validate", project_dir, env=env, timeout=30)
+    assert_clean_exit(r, 1, timeout=30)
+    assert SEED in r.out, r
+
+
+# ============================================================ item 3: huge integers
+
+
+@pytest.mark.parametrize("command", ["validate", "build"])
+def test_huge_integer_is_a_problem_not_a_traceback(project_dir: Path, tmp_path: Path, env: dict[str, str], command: str) -> None:
+    edit(project_dir / SOURCE, "    value: 1500\n", f"    value: {'1' * 5000}\n")
+    extra = ["--out", str(tmp_path / "out"), "-q"] if command == "build" else []
+    r = cli(command, project_dir, *extra, env=env, timeout=60)
+    assert_clean_exit(r, 1, timeout=60)
+    assert re.search(r"kbsworld-188550\.yaml:\d+", r.out), r
+    assert not leftovers(tmp_path / "out"), leftovers(tmp_path / "out")
+
+
+# ============================================================ item 4: data/package.yaml
+
+
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        ("keywords: [North Korea, Russia, Ukraine, Kursk, casualties, troops, open data]", "keywords: 5"),
+        (r"release_date: \S+", "release_date: 2026-13-45"),  # a regex: the day changes with every release
+        ("licenses:\n", "licences: oops\nlicenses:\n"),
+    ],
+    ids=["keywords-int", "impossible-date", "unknown-key"],
+)
+def test_package_yaml_is_validated(project_dir: Path, env: dict[str, str], old: str, new: str) -> None:
+    if old.startswith("release_date"):
+        pkg = project_dir / "data/package.yaml"
+        pkg.write_text(re.sub(old, new, pkg.read_text(encoding="utf-8"), count=1), encoding="utf-8")
+    else:
+        edit(project_dir / "data/package.yaml", old, new)
+    r = cli("validate", project_dir, env=env, timeout=30)
+    assert_clean_exit(r, 1, timeout=30)
+    assert re.search(r"data/package\.yaml:\d+", r.out), r
+
+
+def test_build_refuses_bad_package_yaml_cleanly(project_dir: Path, tmp_path: Path, env: dict[str, str]) -> None:
+    edit(project_dir / "data/package.yaml", "keywords: [North Korea, Russia, Ukraine, Kursk, casualties, troops, open data]", "keywords: 5")
+    r = cli("build", project_dir, "--out", tmp_path / "out", "-q", env=env, timeout=60)
+    assert_clean_exit(r, 1, timeout=60)
+    assert "data/package.yaml" in r.text and not leftovers(tmp_path / "out"), r
+
+
+# ============================================================ output and file names
+
+
+_FORGED_ID = "fig-x\n::error file=README.md,line=1::pwned\nvalid: no problems found.\n\x1b[2J"
+
+
+@pytest.mark.parametrize("command", ["validate", "build"])
+def test_ids_cannot_forge_output_lines(project_dir: Path, tmp_path: Path, env: dict[str, str], command: str) -> None:
+    edit(project_dir / SOURCE, "  - figure_id: fig-nis-troops-deployed-1500-kbsworld-188550", "  - figure_id: " + json.dumps(_FORGED_ID))
+    extra = ["--out", str(tmp_path / "out"), "-q"] if command == "build" else []
+    r = cli(command, project_dir, *extra, env=env, timeout=60)
+    assert_clean_exit(r, 1, timeout=60)
+    lines = r.text.splitlines()
+    assert not any(line.startswith("::") for line in lines), r
+    assert "valid: no problems found." not in lines and "\x1b" not in r.text, r
+
+
+@pytest.mark.parametrize(
+    "name,extra",
+    [("-rf.txt", []), ("--help.txt", []), ("..txt", ["--id", "src-dots"]), ("good.txt", ["--id", "src-good\n"])],
+    ids=["dash-rf", "dash-help", "dotdot", "id-newline"],
+)
+def test_new_source_refuses_odd_names(project_dir: Path, tmp_path: Path, env: dict[str, str], name: str, extra: list[str]) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / name).write_text("North Korea sent 100 troops.\n", encoding="utf-8")
+    before = sorted(os.listdir(project_dir / "seeds")), sorted(os.listdir(project_dir / "data/sources"))
+    r = cli("new-source", *extra, "--", name, project_dir, env=env, timeout=30, cwd=work)
+    assert_clean_exit(r, (1, 2), timeout=30)
+    assert (sorted(os.listdir(project_dir / "seeds")), sorted(os.listdir(project_dir / "data/sources"))) == before, "new-source wrote files"
+
+
+def test_unread_yaml_in_data_is_reported(project_dir: Path, env: dict[str, str]) -> None:
+    (project_dir / "data/figures.yaml").write_text("figures:\n  - figure_id: fig-lost\n", encoding="utf-8")
+    r = cli("validate", project_dir, env=env, timeout=30)
+    assert_clean_exit(r, 1, timeout=30)
+    assert "data/figures.yaml" in r.out, r

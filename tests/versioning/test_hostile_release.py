@@ -1,0 +1,45 @@
+"""``nkdata release --check`` refuses the staging folders a killed ``nkdata release`` leaves behind.
+
+Each attack runs ``nkdata`` in a child process with a memory cap and a timeout
+(tests/hostile_helpers.py, which also holds the shared fixtures), and checks the promise of
+docs/security.md: the command ends within its limit, exit 1 for bad input (2 for usage), no
+traceback, a message naming the file, nothing read from outside the tree, nothing left behind.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from hostile_helpers import (
+    REPO,
+    assert_clean_exit,
+    cli,
+    copy_project,
+)
+
+# ============================================================ stale staging
+
+
+def _release_project(tmp_path: Path, env: dict[str, str]) -> Path:
+    proj = copy_project(tmp_path / "proj")
+    shutil.copytree(REPO / "nkdata", proj / "nkdata", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copyfile(REPO / "CHANGELOG.md", proj / "CHANGELOG.md")
+    assert_clean_exit(cli("release", proj, "--check", env=env, timeout=60), 0)
+    return proj
+
+
+def test_release_check_refuses_stale_release_staging(tmp_path: Path, env: dict[str, str]) -> None:
+    proj = _release_project(tmp_path, env)
+    (proj / "data" / "releases" / ".0.2.0.k1ll3d").mkdir()
+    r = cli("release", proj, "--check", env=env, timeout=60)
+    assert_clean_exit(r, 1, timeout=60)
+    assert ".0.2.0.k1ll3d" in r.text, r
+
+
+def test_release_check_refuses_stale_embedded_staging(tmp_path: Path, env: dict[str, str]) -> None:
+    proj = _release_project(tmp_path, env)
+    shutil.copytree(proj / "nkdata" / "_release", proj / "nkdata" / ".release.k1ll3d")
+    r = cli("release", proj, "--check", env=env, timeout=60)
+    assert_clean_exit(r, 1, timeout=60)
+    assert ".release.k1ll3d" in r.text, r
