@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from nkdata.checks import columns, derived, evidence, formulas, ids, texts
 from nkdata.checks.package_files import DESCRIPTOR, REBUILD, PackageFiles, Target, is_package, open_target
 from nkdata.checks.package_tables import Checked, TableReader
+from nkdata.checks.spans import SourceTexts
 from nkdata.errors import UsageError
 from nkdata.problems import Problem
 from nkdata.release.reader import PARQUET_PROPERTY
@@ -77,18 +78,18 @@ class PackageCheck(PackageFiles):
         with ThreadPoolExecutor(max_workers=3) as pool:
             text_files = pool.submit(self.read_texts)
             hashes = pool.submit(self.check_files, [e for r in self.resources.values() for e in (r, r[PARQUET_PROPERTY])])
-            source_texts: dict[str, str] = {}
+            source_texts: list[SourceTexts] = []
             found: dict[str, Future[list[evidence.Found]]] = {}
 
             def start_evidence(ct: Checked) -> None:
-                if ct.table in RECORD_TABLES and source_texts:
-                    found[ct.table] = pool.submit(evidence.check_rows, ct, source_texts, REBUILD)
+                if ct.table in RECORD_TABLES and source_texts and len(source_texts[0]):
+                    found[ct.table] = pool.submit(evidence.check_rows, ct, source_texts[0], REBUILD)
 
             for table in MODELS:
                 if table in self.resources:
                     self._check_table(table, start_evidence)
                 if table == "sources" and "sources" in self.tables:
-                    source_texts.update(texts.check_package(self.tables["sources"], text_files.result()))
+                    source_texts.append(texts.check_package(self.tables["sources"], text_files.result()))
                 self._step(f"checked {table}")
             self.bad_files = hashes.result()
             self._step("checked file hashes")
