@@ -11,6 +11,7 @@ curated records and on a package's rows alike.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -224,32 +225,33 @@ def _columns(d: pa.Table) -> list[str]:
 
 def _doubtful(table: str, sub: pa.Table) -> list[int]:
     """Rows of a slice that quick, sufficient tests cannot clear of V401–V404 (each then gets :func:`content_problems`)."""
+    import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    out: list[int] = []
-    dates = sub["date_text"].to_pylist()
-    if table == "statements":
-        evidence = pc.coalesce(sub["evidence"], sub["text"]).to_pylist()
-        for k, (e, q, w) in enumerate(zip(evidence, sub["text"].to_pylist(), dates, strict=True)):
-            if (q is not None and q not in e) or (w is not None and w not in e):
-                out.append(k)
-        return out
-    evidence = sub["evidence"].to_pylist()
-    if table != "figures":
-        return [k for k, (e, w) in enumerate(zip(evidence, dates, strict=True)) if w is not None and w not in e]
+    statement = table == "statements"
+    evidence = (pc.coalesce(sub["evidence"], sub["text"]) if statement else sub["evidence"]).to_pylist()
+    sure = _inside(evidence, sub["date_text"])  # V403: the date's words are in the evidence
+    if statement:
+        sure &= _inside(evidence, sub["text"])  # V401
+    if table == "figures":
+        sure &= _inside(evidence, sub["value_text"])  # V404
+        plain = plain_text(sub["evidence"])
+        arr, texts = sub["evidence"].combine_chunks(), np.array(evidence, dtype=object)
+        sure &= plain
+        for c in ("value", "value_low", "value_high"):  # V402; a bound equal to the value is tested once
+            known = None if c == "value" else pc.equal(sub[c], sub["value"]).fill_null(pa.scalar(False)).to_numpy(zero_copy_only=False)
+            sure &= numbers_alone(arr, texts, sub[c], plain, known)
+    return [int(k) for k in np.flatnonzero(~sure)]
+
+
+def _inside(evidence: list[str], words: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Rows whose ``words`` are null or a substring of their evidence (a loop in C)."""
     import numpy as np
     import pyarrow as pa
 
-    plain = plain_text(sub["evidence"])
-    arr, texts = sub["evidence"].combine_chunks(), np.array(evidence, dtype=object)
-    sure = plain.copy()
-    for c in ("value", "value_low", "value_high"):  # a bound equal to the value is tested once
-        known = None if c == "value" else pc.equal(sub[c], sub["value"]).fill_null(pa.scalar(False)).to_numpy(zero_copy_only=False)
-        sure &= numbers_alone(arr, texts, sub[c], plain, known)
-    for k, (e, t, w, ok) in enumerate(zip(evidence, sub["value_text"].to_pylist(), dates, sure.tolist(), strict=True)):
-        if not ok or (t is not None and t not in e) or (w is not None and w not in e):
-            out.append(k)
-    return out
+    wanted = words.fill_null(pa.scalar("", pa.string())).to_pylist()
+    return np.fromiter(map(operator.contains, evidence, wanted), dtype=bool, count=len(evidence))
 
 
 def _row_problems(sid: str, s: int, e: int, c: Claimed, texts: Mapping[str, str], indexed: dict[str, IndexedText], misplaced_hint: str) -> list[Described]:

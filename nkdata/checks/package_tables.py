@@ -8,6 +8,7 @@ and Parquet that disagree are P803. With no usable Parquet the CSV alone is read
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +34,7 @@ class Checked(TableRows):
         super().__init__(table, data, ok, files.emit)
         self.csv_shown = csv_shown
         self._lines: np.ndarray | None = None
+        self._dropped_breaks: np.ndarray | None = None  # line breaks in columns let go of
 
     def place(self, row: int, field: str | None, sub: tuple[Any, ...] = ()) -> Place:
         return self.csv_shown, self.line(row), None
@@ -40,18 +42,39 @@ class Checked(TableRows):
     def lines(self) -> np.ndarray:
         """Line number of each row in the CSV (rows may hold line breaks inside quoted cells)."""
         import numpy as np
-        import pyarrow as pa
-        import pyarrow.compute as pc
 
         if self._lines is None:
             n = self.data.num_rows
-            breaks = np.zeros(n, dtype=np.int64)
-            for col in self.data.columns:
-                if pa.types.is_string(col.type):
-                    breaks += pc.count_substring(col, "\n").fill_null(0).to_numpy().astype(np.int64)
+            breaks = self._breaks(self.data.column_names)
+            if self._dropped_breaks is not None:
+                breaks += self._dropped_breaks
             before = np.concatenate([[0], np.cumsum(breaks)[:-1]]) if n else breaks
             self._lines = 2 + np.arange(n, dtype=np.int64) + before
         return self._lines
+
+    def _breaks(self, names: list[str]) -> np.ndarray:
+        """Line breaks in each row's text cells of the columns ``names``."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        breaks = np.zeros(self.data.num_rows, dtype=np.int64)
+        for name in names:
+            col = self.data[name]
+            if pa.types.is_string(col.type):
+                breaks += pc.count_substring(col, "\n").fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        return breaks
+
+    def keep_only(self, names: set[str]) -> None:
+        """Let go of the other columns (checks still to run need none of them); line numbers stay right."""
+        dropped = [c for c in self.data.column_names if c not in names]
+        if not dropped:
+            return
+        if self._lines is None:
+            breaks = self._breaks(dropped)
+            if breaks.any():
+                self._dropped_breaks = breaks if self._dropped_breaks is None else self._dropped_breaks + breaks
+        self.data = self.data.select([c for c in self.data.column_names if c in names])
 
     def line(self, row: int) -> int:
         return int(self.lines()[row])
@@ -133,7 +156,7 @@ class TableReader:
         pos = held = 0
         batches: list[pa.RecordBatch] = []
         reader = pacsv.open_csv(path, pacsv.ReadOptions(use_threads=True, block_size=block), pacsv.ParseOptions(newlines_in_values=newlines), convert)
-        for batch in [*reader, None]:
+        for batch in itertools.chain(reader, [None]):
             if batch is not None:
                 batches.append(batch)
                 held += batch.num_rows

@@ -18,52 +18,57 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     import pyarrow as pa
 
-#: Bytes per data buffer: a string view's offset is a signed 32-bit integer.
+#: Bytes a string view can address in one buffer: its offset is a signed 32-bit integer.
 BUFFER_LIMIT = (1 << 31) - 1
+GROUP_BYTES = 1 << 26  # texts scanned together (continuation bytes, UTF-8)
 _INLINE = 12  # a view holds strings this short itself
 
 
 class SourceTexts(Mapping[str, str]):
-    """The archived texts of a package (valid UTF-8) by source id; ``texts[sid]`` decodes one."""
+    """The archived texts of a package by source id; ``texts[sid]`` decodes one.
 
-    def __init__(self, ids: list[str], raws: list[bytes], limit: int = BUFFER_LIMIT):
+    Each text's bytes are one data buffer of the views (no copy is kept); its
+    character offsets are mapped to byte offsets through the positions of its
+    UTF-8 continuation bytes, found a few MiB of texts at a time.
+    """
+
+    def __init__(self, ids: list[str], raws: list[bytes]):
         import numpy as np
 
         self.ids = ids
         self.position = {sid: k for k, sid in enumerate(ids)}
+        self.buffers = raws
         sizes = np.array([len(r) for r in raws], dtype=np.int64)
         self.byte_start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)  # in the texts laid end to end
-        self.buffers: list[bytes] = []
-        self.buffer_of = np.zeros(len(raws), dtype=np.int32)
-        self.buffer_base: list[int] = []
-        continuation = []
-        first = 0
-        for last in range(len(raws) + 1):  # texts [first, last) share a buffer while it stays under the limit
-            if last < len(raws) and (last == first or self.byte_start[last + 1] - self.byte_start[first] <= limit):
-                continue
-            if last == first:
-                break  # no texts
+        continuation = [np.zeros(0, dtype=np.int64)]
+        self._utf8: list[bool] = []
+        for first, last in self._groups():
             blob = b"".join(raws[first:last])
-            base = int(self.byte_start[first])
-            self.buffer_of[first:last] = len(self.buffers)
-            self.buffers.append(blob)
-            self.buffer_base.append(base)
-            continuation.append(base + _continuation_bytes(blob))
-            first = last
-        cont = np.concatenate(continuation) if continuation else np.zeros(0, dtype=np.int64)
+            continuation.append(int(self.byte_start[first]) + _continuation_bytes(blob))
+            self._utf8 += _valid_utf8(blob, self.byte_start[first : last + 1] - self.byte_start[first])
+        cont = np.concatenate(continuation)
         # A continuation byte of the character with global index h sorts under h + 1 (see _to_bytes).
         self._keys = cont - np.arange(len(cont), dtype=np.int64)
         self.char_start = self.byte_start - np.searchsorted(cont, self.byte_start)
         self.chars = np.diff(self.char_start)
         self._decoded: dict[int, str] = {}
 
+    def _groups(self) -> Iterator[tuple[int, int]]:
+        """Texts [first, last) of about GROUP_BYTES together (or one larger text), in order."""
+        import numpy as np
+
+        first, n = 0, len(self.buffers)
+        while first < n:
+            last = int(np.searchsorted(self.byte_start, self.byte_start[first] + GROUP_BYTES, side="right")) - 1
+            last = min(max(last, first + 1), n)
+            yield first, last
+            first = last
+
     # ------------------------------------------------------------ the Mapping of texts
     def __getitem__(self, sid: str) -> str:
         k = self.position[sid]
         if k not in self._decoded:
-            blob = self.buffers[self.buffer_of[k]]
-            lo = int(self.byte_start[k]) - self.buffer_base[self.buffer_of[k]]
-            self._decoded[k] = str(memoryview(blob)[lo : lo + int(self.byte_start[k + 1] - self.byte_start[k])], "utf-8")
+            self._decoded[k] = self.buffers[k].decode("utf-8")
         return self._decoded[k]
 
     def __iter__(self) -> Iterator[str]:
@@ -73,20 +78,8 @@ class SourceTexts(Mapping[str, str]):
         return len(self.ids)
 
     def valid_utf8(self) -> list[bool]:
-        """Whether each text is valid UTF-8: checked in bulk (Arrow), and one by one only when one is not."""
-        import numpy as np
-        import pyarrow as pa
-
-        out: list[bool] = []
-        for b, blob in enumerate(self.buffers):
-            mine = np.flatnonzero(self.buffer_of == b)
-            offsets = self.byte_start[mine[0] : mine[-1] + 2] - self.buffer_base[b]
-            try:
-                pa.Array.from_buffers(pa.large_string(), len(mine), [None, pa.py_buffer(offsets), pa.py_buffer(blob)]).validate(full=True)
-                out += [True] * len(mine)
-            except pa.ArrowInvalid:
-                out += [_decodes(memoryview(blob)[offsets[i] : offsets[i + 1]]) for i in range(len(mine))]
-        return out
+        """Whether each text is valid UTF-8 (checked in bulk, with Arrow)."""
+        return list(self._utf8)
 
     # ------------------------------------------------------------ spans in bulk
     def lookup(self, source_ids: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -122,17 +115,24 @@ class SourceTexts(Mapping[str, str]):
         first = self.char_start[k] if self.ids else np.zeros(len(text), np.int64)
         y0 = self._to_bytes(np.where(exact, first + start, 0))
         size = np.where(exact, self._to_bytes(np.where(exact, first + end, 0)) - y0, 0)
-        buffer = self.buffer_of[k] if self.ids else np.zeros(len(text), np.int32)
-        local = y0 - np.array(self.buffer_base, dtype=np.int64)[buffer] if self.ids else y0
-        exact &= local + size <= BUFFER_LIMIT  # a single text larger than a buffer can hold
+        text_at = self.byte_start[k] if self.ids else np.zeros(len(text), np.int64)  # where each row's text starts
+        local = y0 - text_at  # in the row's own text
+        exact &= local + size <= BUFFER_LIMIT  # a text larger than a view can address
         size = np.where(exact, size, 0)
         views = np.zeros((len(text), 16), dtype=np.uint8)
         words = views.view(np.int32)  # length, prefix, buffer index, offset
         words[:, 0] = size
-        data = [np.frombuffer(b, dtype=np.uint8) for b in self.buffers]
-        for b, raw in enumerate(data):
-            mine = buffer == b
-            _fill_views(views, raw, mine & (size > _INLINE), mine & (size > 0) & (size <= _INLINE), local, size, b)
+        long, short = np.flatnonzero(size > _INLINE), np.flatnonzero((size > 0) & (size <= _INLINE))
+        words[long, 2] = k[long]
+        words[long, 3] = local[long]
+        for lo, hi in self._groups():  # a long string's prefix, a short one's bytes, a group of texts at a time
+            raw = np.frombuffer(b"".join(self.buffers[lo:hi]), dtype=np.uint8)
+            mine = (k >= lo) & (k < hi)
+            for rows, width in ((long, 4), (short, _INLINE)):
+                rows = rows[mine[rows]]
+                place = y0[rows, None] - self.byte_start[lo] + np.arange(width)
+                inside = np.arange(width) < size[rows, None]
+                views[rows, 4 : 4 + width] = np.where(inside, raw[np.where(inside, place, 0)], 0)
         array = pa.Array.from_buffers(pa.string_view(), len(text), [None, pa.py_buffer(views), *(pa.py_buffer(b) for b in self.buffers)])
         return exact, array
 
@@ -146,6 +146,18 @@ class SourceTexts(Mapping[str, str]):
         same = pc.equal(views, pc.cast(evidence, pa.string_view())).fill_null(pa.scalar(False))
         result: np.ndarray = exact & np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool)
         return result
+
+
+def _valid_utf8(blob: bytes, offsets: np.ndarray) -> list[bool]:
+    """Whether each text of ``blob`` (at ``offsets``) is valid UTF-8: in bulk, and one by one when one is not."""
+    import pyarrow as pa
+
+    n = len(offsets) - 1
+    try:
+        pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(blob)]).validate(full=True)
+        return [True] * n
+    except pa.ArrowInvalid:
+        return [_decodes(memoryview(blob)[offsets[i] : offsets[i + 1]]) for i in range(n)]
 
 
 def _decodes(raw: memoryview) -> bool:
@@ -164,23 +176,6 @@ def _continuation_bytes(blob: bytes) -> np.ndarray:
     step = 1 << 24
     parts = [lo + np.flatnonzero((raw[lo : lo + step] & 0xC0) == 0x80) for lo in range(0, len(raw), step)]
     return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
-
-
-def _fill_views(views: np.ndarray, raw: np.ndarray, long: np.ndarray, short: np.ndarray, local: np.ndarray, size: np.ndarray, buffer: int) -> None:
-    """Write the views of rows into data buffer ``buffer``: short strings inline, others by prefix and offset."""
-    import numpy as np
-
-    words = views.view(np.int32)
-    rows = np.flatnonzero(long)
-    if len(rows):
-        views[rows, 4:8] = raw[local[rows, None] + np.arange(4)]
-        words[rows, 2] = buffer
-        words[rows, 3] = local[rows]
-    rows = np.flatnonzero(short)
-    if len(rows):
-        at = local[rows, None] + np.arange(_INLINE)
-        inside = np.arange(_INLINE) < size[rows, None]
-        views[rows, 4:16] = np.where(inside, raw[np.where(inside, at, 0)], 0)
 
 
 __all__ = ["BUFFER_LIMIT", "SourceTexts"]

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nkdata.checks import spans
 from nkdata.checks.quick import number_stands_alone, numbers_alone, plain_text
 from nkdata.checks.spans import SourceTexts
+
+
+def _rows(texts: list[str], rows: list[tuple[int, int, int, bool]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    which = np.array([k if k < len(texts) else -1 for k, _, _, _ in rows], dtype=np.int64)
+    return which, np.array([s for _, s, _, _ in rows], dtype=np.int64), np.array([e for _, _, e, _ in rows], dtype=np.int64)
+
 
 _CHARS = "ab c\n“”é€𝄞-"  # one to four bytes per character
 _TEXTS = st.lists(st.text(alphabet=_CHARS, max_size=30), max_size=5)
@@ -16,15 +25,14 @@ _OFFSET = st.integers(min_value=-3, max_value=35)
 
 
 @settings(max_examples=300, deadline=None)
-@given(_TEXTS, st.lists(st.tuples(st.integers(-1, 5), _OFFSET, _OFFSET, st.booleans()), max_size=40), st.sampled_from([(1 << 31) - 1, 40, 1]))
-def test_spans_are_python_slices(texts: list[str], rows: list[tuple[int, int, int, bool]], limit: int) -> None:
-    """Each span is text[start:end] where exact, across buffers; the bulk comparison is the Python one."""
-    store = SourceTexts([f"s{i}" for i in range(len(texts))], [t.encode() for t in texts], limit)
+@given(_TEXTS, st.lists(st.tuples(st.integers(-1, 5), _OFFSET, _OFFSET, st.booleans()), max_size=40), st.sampled_from([1 << 26, 40, 1]))
+def test_spans_are_python_slices(texts: list[str], rows: list[tuple[int, int, int, bool]], group: int) -> None:
+    """Each span is text[start:end] where exact, whatever texts are scanned together; the bulk comparison is the Python one."""
+    with mock.patch.object(spans, "GROUP_BYTES", group):
+        store = SourceTexts([f"s{i}" for i in range(len(texts))], [t.encode() for t in texts])
+        exact, views = store.spans(*_rows(texts, rows))
     assert dict(store) == {f"s{i}": t for i, t in enumerate(texts)}
-    which = np.array([k if k < len(texts) else -1 for k, _, _, _ in rows], dtype=np.int64)
-    start = np.array([s for _, s, _, _ in rows], dtype=np.int64)
-    end = np.array([e for _, _, e, _ in rows], dtype=np.int64)
-    exact, views = store.spans(which, start, end)
+    which, start, end = _rows(texts, rows)
     views.validate(full=True)
     evidence = []
     for i, (k, s, e, same) in enumerate(rows):
