@@ -40,6 +40,9 @@ from nkdata.spec.models import MODELS, RECORD_TABLES
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
+#: The stored claims table as read (None: unreadable) and its problems, held back.
+StoredClaims = tuple["tuple[Checked, dict[str, np.ndarray]] | None", list[Problem]]
+
 Progress = Callable[[str, int, int], None]
 """``progress(label, done, total)``: called as work advances (the CLI draws a bar)."""
 
@@ -80,19 +83,21 @@ class PackageCheck(PackageFiles):
         with ThreadPoolExecutor(max_workers=4) as pool:
             text_files = pool.submit(self.read_texts)
             hashes = pool.submit(self.check_files, [e for r in self.resources.values() for e in (r, r[PARQUET_PROPERTY])])
-            stored_claims = pool.submit(self._read_claims) if claims_spec.TABLE in self.resources else None
-            source_texts: list[SourceTexts] = []
+            stored_claims: Future[StoredClaims] | None = None  # read by a helper once the figures are (memory)
+            source_texts: list[Future[SourceTexts]] = []  # checked by a helper once read, while this thread goes on
             found: dict[str, Future[list[evidence.Found]]] = {}
 
             def start_evidence(ct: Checked) -> None:
-                if ct.table in RECORD_TABLES and source_texts and len(source_texts[0]):
-                    found[ct.table] = pool.submit(evidence.check_rows, ct, source_texts[0], REBUILD)
+                if ct.table in RECORD_TABLES and source_texts:
+                    found[ct.table] = pool.submit(_check_evidence, ct, source_texts[0])
 
             for table in MODELS:
                 if table in self.resources:
                     self._check_table(table, start_evidence)
                 if table == "sources" and "sources" in self.tables:
-                    source_texts.append(texts.check_package(self.tables["sources"], text_files.result()))
+                    source_texts.append(pool.submit(_check_texts, self.tables["sources"], text_files))
+                if table == "figures" and table in self.tables and claims_spec.TABLE in self.resources:
+                    stored_claims = pool.submit(self._read_claims)
                 self._step(f"checked {table}")
             self.bad_files = hashes.result()
             self._step("checked file hashes")
@@ -161,13 +166,13 @@ class PackageCheck(PackageFiles):
                 keep = set(ct.data.column_names)  # the claims read names and publication days
             ct.keep_only(keep)
 
-    def _read_claims(self) -> tuple[tuple[Checked, dict[str, np.ndarray]] | None, list[Problem]]:
+    def _read_claims(self) -> StoredClaims:
         """The stored claims table, its CSV compared with its Parquet; the problems held back until the figures are read."""
         with self.buffered() as found:
             read = self._read(claims_spec.TABLE)
         return read, found
 
-    def _check_derived(self, stored: Future[tuple[tuple[Checked, dict[str, np.ndarray]] | None, list[Problem]]] | None) -> None:
+    def _check_derived(self, stored: Future[StoredClaims] | None) -> None:
         """P804: each figure's originator, and the claims table, must be what the figures make."""
         figures = self.tables.get("figures")
         if figures is not None:
@@ -187,6 +192,15 @@ class PackageCheck(PackageFiles):
                 self.add(ct.csv_shown, None, derived.CODE, d.record_id, d.field, d.message, derived.HINT)
             else:
                 ct.report(d.row, derived.CODE, d.field, d.message, derived.HINT)
+
+
+def _check_texts(sources: Checked, files: Future[dict[str, tuple[bytes, str]]]) -> SourceTexts:
+    return texts.check_package(sources, files.result())
+
+
+def _check_evidence(rows: Checked, source_texts: Future[SourceTexts]) -> list[evidence.Found]:
+    found = source_texts.result()
+    return evidence.check_rows(rows, found, REBUILD) if len(found) else []
 
 
 # ---------------------------------------------------------------- entry points

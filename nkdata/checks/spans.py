@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Bytes a string view can address in one buffer: its offset is a signed 32-bit integer.
 BUFFER_LIMIT = (1 << 31) - 1
-GROUP_BYTES = 1 << 26  # texts scanned together (continuation bytes, UTF-8)
+GROUP_BYTES = 1 << 24  # texts scanned together (continuation bytes, UTF-8, spans)
 _INLINE = 12  # a view holds strings this short itself
 
 
@@ -106,35 +106,38 @@ class SourceTexts(Mapping[str, str]):
         import numpy as np
         import pyarrow as pa
 
-        if not self.ids:
-            text = np.full(len(text), -1, dtype=np.int64)
-        have = text >= 0
-        k = np.where(have, text, 0)
-        chars = self.chars[k] if self.ids else np.zeros(len(text), np.int64)
-        exact = have & (start >= 0) & (start <= end) & (end <= chars)
-        first = self.char_start[k] if self.ids else np.zeros(len(text), np.int64)
-        y0 = self._to_bytes(np.where(exact, first + start, 0))
-        size = np.where(exact, self._to_bytes(np.where(exact, first + end, 0)) - y0, 0)
-        text_at = self.byte_start[k] if self.ids else np.zeros(len(text), np.int64)  # where each row's text starts
-        local = y0 - text_at  # in the row's own text
-        exact &= local + size <= BUFFER_LIMIT  # a text larger than a view can address
-        size = np.where(exact, size, 0)
-        views = np.zeros((len(text), 16), dtype=np.uint8)
-        words = views.view(np.int32)  # length, prefix, buffer index, offset
-        words[:, 0] = size
-        long, short = np.flatnonzero(size > _INLINE), np.flatnonzero((size > 0) & (size <= _INLINE))
-        words[long, 2] = k[long]
-        words[long, 3] = local[long]
-        for lo, hi in self._groups():  # a long string's prefix, a short one's bytes, a group of texts at a time
-            raw = np.frombuffer(b"".join(self.buffers[lo:hi]), dtype=np.uint8)
-            mine = (k >= lo) & (k < hi)
-            for rows, width in ((long, 4), (short, _INLINE)):
-                rows = rows[mine[rows]]
-                place = y0[rows, None] - self.byte_start[lo] + np.arange(width)
-                inside = np.arange(width) < size[rows, None]
-                views[rows, 4 : 4 + width] = np.where(inside, raw[np.where(inside, place, 0)], 0)
+        n = len(text)
+        exact = np.zeros(n, dtype=bool)
+        views = np.zeros((n, 16), dtype=np.uint8)
+        for lo, hi in self._groups():  # the rows of a group of texts at a time: a bounded amount of memory
+            rows = np.flatnonzero((text >= lo) & (text < hi))
+            if len(rows):
+                raw = np.frombuffer(b"".join(self.buffers[lo:hi]), dtype=np.uint8)
+                exact[rows] = self._views(views, rows, raw, int(self.byte_start[lo]), text[rows], start[rows], end[rows])
         array = pa.Array.from_buffers(pa.string_view(), len(text), [None, pa.py_buffer(views), *(pa.py_buffer(b) for b in self.buffers)])
         return exact, array
+
+    def _views(self, views: np.ndarray, rows: np.ndarray, raw: np.ndarray, base: int, k: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+        """Write the views of ``rows`` (texts ``k``, their bytes in ``raw`` from ``base``); which are exact."""
+        import numpy as np
+
+        exact: np.ndarray = (start >= 0) & (start <= end) & (end <= self.chars[k])
+        first = self.char_start[k]
+        y0 = self._to_bytes(np.where(exact, first + start, 0))
+        size = np.where(exact, self._to_bytes(np.where(exact, first + end, 0)) - y0, 0)
+        local = y0 - self.byte_start[k]  # in the row's own text
+        exact &= local + size <= BUFFER_LIMIT  # a text larger than a view can address
+        size = np.where(exact, size, 0)
+        words = views.view(np.int32)  # length, prefix, buffer index, offset
+        words[rows, 0] = size
+        long = size > _INLINE
+        words[rows[long], 2] = k[long]
+        words[rows[long], 3] = local[long]
+        for pick, width in ((long, 4), ((size > 0) & ~long, _INLINE)):  # a long string's prefix, a short one's bytes
+            place = y0[pick, None] - base + np.arange(width)
+            inside = np.arange(width) < size[pick, None]
+            views[rows[pick], 4 : 4 + width] = np.where(inside, raw[np.where(inside, place, 0)], 0)
+        return exact
 
     def at_offsets(self, text: np.ndarray, start: np.ndarray, end: np.ndarray, evidence: pa.Array | pa.ChunkedArray) -> np.ndarray:
         """Rows whose ``text[start:end]`` is exactly their evidence (False: not decided here)."""

@@ -55,12 +55,13 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _arrow_allocator() -> None:
     """Give this process's Arrow jemalloc where the wheel has it: validating a million-row package
-    then takes about a tenth less CPU and memory than with the default (mimalloc). The command owns
-    its process; the library never changes the memory pool."""
+    then takes less CPU and memory than with the default (mimalloc; measured in docs/benchmarks.md).
+    The command owns its process; the library never changes the memory pool."""
     import pyarrow as pa
 
     try:
         pa.set_memory_pool(pa.jemalloc_memory_pool())
+        pa.jemalloc_set_decay_ms(100)  # hand freed pages back soon: batches come and go by the hundred
     except NotImplementedError:  # pragma: no cover - a pyarrow built without jemalloc
         pass
 
