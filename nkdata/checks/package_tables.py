@@ -144,7 +144,7 @@ class TableReader:
                 return {}
         csv_t, bad = self.read_csv(ct.table, rel, ct.csv_shown, schema, ct.data, checked_header=True)
         if csv_t is not None:
-            self.compare(ct, csv_t, ct.data, bad, pq_shown)
+            compare(self.files, ct, csv_t, ct.data, bad, pq_shown)
         return bad
 
     def _compare_batches(self, ct: Checked, path: Path, block: int, newlines: bool, convert: Any, pq_shown: str) -> None:
@@ -163,7 +163,7 @@ class TableReader:
                 if held < COMPARE_ROWS:
                     continue
             if held and pos + held <= pq_t.num_rows:
-                self.compare(ct, pa.Table.from_batches(batches), pq_t.slice(pos, held), {}, pq_shown, pos)
+                compare(self.files, ct, pa.Table.from_batches(batches), pq_t.slice(pos, held), {}, pq_shown, pos)
             pos += held
             batches, held = [], 0
         if pos != pq_t.num_rows:
@@ -319,33 +319,37 @@ class TableReader:
             return
         ct.report(row, *fields.not_of_type(name, cell, str(want)))
 
-    # ------------------------------------------------------------ CSV vs Parquet
-    def compare(self, ct: Checked, csv_t: pa.Table | pa.RecordBatch, pq_t: pa.Table, csv_bad: dict[str, np.ndarray], pq_shown: str, first_row: int = 0) -> None:
-        """The CSV must say what the Parquet says, cell by cell (P803 where they differ); rows from ``first_row``."""
-        import numpy as np
-        import pyarrow as pa
+# ---------------------------------------------------------------- CSV vs Parquet
 
-        if csv_t.num_rows != pq_t.num_rows:
-            self.files.add(ct.csv_shown, None, "P803", None, None, f"{csv_t.num_rows:,} rows, but {pq_shown} has {pq_t.num_rows:,}", REBUILD)
-            return
-        for name in pq_t.column_names:
-            pq_col = pq_t[name]
-            mine = csv_t.column(name)
-            if isinstance(mine, pa.Array):
-                mine = pa.chunked_array([mine])
-            if pa.types.is_list(pq_col.type):
-                mine = parse_json_lists(mine, pq_col.type)
-            if mine.equals(pq_col):
-                continue
-            differ = differs(mine, pq_col)
-            if name in csv_bad:
-                differ &= ~csv_bad[name]
-            rows = np.flatnonzero(differ)
-            if not len(rows):
-                continue
-            a, b = mine.take(pa.array(rows)).to_pylist(), pq_col.take(pa.array(rows)).to_pylist()
-            for r, x, y in zip(rows.tolist(), a, b, strict=True):
-                ct.report(first_row + r, "P803", name, f"the CSV says {shorten(repr(x), 60)} but {pq_shown} says {shorten(repr(y), 60)}", REBUILD)
+
+def compare(
+    files: PackageFiles, ct: Checked, csv_t: pa.Table | pa.RecordBatch, pq_t: pa.Table, csv_bad: dict[str, np.ndarray], pq_shown: str, first_row: int = 0
+) -> None:
+    """The CSV must say what the Parquet says, cell by cell (P803 where they differ); rows from ``first_row``."""
+    import numpy as np
+    import pyarrow as pa
+
+    if csv_t.num_rows != pq_t.num_rows:
+        files.add(ct.csv_shown, None, "P803", None, None, f"{csv_t.num_rows:,} rows, but {pq_shown} has {pq_t.num_rows:,}", REBUILD)
+        return
+    for name in pq_t.column_names:
+        pq_col = pq_t[name]
+        mine = csv_t.column(name)
+        if isinstance(mine, pa.Array):
+            mine = pa.chunked_array([mine])
+        if pa.types.is_list(pq_col.type):
+            mine = parse_json_lists(mine, pq_col.type)
+        if mine.equals(pq_col):
+            continue
+        differ = differs(mine, pq_col)
+        if name in csv_bad:
+            differ &= ~csv_bad[name]
+        rows = np.flatnonzero(differ)
+        if not len(rows):
+            continue
+        a, b = mine.take(pa.array(rows)).to_pylist(), pq_col.take(pa.array(rows)).to_pylist()
+        for r, x, y in zip(rows.tolist(), a, b, strict=True):
+            ct.report(first_row + r, "P803", name, f"the CSV says {shorten(repr(x), 60)} but {pq_shown} says {shorten(repr(y), 60)}", REBUILD)
 
 
 def differs(a: pa.ChunkedArray, b: pa.ChunkedArray) -> np.ndarray:
