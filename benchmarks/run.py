@@ -99,8 +99,11 @@ def run_once(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, 
 
 
 def measure(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> Timing:
-    results = [run_once(cmd, env) for _ in range(runs)]
-    return Timing(statistics.median(w for w, _ in results), int(statistics.median(p for _, p in results)), runs)
+    return timing([run_once(cmd, env) for _ in range(runs)])
+
+
+def timing(results: list[tuple[float, int]]) -> Timing:
+    return Timing(statistics.median(w for w, _ in results), int(statistics.median(p for _, p in results)), len(results))
 
 
 def python(*args: str) -> list[str]:
@@ -205,14 +208,18 @@ PACKAGE_TARGET = "≥ 20× faster at 100k and 1M; peak ≤ 1.5 GiB at 1M"
 
 def measure_package(n: int, descriptor: str, args: argparse.Namespace) -> list[Row]:
     """nkdata validate vs frictionless validate of one synthetic package (and another checkout's nkdata, if asked)."""
-    ours = measure(python("-m", "nkdata.cli.main", "validate", "-q", descriptor), args.runs)
+    cmd = python("-m", "nkdata.cli.main", "validate", "-q", descriptor)
+    if args.compare_with is None:
+        ours = measure(cmd, args.runs)
+    else:  # the two alternate, run by run, so that both see the same load
+        env = {**os.environ, "PYTHONPATH": str(args.compare_with.resolve())}
+        pairs = [(run_once(cmd), run_once(cmd, env)) for _ in range(args.runs)]
+        ours, other = (timing([p[i] for p in pairs]) for i in (0, 1))
     slow = args.slow_runs if n >= 1_000_000 else min(args.runs, 3)
     base = measure(python("-m", "frictionless", "validate", descriptor), slow)
     print(f"  package: nkdata {ours.wall:.2f} s, frictionless {base.wall:.2f} s", file=sys.stderr)
     rows = [Row(f"{n:,}", "package validation", ours, base, "frictionless", PACKAGE_TARGET, package_met(n, ours, base))]
     if args.compare_with is not None:
-        env = {**os.environ, "PYTHONPATH": str(args.compare_with.resolve())}
-        other = measure(python("-m", "nkdata.cli.main", "validate", "-q", descriptor), args.runs, env)
         rows.append(Row(f"{n:,}", f"package validation ({args.compare_with.name})", other, base, "frictionless", PACKAGE_TARGET, package_met(n, other, base)))
     return rows
 
