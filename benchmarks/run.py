@@ -41,6 +41,7 @@ sys.path.insert(0, str(HERE))
 import synth  # noqa: E402
 
 MIB = 1024 * 1024
+LOADS: list[float] = []  # 1-minute load average after each measured run
 
 BARE_YAML = """
 import pathlib, sys, yaml
@@ -85,20 +86,24 @@ print(time.perf_counter() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(st
 """
 
 
-def run_once(cmd: list[str]) -> tuple[float, int]:
+def run_once(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
     """Wall time and peak RSS of one run of ``cmd`` (which must succeed)."""
     with tempfile.TemporaryFile() as err:
-        out = subprocess.run([sys.executable, "-c", WRAPPER, *cmd], stdout=subprocess.PIPE, stderr=err, text=True, check=True).stdout.split()
+        out = subprocess.run([sys.executable, "-c", WRAPPER, *cmd], stdout=subprocess.PIPE, stderr=err, text=True, check=True, env=env).stdout.split()
         wall, peak_kib, code = float(out[0]), int(out[1]), int(out[2])
         if code != 0:
             err.seek(0)
             raise SystemExit(f"{' '.join(cmd)} failed ({code}):\n{err.read().decode(errors='replace')[-3000:]}")
+    LOADS.append(os.getloadavg()[0])
     return wall, peak_kib * 1024  # ru_maxrss is in KiB on Linux
 
 
-def measure(cmd: list[str], runs: int) -> Timing:
-    results = [run_once(cmd) for _ in range(runs)]
-    return Timing(statistics.median(w for w, _ in results), int(statistics.median(p for _, p in results)), runs)
+def measure(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> Timing:
+    return timing([run_once(cmd, env) for _ in range(runs)])
+
+
+def timing(results: list[tuple[float, int]]) -> Timing:
+    return Timing(statistics.median(w for w, _ in results), int(statistics.median(p for _, p in results)), len(results))
 
 
 def python(*args: str) -> list[str]:
@@ -172,8 +177,9 @@ class Row:
 
 
 def fmt_row(r: Row) -> str:
-    ratio = r.base.wall / r.ours.wall if r.what == "package validation" else r.ours.wall / r.base.wall
-    label = f"{ratio:.1f}× faster" if r.what == "package validation" else f"{ratio:.2f}×"
+    faster = r.what.startswith("package validation")
+    ratio = r.base.wall / r.ours.wall if faster else r.ours.wall / r.base.wall
+    label = f"{ratio:.1f}× faster" if faster else f"{ratio:.2f}×"
     return (
         f"| {r.n} | {r.what} | {r.ours.wall:.2f} | {r.base.wall:.2f} ({r.base_name}) | {label} | "
         f"{r.ours.peak / MIB:,.0f} | {r.base.peak / MIB:,.0f} | {r.target} | {r.met} |"
@@ -188,21 +194,41 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--slow-runs", type=int, default=1, help="runs of frictionless at 1M figures (about 100 s each)")
     parser.add_argument("--curated-max", type=int, default=100_000, help="largest size for the curated-YAML comparison")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "nkdata-bench", help="where synthetic data is kept between runs")
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        default=None,
+        help="also time package validation by another checkout's nkdata/ (put on PYTHONPATH), e.g. `git archive REV nkdata | tar -x -C DIR`",
+    )
     return parser.parse_args(argv)
 
 
-def measure_package(n: int, descriptor: str, args: argparse.Namespace) -> Row:
-    """nkdata validate vs frictionless validate of one synthetic package."""
-    ours = measure(python("-m", "nkdata.cli.main", "validate", "-q", descriptor), args.runs)
+PACKAGE_TARGET = "≥ 20× faster at 100k and 1M; peak ≤ 1.5 GiB at 1M"
+
+
+def measure_package(n: int, descriptor: str, args: argparse.Namespace) -> list[Row]:
+    """nkdata validate vs frictionless validate of one synthetic package (and another checkout's nkdata, if asked)."""
+    cmd = python("-m", "nkdata.cli.main", "validate", "-q", descriptor)
+    if args.compare_with is None:
+        ours = measure(cmd, args.runs)
+    else:  # the two alternate, run by run, so that both see the same load
+        env = {**os.environ, "PYTHONPATH": str(args.compare_with.resolve())}
+        pairs = [(run_once(cmd), run_once(cmd, env)) for _ in range(args.runs)]
+        ours, other = (timing([p[i] for p in pairs]) for i in (0, 1))
     slow = args.slow_runs if n >= 1_000_000 else min(args.runs, 3)
     base = measure(python("-m", "frictionless", "validate", descriptor), slow)
-    met = "yes" if base.wall / ours.wall >= 20 else "no"
-    if n < 1_000_000:
-        met = "(1M only)"
-    else:
-        met = f"{met}; peak {'yes' if ours.peak <= 1.5 * 1024 * MIB else 'no'}"
     print(f"  package: nkdata {ours.wall:.2f} s, frictionless {base.wall:.2f} s", file=sys.stderr)
-    return Row(f"{n:,}", "package validation", ours, base, "frictionless", "≥ 20× faster at 1M; peak ≤ 1.5 GiB", met)
+    rows = [Row(f"{n:,}", "package validation", ours, base, "frictionless", PACKAGE_TARGET, package_met(n, ours, base))]
+    if args.compare_with is not None:
+        rows.append(Row(f"{n:,}", f"package validation ({args.compare_with.name})", other, base, "frictionless", PACKAGE_TARGET, package_met(n, other, base)))
+    return rows
+
+
+def package_met(n: int, ours: Timing, base: Timing) -> str:
+    if n < 100_000:
+        return "(100k and 1M only)"
+    met = "yes" if base.wall / ours.wall >= 20 else "no"
+    return f"{met}; peak {'yes' if ours.peak <= 1.5 * 1024 * MIB else 'no'}" if n >= 1_000_000 else met
 
 
 def measure_curated(n: int, project: Path, args: argparse.Namespace) -> Row:
@@ -251,6 +277,11 @@ def report(rows: list[Row], per_row: dict[int, float]) -> list[str]:
         )
         lines.append("")
     lines.append(f"Load average when the run ended: {', '.join(f'{x:.2f}' for x in os.getloadavg())}.")
+    if LOADS:
+        lines.append(
+            f"1-minute load average after each measured run: median {statistics.median(LOADS):.2f}, from {min(LOADS):.2f} to {max(LOADS):.2f} "
+            f"({os.cpu_count()} logical cores)."
+        )
     return lines
 
 
@@ -265,8 +296,9 @@ def main(argv: list[str] | None = None) -> int:
         curated = "curated" in args.only and n <= args.curated_max
         folder, project = prepare(args.workdir, n, curated)
         if "package" in args.only:
-            rows.append(measure_package(n, str(folder / "datapackage.json"), args))
-            per_row[n] = rows[-1].ours.wall / n
+            package_rows = measure_package(n, str(folder / "datapackage.json"), args)
+            rows += package_rows
+            per_row[n] = package_rows[0].ours.wall / n
         if curated and project is not None:
             rows.append(measure_curated(n, project, args))
         if "load" in args.only:

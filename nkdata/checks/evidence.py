@@ -11,15 +11,20 @@ curated records and on a package's rows alike.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+import operator
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from nkdata.checks.fields import Described
+from nkdata.checks.quick import number_stands_alone as number_stands_alone
+from nkdata.checks.quick import numbers_alone, plain_text
+from nkdata.checks.spans import SourceTexts
 from nkdata.checks.tablerows import TableRows, shorten
 from nkdata.checks.textmatch import IndexedText, normalise, numbers_in
 from nkdata.spec.models import RECORD_TABLES
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
     import pyarrow as pa
 
     from nkdata.curated.reader import Curated
@@ -27,54 +32,6 @@ if TYPE_CHECKING:  # pragma: no cover
 #: (row, code, field, message, hint): a problem found in a helper thread, kept for the rows that pass.
 Found = tuple[int, str, str | None, str, str]
 
-_SCALE_WORDS = ("hundred", "thousand", "million")
-
-
-@functools.lru_cache(maxsize=65536)
-def _spellings(v: float) -> tuple[str, ...]:
-    if not float(v).is_integer() or v < 0:
-        return ()
-    i = int(v)
-    return (f"{i:,}", str(i)) if i >= 1000 else (str(i),)
-
-
-def number_stands_alone(norm: str, v: float) -> bool:
-    """A quick, sufficient test that ``v`` is among ``numbers_in`` of the text whose normalised form is ``norm``.
-
-    True when ``v`` is written in digits ('4,000' or '4000') as a token of its
-    own: not glued to a word, a decimal, a digit group or a scale word ('4
-    thousand', '4k'). ``numbers_in`` reads such a token as exactly ``v``; every
-    other case (words, scales, ranges, decimals) goes to ``numbers_in`` itself.
-    """
-    n = len(norm)
-    for token in _spellings(v):
-        at = norm.find(token)
-        while at >= 0:
-            end = at + len(token)
-            ok = True
-            if at:  # before: no word character or '.', and no digit group ("1 000", "1,000")
-                b = norm[at - 1]
-                if b in ", \u00a0":
-                    ok = at < 2 or not norm[at - 2].isdigit()
-                elif b.isalnum() or b in "_.":
-                    ok = False
-            if ok and end < n:  # after: no word character, decimal, digit group or scale word
-                c = norm[end]
-                d = norm[end + 1] if end + 1 < n else ""
-                if c.isalnum() or c == "_":
-                    ok = False
-                elif c in ".,\u00a0 " and d.isdigit():
-                    ok = False
-                elif c in " -" and d in "hHtTmM" and norm[end + 1 : end + 9].lower().startswith(_SCALE_WORDS):
-                    ok = False
-            if ok:
-                return True
-            at = norm.find(token, at + 1)
-    return False
-
-
-# White space that normalising would change: anything but single inner spaces.
-_ODD_SPACE = "[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f]|  |^ | $"
 EVIDENCE_SLICE = 1 << 17  # rows whose strings Python holds at once
 
 
@@ -197,32 +154,107 @@ def _claimed(table: str, rec: Any, evidence: str) -> Claimed:
 # ---------------------------------------------------------------- a package's rows
 
 
-def check_rows(rows: TableRows, texts: dict[str, str], misplaced_hint: str) -> list[Found]:
+def check_rows(rows: TableRows, texts: SourceTexts, misplaced_hint: str) -> list[Found]:
     """V400–V404 on every row of a package's record table whose source text is available.
 
-    Evidence must be its text's characters at its offsets. Rows are taken a slice
+    Evidence must be its text's characters at its offsets: compared in bulk
+    (:mod:`nkdata.checks.spans`), the rows that differ then looked at one by one.
+    What the evidence must hold is checked with quick sufficient tests, and with
+    :func:`content_problems` itself where they cannot tell. Rows are taken a slice
     at a time, so Python holds one slice's strings. Runs on every row with a text
     (in a helper thread): the caller keeps the problems of rows that pass the model.
     """
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     d = rows.data
-    have = pc.is_in(d["source_id"], value_set=pa.array(list(texts), pa.string())).fill_null(False).to_numpy(zero_copy_only=False)
-    hits = np.flatnonzero(have)
-    sub = d.take(pa.array(hits)) if len(hits) < d.num_rows else d
+    text = texts.lookup(d["source_id"])
+    evidence = pc.coalesce(d["evidence"], d["text"]) if rows.table == "statements" else d["evidence"]
+    start, end = (np.asarray(pc.fill_null(d[c], -1).to_numpy(zero_copy_only=False), dtype=np.int64) for c in ("evidence_start", "evidence_end"))
+    at = texts.at_offsets(text, start, end, evidence)
+    found = _look_closer(rows.table, d, np.flatnonzero((text >= 0) & ~at), texts, misplaced_hint)
+    return found + _check_content(rows.table, d, np.flatnonzero(at), texts)
+
+
+def _parts(d: pa.Table, hits: np.ndarray, columns: list[str]) -> Iterator[tuple[np.ndarray, pa.Table]]:
+    """The rows ``hits`` of ``d`` (only ``columns``), a slice at a time."""
+    import pyarrow as pa
+
+    d = d.select(columns)
+    for lo in range(0, len(hits), EVIDENCE_SLICE):
+        part = hits[lo : lo + EVIDENCE_SLICE]
+        contiguous = len(part) and int(part[-1]) - int(part[0]) == len(part) - 1
+        yield part, d.slice(int(part[0]), len(part)) if contiguous else d.take(pa.array(part))
+
+
+def _look_closer(table: str, d: pa.Table, hits: np.ndarray, texts: SourceTexts, misplaced_hint: str) -> list[Found]:
+    """Every check, one row at a time, on rows whose evidence is not at its offsets."""
     found: list[Found] = []
     indexed: dict[str, IndexedText] = {}
-    for lo in range(0, len(hits), EVIDENCE_SLICE):
-        part = sub.slice(lo, EVIDENCE_SLICE)
-        for k, (sid, s, e, claimed) in enumerate(_slice_rows(rows.table, part)):
-            r = int(hits[lo + k])
-            found += [(r, *p) for p in _row_problems(sid, s, e, claimed, texts, indexed, misplaced_hint)]
+    for part, sub in _parts(d, hits, _columns(d)):
+        for k, (sid, s, e, claimed) in enumerate(_slice_rows(table, sub)):
+            found += [(int(part[k]), *p) for p in _row_problems(sid, s, e, claimed, texts, indexed, misplaced_hint)]
     return found
 
 
-def _row_problems(sid: str, s: int, e: int, c: Claimed, texts: dict[str, str], indexed: dict[str, IndexedText], misplaced_hint: str) -> list[Described]:
+def _check_content(table: str, d: pa.Table, hits: np.ndarray, texts: SourceTexts) -> list[Found]:
+    """V401–V404 on rows whose evidence is at its offsets: quick tests, then the full check where they fail."""
+    import pyarrow as pa
+
+    found: list[Found] = []
+    indexed: dict[str, IndexedText] = {}
+    for part, sub in _parts(d, hits, _columns(d)):
+        doubtful = _doubtful(table, sub)
+        if not doubtful:
+            continue
+        for k, (sid, _s, _e, claimed) in zip(doubtful, _slice_rows(table, sub.take(pa.array(doubtful))), strict=True):
+
+            def index(sid: str = sid) -> IndexedText:
+                if sid not in indexed:
+                    indexed[sid] = IndexedText(texts[sid])
+                return indexed[sid]
+
+            found += [(int(part[k]), *p) for p in content_problems(claimed, texts[sid], index)]
+    return found
+
+
+def _columns(d: pa.Table) -> list[str]:
+    wanted = ["source_id", "evidence", "evidence_start", "evidence_end", "date_text", "text", "kind", "value_text", "value", "value_low", "value_high"]
+    return [c for c in wanted if c in d.column_names]
+
+
+def _doubtful(table: str, sub: pa.Table) -> list[int]:
+    """Rows of a slice that quick, sufficient tests cannot clear of V401–V404 (each then gets :func:`content_problems`)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    statement = table == "statements"
+    evidence = (pc.coalesce(sub["evidence"], sub["text"]) if statement else sub["evidence"]).to_pylist()
+    sure = _inside(evidence, sub["date_text"])  # V403: the date's words are in the evidence
+    if statement:
+        sure &= _inside(evidence, sub["text"])  # V401
+    if table == "figures":
+        sure &= _inside(evidence, sub["value_text"])  # V404
+        plain = plain_text(sub["evidence"])
+        arr, texts = sub["evidence"].combine_chunks(), np.array(evidence, dtype=object)
+        sure &= plain
+        for c in ("value", "value_low", "value_high"):  # V402; a bound equal to the value is tested once
+            known = None if c == "value" else pc.equal(sub[c], sub["value"]).fill_null(pa.scalar(False)).to_numpy(zero_copy_only=False)
+            sure &= numbers_alone(arr, texts, sub[c], plain, known)
+    return [int(k) for k in np.flatnonzero(~sure)]
+
+
+def _inside(evidence: list[str], words: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Rows whose ``words`` are null or a substring of their evidence (a loop in C)."""
+    import numpy as np
+    import pyarrow as pa
+
+    wanted = words.fill_null(pa.scalar("", pa.string())).to_pylist()
+    return np.fromiter(map(operator.contains, evidence, wanted), dtype=bool, count=len(evidence))
+
+
+def _row_problems(sid: str, s: int, e: int, c: Claimed, texts: Mapping[str, str], indexed: dict[str, IndexedText], misplaced_hint: str) -> list[Described]:
     text = texts[sid]
 
     def index() -> IndexedText:
@@ -242,8 +274,6 @@ def _row_problems(sid: str, s: int, e: int, c: Claimed, texts: dict[str, str], i
 
 def _slice_rows(table: str, sub: pa.Table) -> Iterator[tuple[str, int, int, Claimed]]:
     """(source id, evidence start, end, what the row claims) for each row of a slice."""
-    import pyarrow.compute as pc
-
     n = sub.num_rows
     src, ev = sub["source_id"].to_pylist(), sub["evidence"].to_pylist()
     starts, ends = sub["evidence_start"].to_numpy().tolist(), sub["evidence_end"].to_numpy().tolist()
@@ -254,8 +284,7 @@ def _slice_rows(table: str, sub: pa.Table) -> Iterator[tuple[str, int, int, Clai
     if figure:
         value_text = sub["value_text"].to_pylist()
         nums = list(zip(*(sub[c].to_pylist() for c in ("value", "value_low", "value_high")), strict=True))
-        # evidence already in normalised form: ASCII, single spaces, nothing to trim
-        plain = pc.and_(pc.string_is_ascii(sub["evidence"]), pc.invert(pc.match_substring_regex(sub["evidence"], _ODD_SPACE))).fill_null(False).to_pylist()
+        plain = plain_text(sub["evidence"]).tolist()
     else:
         value_text, nums, plain = [None] * n, [()] * n, [False] * n
     for k in range(n):

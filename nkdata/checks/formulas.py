@@ -37,11 +37,12 @@ def starts_formula(values: pa.Array) -> np.ndarray:
     import numpy as np
     import pyarrow as pa
 
-    arr = values.cast(pa.large_string())
+    arr = values if pa.types.is_string(values.type) or pa.types.is_large_string(values.type) else values.cast(pa.large_string())
     n = len(arr)
     if not n:
         return np.zeros(0, dtype=bool)
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    wide = np.int64 if pa.types.is_large_string(arr.type) else np.int32  # no copy of the strings to widen offsets
+    offsets = np.frombuffer(arr.buffers()[1], dtype=wide)[arr.offset : arr.offset + n + 1].astype(np.int64)
     data = np.frombuffer(arr.buffers()[2], dtype=np.uint8) if arr.buffers()[2] is not None else np.zeros(0, np.uint8)
     if not len(data):
         return np.zeros(n, dtype=bool)

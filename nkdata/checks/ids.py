@@ -53,7 +53,7 @@ def _valid_ids(rows: TableRows | None, table: str) -> pa.Array:
     return rows.data[MODELS[table].id_field].combine_chunks().filter(pa.array(rows.ok))
 
 
-def _ref_fields(table: str) -> list[tuple[str, str, list[str] | None]]:
+def reference_fields(table: str) -> list[tuple[str, str, list[str] | None]]:
     """(field, target table, allowed entity kinds) of every reference column of a record table."""
     out = []
     for name, info in MODELS[table].model_fields.items():
@@ -86,7 +86,7 @@ def check_references(tables: Mapping[str, TableRows]) -> None:
     for rows in tables.values():
         if rows.table not in MODELS:
             continue
-        for name, target, allowed in _ref_fields(rows.table):
+        for name, target, allowed in reference_fields(rows.table):
             _check_column(rows, name, target, allowed, valid[target], kinds)
 
 

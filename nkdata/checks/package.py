@@ -27,8 +27,11 @@ from typing import TYPE_CHECKING
 from nkdata.checks import columns, derived, evidence, formulas, ids, texts
 from nkdata.checks.package_files import DESCRIPTOR, REBUILD, PackageFiles, Target, is_package, open_target
 from nkdata.checks.package_tables import Checked, TableReader
+from nkdata.checks.spans import SourceTexts
+from nkdata.checks.tablerows import primary_key
 from nkdata.errors import UsageError
 from nkdata.problems import Problem
+from nkdata.release import claims
 from nkdata.release.reader import PARQUET_PROPERTY
 from nkdata.spec import claims as claims_spec
 from nkdata.spec.columns import arrow_schema
@@ -36,6 +39,9 @@ from nkdata.spec.models import MODELS, RECORD_TABLES
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
+
+#: The stored claims table as read (None: unreadable) and its problems, held back.
+StoredClaims = tuple["tuple[Checked, dict[str, np.ndarray]] | None", list[Problem]]
 
 Progress = Callable[[str, int, int], None]
 """``progress(label, done, total)``: called as work advances (the CLI draws a bar)."""
@@ -72,23 +78,26 @@ class PackageCheck(PackageFiles):
         return self.problems
 
     def _run_checks(self) -> None:
-        # Two helpers overlap the work: one hashes files (hashlib releases the GIL), one checks
-        # evidence in Python while this thread mostly waits on Arrow (which releases it too).
-        with ThreadPoolExecutor(max_workers=3) as pool:
+        # Helpers overlap the work (Arrow and hashlib release the GIL): they hash the files, read
+        # the stored claims and check evidence while this thread checks the record tables.
+        with ThreadPoolExecutor(max_workers=4) as pool:
             text_files = pool.submit(self.read_texts)
             hashes = pool.submit(self.check_files, [e for r in self.resources.values() for e in (r, r[PARQUET_PROPERTY])])
-            source_texts: dict[str, str] = {}
+            stored_claims: Future[StoredClaims] | None = None  # read by a helper once the figures are (memory)
+            source_texts: list[Future[SourceTexts]] = []  # checked by a helper once read, while this thread goes on
             found: dict[str, Future[list[evidence.Found]]] = {}
 
             def start_evidence(ct: Checked) -> None:
                 if ct.table in RECORD_TABLES and source_texts:
-                    found[ct.table] = pool.submit(evidence.check_rows, ct, source_texts, REBUILD)
+                    found[ct.table] = pool.submit(_check_evidence, ct, source_texts[0])
 
             for table in MODELS:
                 if table in self.resources:
                     self._check_table(table, start_evidence)
                 if table == "sources" and "sources" in self.tables:
-                    source_texts.update(texts.check_package(self.tables["sources"], text_files.result()))
+                    source_texts.append(pool.submit(_check_texts, self.tables["sources"], text_files))
+                if table == "figures" and table in self.tables and claims_spec.TABLE in self.resources:
+                    stored_claims = pool.submit(self._read_claims)
                 self._step(f"checked {table}")
             self.bad_files = hashes.result()
             self._step("checked file hashes")
@@ -103,7 +112,9 @@ class PackageCheck(PackageFiles):
                         if ct.ok[row]:  # as in the curated path, only records that passed the model
                             ct.report(row, code, field, message, hint)
                 self._step(f"checked {table} evidence")
-            self._check_derived()
+            source_texts.clear()
+            self._let_go()
+            self._check_derived(stored_claims)
             self._step("checked claims")
 
     def _check_table(self, table: str, on_rows: Callable[[Checked], None] | None = None) -> None:
@@ -145,14 +156,31 @@ class PackageCheck(PackageFiles):
             on_rows(ct)
         return ct, csv_bad
 
-    def _check_derived(self) -> None:
+    def _let_go(self) -> None:
+        """Release the columns no check still to run reads (the claims need a million figures' worth of memory)."""
+        for table, ct in self.tables.items():
+            keep = {primary_key(table), *(name for name, _, _ in ids.reference_fields(table))}
+            if table == "figures":
+                keep |= {*claims.FIGURE_COLUMNS, "originator"}
+            elif table in ("entities", "sources"):
+                keep = set(ct.data.column_names)  # the claims read names and publication days
+            ct.keep_only(keep)
+
+    def _read_claims(self) -> StoredClaims:
+        """The stored claims table, its CSV compared with its Parquet; the problems held back until the figures are read."""
+        with self.buffered() as found:
+            read = self._read(claims_spec.TABLE)
+        return read, found
+
+    def _check_derived(self, stored: Future[StoredClaims] | None) -> None:
         """P804: each figure's originator, and the claims table, must be what the figures make."""
         figures = self.tables.get("figures")
         if figures is not None:
             self._report_derived(figures, derived.originator_differences(figures.data))
-        if claims_spec.TABLE not in self.resources or figures is None:
-            return
-        read = self._read(claims_spec.TABLE)
+        if stored is None or figures is None:
+            return  # the claims table is checked against the figures, or not at all
+        read, found = stored.result()
+        self.sink.extend(found)
         if read is None or any(bad.any() for bad in read[1].values()):
             return  # unreadable, or cells that do not convert (reported)
         ct = read[0]
@@ -164,6 +192,15 @@ class PackageCheck(PackageFiles):
                 self.add(ct.csv_shown, None, derived.CODE, d.record_id, d.field, d.message, derived.HINT)
             else:
                 ct.report(d.row, derived.CODE, d.field, d.message, derived.HINT)
+
+
+def _check_texts(sources: Checked, files: Future[dict[str, tuple[bytes, str]]]) -> SourceTexts:
+    return texts.check_package(sources, files.result())
+
+
+def _check_evidence(rows: Checked, source_texts: Future[SourceTexts]) -> list[evidence.Found]:
+    found = source_texts.result()
+    return evidence.check_rows(rows, found, REBUILD) if len(found) else []
 
 
 # ---------------------------------------------------------------- entry points

@@ -187,8 +187,8 @@ class PackageFiles:
         """P800/P801 for files the descriptor lists; returns the paths that failed."""
         return {e["path"] for e in entries if self.check_file(e) is None}
 
-    def check_file(self, e: dict[str, Any], keep: bool = False) -> bytes | str | None:
-        """P800/P801 for one file: None when it fails, else its bytes (``keep``) or its sha256."""
+    def check_file(self, e: dict[str, Any], keep: bool = False) -> tuple[bytes | None, str] | None:
+        """P800/P801 for one file: None when it fails, else its bytes (``keep``; else None) and sha256."""
         rel, shown = e["path"], self.target.show(e["path"])
         path = self.inside(rel)
         if path is None:
@@ -208,16 +208,20 @@ class PackageFiles:
         actual = hashlib.sha256(data).hexdigest() if data is not None else sha256_file(path)
         if actual != expected:
             self.add(shown, None, "P801", None, None, f"sha256 {actual} does not match {DESCRIPTOR} ({expected}); the file was altered", REBUILD)
-        return data if keep else actual
+        return data, actual
 
-    def read_texts(self) -> dict[str, bytes]:
-        """Every archived text the descriptor lists, read once: checked (P800/P801) and kept, by path."""
-        out: dict[str, bytes] = {}
+    def read_texts(self) -> dict[str, tuple[bytes, str]]:
+        """Every archived text the descriptor lists, read and hashed once: checked (P800/P801) and kept with its sha256, by path."""
+        out: dict[str, tuple[bytes, str]] = {}
         for rel, e in self.text_entries.items():
             path = self.inside(rel)
             if path is not None and path.is_file():
-                data = self.check_file(e, keep=True)
-                out[rel] = data if isinstance(data, bytes) else path.read_bytes()
+                checked = self.check_file(e, keep=True)
+                if checked is not None and checked[0] is not None:
+                    out[rel] = (checked[0], checked[1])
+                else:
+                    data = path.read_bytes()
+                    out[rel] = (data, hashlib.sha256(data).hexdigest())
             else:
                 self.check_file(e)
         return out

@@ -8,6 +8,7 @@ and Parquet that disagree are P803. With no usable Parquet the CSV alone is read
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +34,7 @@ class Checked(TableRows):
         super().__init__(table, data, ok, files.emit)
         self.csv_shown = csv_shown
         self._lines: np.ndarray | None = None
+        self._dropped_breaks: np.ndarray | None = None  # line breaks in columns let go of
 
     def place(self, row: int, field: str | None, sub: tuple[Any, ...] = ()) -> Place:
         return self.csv_shown, self.line(row), None
@@ -40,18 +42,39 @@ class Checked(TableRows):
     def lines(self) -> np.ndarray:
         """Line number of each row in the CSV (rows may hold line breaks inside quoted cells)."""
         import numpy as np
-        import pyarrow as pa
-        import pyarrow.compute as pc
 
         if self._lines is None:
             n = self.data.num_rows
-            breaks = np.zeros(n, dtype=np.int64)
-            for col in self.data.columns:
-                if pa.types.is_string(col.type):
-                    breaks += pc.count_substring(col, "\n").fill_null(0).to_numpy().astype(np.int64)
+            breaks = self._breaks(self.data.column_names)
+            if self._dropped_breaks is not None:
+                breaks += self._dropped_breaks
             before = np.concatenate([[0], np.cumsum(breaks)[:-1]]) if n else breaks
             self._lines = 2 + np.arange(n, dtype=np.int64) + before
         return self._lines
+
+    def _breaks(self, names: list[str]) -> np.ndarray:
+        """Line breaks in each row's text cells of the columns ``names``."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        breaks = np.zeros(self.data.num_rows, dtype=np.int64)
+        for name in names:
+            col = self.data[name]
+            if pa.types.is_string(col.type):
+                breaks += pc.count_substring(col, "\n").fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        return breaks
+
+    def keep_only(self, names: set[str]) -> None:
+        """Let go of the other columns (checks still to run need none of them); line numbers stay right."""
+        dropped = [c for c in self.data.column_names if c not in names]
+        if not dropped:
+            return
+        if self._lines is None:
+            breaks = self._breaks(dropped)
+            if breaks.any():
+                self._dropped_breaks = breaks if self._dropped_breaks is None else self._dropped_breaks + breaks
+        self.data = self.data.select([c for c in self.data.column_names if c in names])
 
     def line(self, row: int) -> int:
         return int(self.lines()[row])
@@ -59,6 +82,8 @@ class Checked(TableRows):
 
 CSV_BLOCK_MIN = 4 << 20
 CSV_BLOCK_MAX = 64 << 20
+CSV_BLOCK_FAST = 1 << 20  # tried first: parses several times faster than large blocks, in a fraction of the memory
+COMPARE_ROWS = 1 << 16  # CSV rows compared with the Parquet's at once
 
 
 class TableReader:
@@ -98,24 +123,18 @@ class TableReader:
         Returns the cells that do not convert (already reported), which are not compared.
         """
         import pyarrow as pa
-        import pyarrow.csv as pacsv
 
         path = self.files.inside(rel)
         options = self.csv_options(ct.table, path, ct.csv_shown, schema) if path is not None else None
-        if options is None:
+        if options is None or path is None:
             return {}
         read, convert, text_types = options
-        pq_t = ct.data
-        for newlines in (False, True):  # quoted line breaks keep the reader from splitting the file: try without first
+        # Small blocks parse fastest (they stay in cache); a row longer than a block, or quoted line
+        # breaks, need the next try.
+        for block, newlines in ((CSV_BLOCK_FAST, False), (CSV_BLOCK_FAST, True), (read.block_size, True)):
             try:
                 with self.files.buffered() as found:  # kept only if the pass completes
-                    pos = 0
-                    for batch in pacsv.open_csv(path, read, pacsv.ParseOptions(newlines_in_values=newlines), convert(text_types)):
-                        if pos + batch.num_rows <= pq_t.num_rows:
-                            self.compare(ct, batch, pq_t.slice(pos, batch.num_rows), {}, pq_shown, pos)
-                        pos += batch.num_rows
-                    if pos != pq_t.num_rows:
-                        self.files.add(ct.csv_shown, None, "P803", None, None, f"{pos:,} rows, but {pq_shown} has {pq_t.num_rows:,}", REBUILD)
+                    self._compare_batches(ct, path, block, newlines, convert(text_types), pq_shown)
                 self.files.sink.extend(found)
                 return {}
             except pa.ArrowInvalid:
@@ -123,10 +142,32 @@ class TableReader:
             except (pa.ArrowException, OSError) as exc:
                 self.files.add(ct.csv_shown, None, "P803", None, None, f"cannot read the CSV file ({exc})", REBUILD)
                 return {}
-        csv_t, bad = self.read_csv(ct.table, rel, ct.csv_shown, schema, pq_t, checked_header=True)
+        csv_t, bad = self.read_csv(ct.table, rel, ct.csv_shown, schema, ct.data, checked_header=True)
         if csv_t is not None:
-            self.compare(ct, csv_t, pq_t, bad, pq_shown)
+            compare(self.files, ct, csv_t, ct.data, bad, pq_shown)
         return bad
+
+    def _compare_batches(self, ct: Checked, path: Path, block: int, newlines: bool, convert: Any, pq_shown: str) -> None:
+        """One pass over the CSV: each run of batches compared with the Parquet's rows at the same place."""
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        pq_t = ct.data
+        pos = held = 0
+        batches: list[pa.RecordBatch] = []
+        reader = pacsv.open_csv(path, pacsv.ReadOptions(use_threads=True, block_size=block), pacsv.ParseOptions(newlines_in_values=newlines), convert)
+        for batch in itertools.chain(reader, [None]):
+            if batch is not None:
+                batches.append(batch)
+                held += batch.num_rows
+                if held < COMPARE_ROWS:
+                    continue
+            if held and pos + held <= pq_t.num_rows:
+                compare(self.files, ct, pa.Table.from_batches(batches), pq_t.slice(pos, held), {}, pq_shown, pos)
+            pos += held
+            batches, held = [], 0
+        if pos != pq_t.num_rows:
+            self.files.add(ct.csv_shown, None, "P803", None, None, f"{pos:,} rows, but {pq_shown} has {pq_t.num_rows:,}", REBUILD)
 
     def csv_options(self, table: str, path: Path, shown: str, schema: pa.Schema) -> tuple[Any, Callable[[dict[str, Any]], Any], dict[str, Any]] | None:
         """Check the CSV's header against the schema (M200/M201/P803); the reader options, or None when unreadable."""
@@ -278,33 +319,37 @@ class TableReader:
             return
         ct.report(row, *fields.not_of_type(name, cell, str(want)))
 
-    # ------------------------------------------------------------ CSV vs Parquet
-    def compare(self, ct: Checked, csv_t: pa.Table | pa.RecordBatch, pq_t: pa.Table, csv_bad: dict[str, np.ndarray], pq_shown: str, first_row: int = 0) -> None:
-        """The CSV must say what the Parquet says, cell by cell (P803 where they differ); rows from ``first_row``."""
-        import numpy as np
-        import pyarrow as pa
+# ---------------------------------------------------------------- CSV vs Parquet
 
-        if csv_t.num_rows != pq_t.num_rows:
-            self.files.add(ct.csv_shown, None, "P803", None, None, f"{csv_t.num_rows:,} rows, but {pq_shown} has {pq_t.num_rows:,}", REBUILD)
-            return
-        for name in pq_t.column_names:
-            pq_col = pq_t[name]
-            mine = csv_t.column(name)
-            if isinstance(mine, pa.Array):
-                mine = pa.chunked_array([mine])
-            if pa.types.is_list(pq_col.type):
-                mine = parse_json_lists(mine, pq_col.type)
-            if mine.equals(pq_col):
-                continue
-            differ = differs(mine, pq_col)
-            if name in csv_bad:
-                differ &= ~csv_bad[name]
-            rows = np.flatnonzero(differ)
-            if not len(rows):
-                continue
-            a, b = mine.take(pa.array(rows)).to_pylist(), pq_col.take(pa.array(rows)).to_pylist()
-            for r, x, y in zip(rows.tolist(), a, b, strict=True):
-                ct.report(first_row + r, "P803", name, f"the CSV says {shorten(repr(x), 60)} but {pq_shown} says {shorten(repr(y), 60)}", REBUILD)
+
+def compare(
+    files: PackageFiles, ct: Checked, csv_t: pa.Table | pa.RecordBatch, pq_t: pa.Table, csv_bad: dict[str, np.ndarray], pq_shown: str, first_row: int = 0
+) -> None:
+    """The CSV must say what the Parquet says, cell by cell (P803 where they differ); rows from ``first_row``."""
+    import numpy as np
+    import pyarrow as pa
+
+    if csv_t.num_rows != pq_t.num_rows:
+        files.add(ct.csv_shown, None, "P803", None, None, f"{csv_t.num_rows:,} rows, but {pq_shown} has {pq_t.num_rows:,}", REBUILD)
+        return
+    for name in pq_t.column_names:
+        pq_col = pq_t[name]
+        mine = csv_t.column(name)
+        if isinstance(mine, pa.Array):
+            mine = pa.chunked_array([mine])
+        if pa.types.is_list(pq_col.type):
+            mine = parse_json_lists(mine, pq_col.type)
+        if mine.equals(pq_col):
+            continue
+        differ = differs(mine, pq_col)
+        if name in csv_bad:
+            differ &= ~csv_bad[name]
+        rows = np.flatnonzero(differ)
+        if not len(rows):
+            continue
+        a, b = mine.take(pa.array(rows)).to_pylist(), pq_col.take(pa.array(rows)).to_pylist()
+        for r, x, y in zip(rows.tolist(), a, b, strict=True):
+            ct.report(first_row + r, "P803", name, f"the CSV says {shorten(repr(x), 60)} but {pq_shown} says {shorten(repr(y), 60)}", REBUILD)
 
 
 def differs(a: pa.ChunkedArray, b: pa.ChunkedArray) -> np.ndarray:

@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from nkdata.checks.spans import SourceTexts
 from nkdata.checks.tablerows import TableRows
 from nkdata.checks.textmatch import IndexedText
 from nkdata.curated.safeopen import NotInside, TooLarge, read_inside
@@ -26,10 +27,21 @@ Report = Callable[[str, str, str, str], None]
 
 def decode_text(raw: bytes | None, rel: str, sha256: str, report: Report, missing_hint: str) -> str | None:
     """The text of ``raw`` (None when missing: T500); T501 when its sha256 differs, T502 when it is not UTF-8."""
+    if not text_problems(raw, rel, sha256, report, missing_hint) or raw is None:
+        return None
+    return raw.decode("utf-8")
+
+
+def text_problems(raw: bytes | None, rel: str, sha256: str, report: Report, missing_hint: str, digest: str | None = None, utf8: bool = False) -> bool:
+    """T500–T502 for one archived text's bytes; whether the text is there and UTF-8.
+
+    ``digest`` is the bytes' sha256 when already computed; ``utf8`` True when
+    the bytes are already known to be valid UTF-8.
+    """
     if raw is None:
         report("T500", "text_path", f"archived text {rel} is missing", missing_hint)
-        return None
-    digest = hashlib.sha256(raw).hexdigest()
+        return False
+    digest = digest or hashlib.sha256(raw).hexdigest()
     if digest != sha256:
         report(
             "T501",
@@ -37,11 +49,13 @@ def decode_text(raw: bytes | None, rel: str, sha256: str, report: Report, missin
             f"{rel} has sha256 {digest}, the record says {sha256}",
             "archived texts never change: restore the original bytes; if the new text is right, it is a new source",
         )
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        report("T502", "text_path", f"{rel} is not valid UTF-8 (byte {exc.start})", "archive texts as UTF-8")
-        return None
+    if not utf8:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            report("T502", "text_path", f"{rel} is not valid UTF-8 (byte {exc.start})", "archive texts as UTF-8")
+            return False
+    return True
 
 
 def check_curated(cur: Curated) -> dict[str, IndexedText]:
@@ -75,12 +89,15 @@ def check_curated(cur: Curated) -> dict[str, IndexedText]:
     return texts
 
 
-def check_package(sources: TableRows, files: dict[str, bytes]) -> dict[str, str]:
-    """Each valid source's archived text among a package's ``files`` (by path), checked; by source id."""
-    out: dict[str, str] = {}
+def check_package(sources: TableRows, files: dict[str, tuple[bytes, str]]) -> SourceTexts:
+    """Each valid source's archived text among a package's ``files`` (path: bytes and their sha256), checked."""
     ids = sources.ids
     paths = sources.data["text_path"].to_pylist()
     shas = sources.data["text_sha256"].to_pylist()
+    rows = [r for r in range(sources.data.num_rows) if sources.ok[r] and paths[r] in files]
+    texts = SourceTexts([ids[r] for r in rows], [files[paths[r]][0] for r in rows])
+    utf8 = dict(zip(rows, texts.valid_utf8(), strict=True))
+    hint = "a package declares every source's text as one of its resources; rebuild it"
     for r in range(sources.data.num_rows):
         if not sources.ok[r]:
             continue
@@ -88,8 +105,9 @@ def check_package(sources: TableRows, files: dict[str, bytes]) -> dict[str, str]
         def report(code: str, field: str, message: str, hint: str, r: int = r) -> None:
             sources.report(r, code, field, message, hint)
 
-        text = decode_text(files.get(paths[r]), paths[r], shas[r], report, "a package declares every source's text as one of its resources; rebuild it")
-        if text is not None:
-            out[ids[r]] = text
-    files.clear()  # the decoded texts are all that is needed from here on
-    return out
+        raw, digest = files.get(paths[r], (None, None))
+        text_problems(raw, paths[r], shas[r], report, hint, digest, utf8.get(r, False))
+    if not all(utf8.values()):  # texts that are not UTF-8 have no text to check evidence in
+        texts = SourceTexts([ids[r] for r in rows if utf8[r]], [files[paths[r]][0] for r in rows if utf8[r]])
+    files.clear()  # the texts kept are all that is needed from here on
+    return texts

@@ -16,9 +16,27 @@ from nkdata.spec.claims import COLUMNS, LONE_PREFIX, QUALIFIER_ORDER, TABLE
 from nkdata.spec.columns import arrow_schema
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
     import pyarrow as pa
 
 Row = dict[str, Any]
+#: The figures' columns the derivation reads (a validator may let go of the others).
+FIGURE_COLUMNS = (
+    "figure_id",
+    "claim_id",
+    "source_id",
+    "attribution",
+    "metric",
+    "unit",
+    "value",
+    "value_low",
+    "value_high",
+    "qualifier",
+    "date_start",
+    "date_end",
+    "date_precision",
+    "location_id",
+)
 _NULL = "\x00"  # stands for a null precision while nulls are skipped
 
 
@@ -44,11 +62,13 @@ def _lookup(keys: pa.Array, table: pa.Table | None, key: str, value: str, type_:
 
 
 def _members(figures: pa.Table, entities: pa.Table | None, sources: pa.Table | None) -> pa.Table:
-    """One row per figure with what the reconciliation needs, sorted by claim, then figure id."""
+    """One row per figure with what the reconciliation needs, in the figures' order."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     full = arrow_schema("figures")  # typed as a release types them (a table built from dicts may hold null-typed columns)
+    figures = figures.select([c for c in figures.column_names if c in FIGURE_COLUMNS])
     figures = figures.cast(pa.schema([full.field(c) if c in full.names else figures.schema.field(c) for c in figures.column_names]))
     n, col = figures.num_rows, figures.column_names
     fid = figures["figure_id"].combine_chunks()
@@ -62,9 +82,10 @@ def _members(figures: pa.Table, entities: pa.Table | None, sources: pa.Table | N
     source = figures["source_id"].combine_chunks()
     qualifier = figures["qualifier"].combine_chunks()
     rank = pc.index_in(qualifier, value_set=pa.array(QUALIFIER_ORDER)).fill_null(-1)
-    t = pa.table(
+    return pa.table(
         {
             "claim": claim,
+            "explicit": figures["claim_id"].is_valid() if "claim_id" in col else pa.array(np.zeros(n, dtype=bool)),
             "figure_id": fid,
             "source_id": source,
             "originator": originator,
@@ -87,7 +108,6 @@ def _members(figures: pa.Table, entities: pa.Table | None, sources: pa.Table | N
             "unknown": pc.if_else(pc.equal(rank, -1), qualifier, pa.nulls(n, pa.string())),
         }
     )
-    return t.sort_by([("claim", "ascending"), ("figure_id", "ascending")])
 
 
 def _aggregate(m: pa.Table) -> pa.Table:
@@ -149,6 +169,19 @@ def derive(figures: pa.Table, entities: pa.Table | None = None, sources: pa.Tabl
     Works on releases older than ``claim_id`` (every figure is then a claim of its own). A claim
     of one figure is that figure's own columns; only claims of several figures are grouped.
     """
+    import pyarrow.compute as pc
+
+    out = _derive(figures, entities, sources, ordered=True)
+    order = _order_keys(out)
+    return out.take(pc.sort_indices(order, [(k, "ascending") for k in order.column_names]))
+
+
+def derive_unordered(figures: pa.Table, entities: pa.Table | None = None, sources: pa.Table | None = None) -> pa.Table:
+    """The rows of :func:`derive` in no particular order, without sorting the figures or the claims (for checks)."""
+    return _derive(figures, entities, sources, ordered=False)
+
+
+def _derive(figures: pa.Table, entities: pa.Table | None, sources: pa.Table | None, ordered: bool) -> pa.Table:
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -157,27 +190,103 @@ def derive(figures: pa.Table, entities: pa.Table | None = None, sources: pa.Tabl
     if not figures.num_rows:
         return schema.empty_table()
     m = _members(figures, entities, sources)
+    by_claim = [("claim", "ascending"), ("figure_id", "ascending")]
     keys = m["claim"].combine_chunks()
-    same = pc.equal(keys.slice(1), keys.slice(0, len(keys) - 1)).fill_null(False).to_numpy(zero_copy_only=False)
-    shared = np.zeros(len(keys), dtype=bool)
-    shared[1:] |= same
-    shared[:-1] |= same
-    parts = [_one_figure(m.filter(pa.array(~shared)))]
+    if ordered:  # a claim's figures are next to each other
+        m = m.sort_by(by_claim)
+        keys = m["claim"].combine_chunks()
+        same = pc.equal(keys.slice(1), keys.slice(0, len(keys) - 1)).fill_null(False).to_numpy(zero_copy_only=False)
+        shared = np.zeros(len(keys), dtype=bool)
+        shared[1:] |= same
+        shared[:-1] |= same
+    else:
+        shared = _shared(keys, m["explicit"].combine_chunks())
+    parts = [_one_figure(m.filter(pa.array(~shared)) if shared.any() else m)]
     if shared.any():
-        parts.append(_grouped(m.filter(pa.array(shared))))
+        parts.append(_grouped(m.filter(pa.array(shared)) if ordered else m.filter(pa.array(shared)).sort_by(by_claim)))
     out = pa.concat_tables([pa.table({c.name: p[c.name] for c in COLUMNS}).cast(schema) for p in parts])
     names = _lookup(out["originator"].combine_chunks(), entities, "entity_id", "name", pa.string())
-    out = out.set_column(out.schema.get_field_index("originator_name"), schema.field("originator_name"), names)
-    order = pa.table(
+    return out.set_column(out.schema.get_field_index("originator_name"), schema.field("originator_name"), names)
+
+
+def _shared(keys: pa.Array, explicit: pa.Array) -> np.ndarray:
+    """Rows whose claim more than one figure makes (a null claim never is), without sorting.
+
+    A figure without ``claim_id`` makes ``clm-`` + its id: in a release, figure ids
+    come in order, so those claims are distinct when they increase, and only the
+    (usually few) explicit claims need hashing. Otherwise every claim is hashed.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def counted(k: pa.Array) -> np.ndarray:
+        counts = pa.table({"k": k}).group_by("k", use_threads=False).aggregate([("k", "count")])
+        per_row = counts["k_count"].take(pc.index_in(k, value_set=counts["k"]))
+        return np.asarray(pc.and_(pc.greater(per_row, 1), k.is_valid()).fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+    named = np.asarray(explicit.to_numpy(zero_copy_only=False), dtype=bool)
+    lone = keys.filter(pa.array(~named)).drop_null()
+    if len(lone) > 1 and not pc.all(pc.less(lone.slice(0, len(lone) - 1), lone.slice(1))).as_py():
+        return counted(keys)
+    out = np.zeros(len(keys), dtype=bool)
+    if not named.any():
+        return out
+    rows = np.flatnonzero(named)
+    mine = keys.take(pa.array(rows))
+    also_lone = pc.is_in(mine, value_set=lone).to_numpy(zero_copy_only=False)
+    out[rows] = counted(mine) | np.asarray(also_lone, dtype=bool)
+    out[~named] = np.asarray(pc.is_in(keys, value_set=mine).fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)[~named]
+    return out
+
+
+def _order_keys(claims: pa.Table) -> pa.Table:
+    """What the claims table is sorted by, ascending: dated first, then date_start, metric, originator, claim_id."""
+    import pyarrow as pa
+
+    return pa.table(
         {
-            "undated": out["date_start"].is_null(),
-            "day": out["date_start"].fill_null(dt.date.min),
-            "metric": out["metric"],
-            "originator": out["originator"].fill_null(""),
-            "claim_id": out["claim_id"],
+            "undated": claims["date_start"].is_null(),
+            "day": claims["date_start"].fill_null(dt.date.min),
+            "metric": claims["metric"],
+            "originator": claims["originator"].fill_null(""),
+            "claim_id": claims["claim_id"],
         }
     )
-    return out.take(pc.sort_indices(order, [(k, "ascending") for k in order.column_names]))
+
+
+def same_claims(stored: pa.Table, unordered: pa.Table) -> bool:
+    """Whether ``stored`` is ``unordered`` (from :func:`derive_unordered`) in the order :func:`derive` gives.
+
+    True only when it can tell without sorting: every claim id there, once, each row
+    the same, and each stored row before the next in the order. False: compare with
+    :func:`derive` itself.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = stored.num_rows
+    if n != unordered.num_rows or stored.schema != unordered.schema:
+        return False
+    ids = unordered["claim_id"].combine_chunks()
+    if not n or ids.null_count or stored["metric"].null_count:
+        return False  # ties the order leaves to the input (null ids, null metrics): not decided here
+    at = pc.index_in(stored["claim_id"], value_set=ids)
+    if at.null_count:
+        return False
+    where = np.asarray(at.to_numpy(zero_copy_only=False), dtype=np.int64)
+    if not (np.bincount(where, minlength=n) == 1).all():
+        return False  # a claim twice (or a claim id twice among the derived rows)
+    order = pa.array(where)
+    if not all(stored[name].equals(unordered[name].take(order)) for name in stored.column_names):  # a column at a time: less memory
+        return False
+    keys = _order_keys(stored)
+    before = pc.less(keys["claim_id"].slice(0, n - 1), keys["claim_id"].slice(1))
+    for name in ("originator", "metric", "day", "undated"):
+        a, b = keys[name].slice(0, n - 1), keys[name].slice(1)
+        before = pc.or_(pc.less(a, b), pc.and_(pc.equal(a, b), before))
+    return bool(pc.all(before, min_count=0).as_py())
 
 
 def _qualifiers(rank: pa.Array, unknown: pa.Array) -> pa.Array:

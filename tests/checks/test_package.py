@@ -423,3 +423,35 @@ def test_star_import_of_every_checks_module() -> None:
         exec(f"from nkdata.checks.{name} import *", namespace)  # noqa: S102 - the reported bug: __all__ naming a missing name
         for exported in getattr(module, "__all__", []):
             assert exported in namespace, (name, exported)
+
+
+def test_a_row_longer_than_a_csv_block_is_read_and_compared(pkg: Path) -> None:
+    """The CSV is parsed in small blocks first; a longer row makes it read again in larger ones, nothing lost."""
+    from nkdata.checks.package_tables import CSV_BLOCK_FAST
+
+    rows = rows_of(pkg, "figures")
+    long_note, later = "x" * (CSV_BLOCK_FAST + 1000), rows[-1]["figure_id"]
+    rewrite(pkg, "figures", lambda rs: rs[0].update(notes=long_note))
+    assert validate_package(pkg) == []
+    text = (pkg / "figures.csv").read_text(encoding="utf-8")
+    (pkg / "figures.csv").write_text(text.replace(later, later + "x", 1) if text.count(later) == 1 else text, encoding="utf-8")
+    refresh_descriptor(pkg)
+    got = [p for p in validate_package(pkg) if p.code == "P803"]
+    limit = csv.field_size_limit(1 << 24)  # the test's own reader must hold the long cell too
+    try:
+        assert len(got) == 1 and got[0].field == "figure_id" and got[0].line == csv_line_of(pkg / "figures.csv", "figure_id", later + "x")
+    finally:
+        csv.field_size_limit(limit)
+
+
+def test_lines_stay_right_after_columns_are_let_go(pkg: Path) -> None:
+    """P804 on a figure is reported after the columns no later check needs are dropped; line breaks in them still count."""
+    rows = rows_of(pkg, "figures")
+    target = rows[5]["figure_id"]
+
+    def edit(rs: Rows) -> None:
+        rs[1]["notes"] = "a note\nover two lines"  # notes are let go before the claims are checked
+        rs[row_index(rs, "figure_id", target)]["originator"] = "ent-somebody-else"
+
+    rewrite(pkg, "figures", edit, derive=False)
+    located(validate_package(pkg), pkg, "figures", target, "P804")
