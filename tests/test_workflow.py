@@ -84,7 +84,9 @@ def test_ci_run_exercises_the_test_suite_lint_and_types() -> None:
     """.ci/run is the README's test command in a fresh environment (the suite includes this file),
     plus the workflow's lint and type steps, run exactly as the workflow runs them."""
     script = (REPO / ".ci" / "run").read_text(encoding="utf-8")
-    assert "pip install -q '.[test]'" in script and "python -m pytest" in script
+    assert "pip install -q '.[test]' && pip install -q --no-deps cffconvert==2.0.0" in script and "python -m pytest" in script
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "pip install '.[test]' && pip install --no-deps cffconvert==2.0.0 && python -m pytest" in readme.split("\n\n")[1]
     for run in RUNS:
         if command(run)[0] in ("ruff", "mypy"):
             assert run in script, f".ci/run does not run {run!r} as the workflow does"

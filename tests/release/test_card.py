@@ -34,7 +34,7 @@ def _cffconvert() -> str:
     exe = Path(sys.executable).parent / "cffconvert"
     found = str(exe) if exe.is_file() else shutil.which("cffconvert")
     if found is None:
-        pytest.fail("cffconvert is not installed: pip install --no-deps cffconvert==2.0.0 (and pykwalify, ruamel.yaml), as .ci/run does")
+        pytest.fail("cffconvert is not installed: pip install --no-deps cffconvert==2.0.0, as the README's test command does")
     return found
 
 
