@@ -205,7 +205,10 @@ def release(path: Path | None, out: Path | None, check: bool) -> None:
 @handle_errors
 def info(version: str | None, mirror: str | None, list_sources: bool) -> None:
     """A summary of a release: version, tables, coverage and cut-off, originators, licence, where it lives."""
+    from nkdata.access.fetch import published_base
     from nkdata.access.loader import load
+    from nkdata.access.registry import download_base, registry
+    from nkdata.release.layout import zip_name
     from nkdata.release.summary import about, summarise
 
     ds = load(version=version, mirror=mirror, format="arrow")
@@ -217,7 +220,11 @@ def info(version: str | None, mirror: str | None, list_sources: bool) -> None:
         click.echo(f"data card: {Path(ds.path) / 'README.md'} (coverage, limits, how to cite, licences)")
     if s.about.homepage:
         click.echo(f"home: {s.about.homepage}")
-    click.echo("licence: " + ", ".join(str(lic.get("name", "?")) for lic in s.about.licenses))
+    licences = ", ".join(str(lic.get("name", "?")) for lic in s.about.licenses)
+    click.echo(f"licence: {licences} (the tables; the archived texts and the words quoted from them remain their publishers')")
+    base = download_base()
+    if base and ds.version in registry():
+        click.echo(f"download: {published_base(base, ds.version)}/{zip_name(ds.version)} (the zip; its sha256 is in the package's registry)")
     click.echo("tables:")
     for name, n in s.counts.items():
         click.echo(f"  {name:<11} {n:>7} rows")

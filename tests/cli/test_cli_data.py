@@ -33,7 +33,10 @@ def test_info_describes_the_embedded_release():
     dp = descriptor(EMBEDDED)
     assert out.startswith(f"nkdata {VERSION} (package {VERSION}), released {dp['created'][:10]}\n")
     assert f"data: {EMBEDDED}" in out
-    assert "licence: CC-BY-4.0" in out
+    assert "licence: CC-BY-4.0 (the tables; the archived texts and the words quoted from them remain their publishers')" in out
+    registry = (REPO / "nkdata" / "registry.txt").read_text(encoding="utf-8")
+    [base] = [line.removeprefix("base:").strip() for line in registry.splitlines() if line.startswith("base:")]
+    assert f"download: {base.replace('{version}', VERSION)}nkdata-{VERSION}.zip " in out  # where the zip is published
     for table in [r["name"] for r in dp["resources"] if r.get("type") == "table"]:  # every table the release stores
         n = len(csv_rows(EMBEDDED / f"{table}.csv", _fields(table)))
         assert any(line.split() == [table, str(n), "rows"] for line in out.splitlines()), f"{table}: {n} rows not shown"
