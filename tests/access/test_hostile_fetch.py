@@ -195,7 +195,7 @@ def test_no_abort_at_exit_under_cpu_load(tmp_path: Path) -> None:
     run reminds; the fix's own 500-run stress test is the proof.
     """
     env = base_env(tmp_path)
-    # the four loads run at once, twice as many as the 2 CPUs of CI: each exits while the others keep every CPU busy
+    # the four loads run at once (twice the 2 CPUs of this project's machine): each exits while the others keep the CPUs busy
     t0 = time.monotonic()
     procs = [start([sys.executable, "-c", f"import nkdata; ds = nkdata.load(format={fmt!r}); assert len(ds) >= 5"], env) for fmt in ("pandas", "arrow") * 2]
     results = [finish(p, 60, t0) for p in procs]
