@@ -87,10 +87,16 @@ print(time.perf_counter() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(st
 """
 
 
+NEUTRAL_DIR = tempfile.gettempdir()
+
+
 def run_once(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, float]:
     """Wall time, peak RSS and CPU time of one run of ``cmd`` (which must succeed)."""
     with tempfile.TemporaryFile() as err:
-        out = subprocess.run([sys.executable, "-c", WRAPPER, *cmd], stdout=subprocess.PIPE, stderr=err, text=True, check=True, env=env).stdout.split()
+        # run from outside any checkout: ``python -m``/``-c`` put the working directory first on sys.path,
+        # ahead of PYTHONPATH, so a run started in the repository would time its nkdata/ for --compare-with too
+        proc = subprocess.run([sys.executable, "-c", WRAPPER, *cmd], stdout=subprocess.PIPE, stderr=err, text=True, check=True, env=env, cwd=NEUTRAL_DIR)
+        out = proc.stdout.split()
         wall, peak_kib, code, cpu = float(out[0]), int(out[1]), int(out[2]), float(out[3])
         if code != 0:
             err.seek(0)
@@ -293,6 +299,7 @@ def report(rows: list[Row], per_row: dict[int, float]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    args.workdir = args.workdir.resolve()  # the commands run in another directory
     args.workdir.mkdir(parents=True, exist_ok=True)
     lines = ["### Machine", "", *machine(), ""]
     rows: list[Row] = []
