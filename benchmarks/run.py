@@ -73,6 +73,7 @@ class Timing:
     wall: float  # seconds, median
     peak: int  # bytes, median of the runs' peaks
     runs: int
+    cpu: float = 0.0  # seconds of CPU (user + system), median: what the load changes least
 
 
 # A small, fresh process runs each command: Linux carries a parent's peak RSS over into a
@@ -82,28 +83,36 @@ import os, subprocess, sys, time
 start = time.perf_counter()
 proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
 _, status, usage = os.wait4(proc.pid, 0)
-print(time.perf_counter() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+print(time.perf_counter() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime)
 """
 
 
-def run_once(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
-    """Wall time and peak RSS of one run of ``cmd`` (which must succeed)."""
+NEUTRAL_DIR = tempfile.gettempdir()
+
+
+def run_once(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, float]:
+    """Wall time, peak RSS and CPU time of one run of ``cmd`` (which must succeed)."""
     with tempfile.TemporaryFile() as err:
-        out = subprocess.run([sys.executable, "-c", WRAPPER, *cmd], stdout=subprocess.PIPE, stderr=err, text=True, check=True, env=env).stdout.split()
-        wall, peak_kib, code = float(out[0]), int(out[1]), int(out[2])
+        # run from outside any checkout: ``python -m``/``-c`` put the working directory first on sys.path,
+        # ahead of PYTHONPATH, so a run started in the repository would time its nkdata/ for --compare-with too
+        proc = subprocess.run([sys.executable, "-c", WRAPPER, *cmd], stdout=subprocess.PIPE, stderr=err, text=True, check=True, env=env, cwd=NEUTRAL_DIR)
+        out = proc.stdout.split()
+        wall, peak_kib, code, cpu = float(out[0]), int(out[1]), int(out[2]), float(out[3])
         if code != 0:
             err.seek(0)
             raise SystemExit(f"{' '.join(cmd)} failed ({code}):\n{err.read().decode(errors='replace')[-3000:]}")
     LOADS.append(os.getloadavg()[0])
-    return wall, peak_kib * 1024  # ru_maxrss is in KiB on Linux
+    return wall, peak_kib * 1024, cpu  # ru_maxrss is in KiB on Linux
 
 
 def measure(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> Timing:
     return timing([run_once(cmd, env) for _ in range(runs)])
 
 
-def timing(results: list[tuple[float, int]]) -> Timing:
-    return Timing(statistics.median(w for w, _ in results), int(statistics.median(p for _, p in results)), len(results))
+def timing(results: list[tuple[float, int, float]]) -> Timing:
+    return Timing(
+        statistics.median(r[0] for r in results), int(statistics.median(r[1] for r in results)), len(results), statistics.median(r[2] for r in results)
+    )
 
 
 def python(*args: str) -> list[str]:
@@ -181,7 +190,7 @@ def fmt_row(r: Row) -> str:
     ratio = r.base.wall / r.ours.wall if faster else r.ours.wall / r.base.wall
     label = f"{ratio:.1f}× faster" if faster else f"{ratio:.2f}×"
     return (
-        f"| {r.n} | {r.what} | {r.ours.wall:.2f} | {r.base.wall:.2f} ({r.base_name}) | {label} | "
+        f"| {r.n} | {r.what} | {r.ours.wall:.2f} | {r.base.wall:.2f} ({r.base_name}) | {label} | {r.ours.cpu:.2f} | {r.base.cpu:.2f} | "
         f"{r.ours.peak / MIB:,.0f} | {r.base.peak / MIB:,.0f} | {r.target} | {r.met} |"
     )
 
@@ -217,7 +226,9 @@ def measure_package(n: int, descriptor: str, args: argparse.Namespace) -> list[R
         ours, other = (timing([p[i] for p in pairs]) for i in (0, 1))
     slow = args.slow_runs if n >= 1_000_000 else min(args.runs, 3)
     base = measure(python("-m", "frictionless", "validate", descriptor), slow)
-    print(f"  package: nkdata {ours.wall:.2f} s, frictionless {base.wall:.2f} s", file=sys.stderr)
+    print(f"  package: nkdata {ours.wall:.2f} s (CPU {ours.cpu:.2f} s), frictionless {base.wall:.2f} s (CPU {base.cpu:.2f} s)", file=sys.stderr)
+    if args.compare_with is not None:
+        print(f"  package: {args.compare_with.name} {other.wall:.2f} s (CPU {other.cpu:.2f} s)", file=sys.stderr)
     rows = [Row(f"{n:,}", "package validation", ours, base, "frictionless", PACKAGE_TARGET, package_met(n, ours, base))]
     if args.compare_with is not None:
         rows.append(Row(f"{n:,}", f"package validation ({args.compare_with.name})", other, base, "frictionless", PACKAGE_TARGET, package_met(n, other, base)))
@@ -261,10 +272,11 @@ def report(rows: list[Row], per_row: dict[int, float]) -> list[str]:
         "### Results",
         "",
         "Times are wall-clock seconds, medians; ratio is nkdata over the baseline (for package validation, how many times faster nkdata is); "
-        "peaks are the median peak RSS in MiB.",
+        "CPU is user + system seconds (median), which the machine's load changes least; peaks are the median peak RSS in MiB.",
         "",
-        "| figures | measure | nkdata (s) | baseline (s) | ratio | nkdata peak (MiB) | baseline peak (MiB) | target | met |",
-        "|---:|---|---:|---|---:|---:|---:|---|---|",
+        "| figures | measure | nkdata (s) | baseline (s) | ratio | nkdata CPU (s) | baseline CPU (s) | nkdata peak (MiB) | baseline peak (MiB) "
+        "| target | met |",
+        "|---:|---|---:|---|---:|---:|---:|---:|---:|---|---|",
         *(fmt_row(r) for r in rows),
         "",
     ]
@@ -287,6 +299,7 @@ def report(rows: list[Row], per_row: dict[int, float]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    args.workdir = args.workdir.resolve()  # the commands run in another directory
     args.workdir.mkdir(parents=True, exist_ok=True)
     lines = ["### Machine", "", *machine(), ""]
     rows: list[Row] = []

@@ -34,16 +34,24 @@ class DescriptorError(IntegrityError):
 
 
 def _depth(value: Any) -> int:
-    """How deep ``value`` nests (iteratively: a hostile file must not exhaust the stack)."""
-    deepest, todo = 0, [(value, 1)]
-    while todo:
-        item, depth = todo.pop()
-        deepest = max(deepest, depth)
-        if depth > MAX_DEPTH:
+    """How deep ``value`` nests, a level at a time (iteratively: a hostile file must not exhaust the stack).
+
+    Only objects and arrays are carried to the next level (a large descriptor is mostly leaves),
+    and the walk stops past ``MAX_DEPTH``.
+    """
+    depth, level = 1, [value]
+    while depth <= MAX_DEPTH:
+        nested: list[Any] = []
+        any_child = False
+        for item in level:
+            children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+            if children:
+                any_child = True
+                nested += [c for c in children if isinstance(c, (dict, list))]
+        if not any_child:
             return depth
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
-        todo.extend((child, depth + 1) for child in children)
-    return deepest
+        depth, level = depth + 1, nested
+    return depth
 
 
 def _file_entry_problem(entry: Any, what: str) -> str | None:

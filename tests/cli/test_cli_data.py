@@ -8,6 +8,7 @@ import io
 import json
 import shutil
 import subprocess
+import sys
 
 import pytest
 from conftest import run_cli
@@ -143,3 +144,25 @@ def test_problem_text_escapes_control_characters():
         out = format_problems([problem], fmt)
         assert out.count("\n") == 0 and "\x1b" not in out and "\r" not in out, (fmt, out)
     assert "fig-x\\n::error" in problem.format_text() and "\\x1b[2J" in problem.format_text()
+
+
+@pytest.mark.slow  # starts another Python in a new process
+def test_validate_does_not_import_pandas_and_pandas_works_after(tmp_path):
+    """pyarrow would import pandas (a quarter of a second) on its first conversion of a Python value;
+    ``nkdata validate`` keeps it out, still finds problems, and leaves ``import pandas`` working."""
+    bad = tmp_path / "pkg"
+    shutil.copytree(EMBEDDED, bad)
+    flip_byte(bad / "figures.csv")
+    script = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from nkdata.cli.main import main\n"
+        "good = CliRunner().invoke(main, ['validate', '-q', sys.argv[1]])\n"
+        "bad = CliRunner().invoke(main, ['validate', '-q', sys.argv[2]])\n"
+        "print(good.exit_code, bad.exit_code, 'pandas' in sys.modules)\n"
+        "import pandas, pyarrow\n"
+        "print(type(pyarrow.table({'a': [1]}).to_pandas()).__name__)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script, str(EMBEDDED), str(bad)], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["0", "1", "False", "DataFrame"]
