@@ -166,3 +166,12 @@ def test_validate_does_not_import_pandas_and_pandas_works_after(tmp_path):
     proc = subprocess.run([sys.executable, "-c", script, str(EMBEDDED), str(bad)], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["0", "1", "False", "DataFrame"]
+
+
+@pytest.mark.slow  # starts another Python in a new process
+def test_python_dash_m_nkdata_is_the_command_line():
+    """``python -m nkdata`` runs the same command as the ``nkdata`` script, exit code included."""
+    proc = subprocess.run([sys.executable, "-m", "nkdata", "--version"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout == f"nkdata, version {VERSION}\n", proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "nkdata", "show", "no-such-table"], capture_output=True, text=True, timeout=120)
+    assert_clean_failure(proc.returncode, proc.stdout + proc.stderr, 2)
