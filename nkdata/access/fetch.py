@@ -49,7 +49,7 @@ from nkdata.access import registry as shipped
 from nkdata.access.registry import registry, sizes, versions
 from nkdata.errors import DataNotAvailable, IntegrityError, NkdataError, UsageError
 from nkdata.release import archive
-from nkdata.release.layout import DESCRIPTOR, release_name, zip_name
+from nkdata.release.layout import DESCRIPTOR, published_base, release_name, zip_name
 
 CACHE_ENV = "NKDATA_CACHE"
 MIRROR_ENV = "NKDATA_MIRROR"
@@ -88,17 +88,6 @@ def mirror_base(mirror: str) -> str:
         f"mirror {mirror!r}: use an https:// or file:// URL or a folder path; "
         f"{scheme}:// is refused (what it carries can be read or changed on the way)"
     )
-
-
-def published_base(template: str, version: str, origin: str = BASE_ENV) -> str:
-    """Where ``version``'s assets are published, without a trailing slash: ``template`` (an ``https://``
-    URL with ``{version}`` in it) filled in. Anything else is a usage error naming ``origin``."""
-    if not (template[:8].lower() == "https://" and "{version}" in template and not any(c.isspace() for c in template)):
-        raise UsageError(
-            f"{origin} {template!r}: expected an https:// URL with {{version}} in it, "
-            "such as https://github.com/OWNER/REPO/releases/download/v{version}/"
-        )
-    return "https://" + template[8:].replace("{version}", version).rstrip("/")
 
 
 def _source(version: str, mirror: str | None) -> tuple[str | None, bool]:

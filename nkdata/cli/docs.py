@@ -15,10 +15,9 @@ from pathlib import Path
 
 import click
 
-from nkdata.access.fetch import published_base
 from nkdata.curated.package_meta import read_meta
 from nkdata.problems import CATALOGUE, CODES
-from nkdata.release.layout import DESCRIPTOR, digest_name, metadata_name, sqlite_name, zip_name
+from nkdata.release.layout import DESCRIPTOR, digest_name, metadata_name, published_base, sqlite_name, zip_name
 from nkdata.spec import generated
 from nkdata.versioning.semver import declared_version
 

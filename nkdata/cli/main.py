@@ -236,10 +236,9 @@ def release(path: Path | None, out: Path | None, check: bool) -> None:
 @handle_errors
 def info(version: str | None, mirror: str | None, list_sources: bool) -> None:
     """A summary of a release: version, tables, coverage and cut-off, originators, licence, where it lives."""
-    from nkdata.access.fetch import published_base
     from nkdata.access.loader import load
     from nkdata.access.registry import download_base, registry
-    from nkdata.release.layout import zip_name
+    from nkdata.release.layout import published_base, zip_name
     from nkdata.release.summary import about, summarise
 
     ds = load(version=version, mirror=mirror, format="arrow")

@@ -19,6 +19,8 @@ are published with the zip but never recorded (binary, rebuilt by the release wo
 
 from __future__ import annotations
 
+from nkdata.errors import UsageError
+
 PREFIX = "nkdata-"
 ZIP_SUFFIX = ".zip"
 DIGEST_SUFFIX = ".sha256"  # data/releases/X.Y.Z/nkdata-X.Y.Z.zip.sha256
@@ -67,3 +69,14 @@ def metadata_name(version: str) -> str:
 def version_of(name: str) -> str:
     """The version in a release folder or zip name (``nkdata-X.Y.Z[.zip]``)."""
     return name.removesuffix(ZIP_SUFFIX).removeprefix(PREFIX)
+
+
+def published_base(template: str, version: str, origin: str = "NKDATA_BASE_URL") -> str:
+    """Where ``version``'s assets are published, without a trailing slash: ``template`` (an ``https://``
+    URL with ``{version}`` in it) filled in. Anything else is a usage error naming ``origin``."""
+    if not (template[:8].lower() == "https://" and "{version}" in template and not any(c.isspace() for c in template)):
+        raise UsageError(
+            f"{origin} {template!r}: expected an https:// URL with {{version}} in it, "
+            "such as https://github.com/OWNER/REPO/releases/download/v{version}/"
+        )
+    return "https://" + template[8:].replace("{version}", version).rstrip("/")

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from nkdata.release.layout import DESCRIPTOR, zip_name
+from nkdata.release.layout import DESCRIPTOR, published_base, zip_name
 
 __all__ = ["About", "Span", "Summary", "about", "summarise", "DATED_TABLES"]
 
@@ -128,7 +128,7 @@ def about(meta: Mapping[str, Any], version: str) -> About:
         licenses=tuple(dict(x) for x in meta.get("licenses") or ()),
         contributors=tuple(dict(x) for x in meta.get("contributors") or ()),
         homepage=meta.get("homepage") or None,
-        download_base=str(base).replace("{version}", version) if base else None,
+        download_base=published_base(str(base), version, "download_base") + "/" if base else None,
     )
 
 
