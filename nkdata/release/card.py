@@ -17,12 +17,15 @@ import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nkdata.errors import BuildError
 from nkdata.release.files import file_resource
 from nkdata.release.layout import PARQUET_PROPERTY
 from nkdata.release.summary import About, Summary, about, summarise
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nkdata.curated.package_meta import PackageMeta
 
 __all__ = [
     "CARD_FILES",
@@ -315,11 +318,12 @@ def card_resources(folder: Path) -> list[dict[str, Any]]:
     ]
 
 
-def package_about(meta: Mapping[str, Any], version: str) -> About:
+def package_about(meta: Mapping[str, Any] | PackageMeta, version: str) -> About:
     """:class:`About` of data/package.yaml's content (validated by its model, PackageMeta) for ``version``."""
     from nkdata.curated.package_meta import PackageMeta
 
-    return about(PackageMeta.model_validate(meta).model_dump(mode="json", exclude_none=True), version)
+    model = meta if isinstance(meta, PackageMeta) else PackageMeta.model_validate(meta)
+    return about(model.model_dump(mode="json", exclude_none=True), version)
 
 
 def write_card(folder: Path, root: Path, meta: Mapping[str, Any], tables: Mapping[str, Sequence[Mapping[str, Any]]], version: str) -> list[str]:
@@ -342,9 +346,9 @@ def write_card(folder: Path, root: Path, meta: Mapping[str, Any], tables: Mappin
 
 def project_files(root: Path, version: str) -> dict[str, str]:
     """The repository's own CITATION.cff and LICENSE-DATA (path -> text), from its data/package.yaml."""
-    from nkdata.curated.yamlsafe import read_yaml
+    from nkdata.curated.package_meta import read_meta
 
-    meta = read_yaml(root / "data" / "package.yaml").data
+    meta = read_meta(root)
     return {"CITATION.cff": citation_cff(package_about(meta, version)), "LICENSE-DATA": license_data(package_about(meta, "X.Y.Z"))}
 
 
