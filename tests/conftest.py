@@ -1,9 +1,9 @@
 """Shared fixtures: a throw-away copy of the real project, edits to its curated
 files, and three ways to validate it (library API, in-process CLI, subprocess CLI).
 
-Every bad-contribution test starts from the *real* curated data (copied into
-``tmp_path``), applies one edit and checks what ``nkdata validate`` says about
-it. Edits assert that the text they replace is present, so a test fails loudly
+Every bad-contribution test starts from the *real* curated data (a copy each
+worker lends to one test at a time and puts back after it: tests/scratch_copies.py),
+applies one edit and checks what ``nkdata validate`` says about it. Edits assert that the text they replace is present, so a test fails loudly
 (instead of silently testing nothing) when the curated data changes.
 """
 
@@ -16,13 +16,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from hypothesis import settings
+from scratch_copies import ScratchPool
 
 from nkdata.checks.validation import validate
 from nkdata.cli.main import main as cli_main
@@ -184,10 +185,18 @@ def add_changelog_entry(root: Path, version: str) -> None:
         log.write_text(text.rstrip("\n") + f"\n\n## [{version}] - test\n\nA test build.\n", encoding="utf-8")
 
 
+@pytest.fixture(scope="session")
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> ScratchPool:
+    """This worker's folders that tests may change, each put back after the test (tests/scratch_copies.py)."""
+    return ScratchPool(tmp_path_factory.mktemp("scratch"))
+
+
 @pytest.fixture
-def project(tmp_path: Path) -> Project:
-    """A fresh copy of the real project (data/, seeds/, schema/, docs/)."""
-    return copy_project(tmp_path / "project")
+def project(scratch: ScratchPool) -> Iterator[Project]:
+    """A copy of the real project (data/, seeds/, schema/, docs/), as it is in the repository, the test's to change
+    (in a folder of its own, FOLDER/project: what the test writes beside it goes too)."""
+    with scratch.lend("project", lambda folder: copy_project(folder / "project")) as folder:
+        yield Project(folder / "project")
 
 
 def apply_and_validate(project: Project, edit) -> list[Problem]:
@@ -298,15 +307,17 @@ def synth_release(synth_project: Path, tmp_path_factory: pytest.TempPathFactory)
 
 
 @pytest.fixture
-def pkg(synth_release: Path, tmp_path: Path) -> Path:
-    """A fresh copy of the synthetic release, to corrupt."""
-    return Path(shutil.copytree(synth_release, tmp_path / synth_release.name))
+def pkg(synth_release: Path, scratch: ScratchPool) -> Iterator[Path]:
+    """A copy of the synthetic release, to corrupt."""
+    with scratch.lend("synth-release", lambda folder: shutil.copytree(synth_release, folder / synth_release.name)) as folder:
+        yield folder / synth_release.name
 
 
 @pytest.fixture
-def proj(synth_project: Path, tmp_path: Path) -> Path:
-    """A fresh copy of the synthetic curated project, to corrupt the same way."""
-    return Path(shutil.copytree(synth_project, tmp_path / "project"))
+def proj(synth_project: Path, scratch: ScratchPool) -> Iterator[Path]:
+    """A copy of the synthetic curated project, to corrupt the same way."""
+    with scratch.lend("synth-project", lambda folder: shutil.copytree(synth_project, folder / "project")) as folder:
+        yield folder / "project"
 
 
 @pytest.fixture(scope="session")

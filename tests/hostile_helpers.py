@@ -25,11 +25,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from conftest import NO_NETWORK_BASE
+from scratch_copies import ScratchPool
 
 REPO = Path(__file__).resolve().parents[1]
 NKDATA = str(Path(sys.executable).with_name("nkdata"))
@@ -271,17 +273,17 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def project_dir(tmp_path: Path) -> Path:
-    """A fresh copy of the curated project (data/ and seeds/) to attack."""
-    return copy_project(tmp_path / "proj")
+def project_dir(scratch: ScratchPool) -> Iterator[Path]:
+    """A copy of the curated project (data/ and seeds/) to attack (put back after the test)."""
+    with scratch.lend("proj", lambda folder: copy_project(folder / "proj")) as folder:
+        yield folder / "proj"
 
 
 @pytest.fixture
-def release_copy(built: Path, tmp_path: Path) -> Path:
-    """A private copy of the session's built release folder, to tamper with."""
-    dest = tmp_path / "pkg" / built.name
-    shutil.copytree(built, dest)
-    return dest
+def release_copy(built: Path, scratch: ScratchPool) -> Iterator[Path]:
+    """A copy of the session's built release folder, to tamper with (put back after the test)."""
+    with scratch.lend("release", lambda folder: shutil.copytree(built, folder / "pkg" / built.name)) as folder:
+        yield folder / "pkg" / built.name
 
 
 @pytest.fixture(scope="session")

@@ -41,7 +41,6 @@ from conftest import (
     SRC_000,
     SRC_001,
     Project,
-    copy_project,
     problems_from_json,
     run_cli,
     run_cli_subprocess,
@@ -494,13 +493,13 @@ def reaches_other_files(case: Case) -> bool:
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_bad_contribution(sliced: Project, case: Case, tmp_path: Path) -> None:
+def test_bad_contribution(sliced: Project, case: Case, request: pytest.FixtureRequest) -> None:
     if case.code in ("T503", "Y106") and sys.platform == "win32":
         pytest.skip("symlinks need privileges on Windows")
     if case.code not in CODES:
         pytest.skip(f"{case.code} is not (yet) a code of this version")
     if reaches_other_files(case):  # the library, on the whole real project: the problem, located, and nothing else
-        whole = copy_project(tmp_path / "project")
+        whole: Project = request.getfixturevalue("project")
         case.edit(whole)
         before = whole.snapshot()
         _check_case(whole, case)

@@ -270,7 +270,7 @@ def _add_resource(folder: Path, name: str, fields: list[dict[str, Any]], rows: l
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from nkdata.release.rows import csv_cell
+    from nkdata.spec.columns import csv_cell
 
     with open(folder / f"{name}.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import NEW_FIGURE, REPO, SRC_000, SRC_001, Project, copy_project, run_cli, run_cli_subprocess
+from conftest import NEW_FIGURE, REPO, SRC_000, SRC_001, Project, add_changelog_entry, run_cli, run_cli_subprocess
 
 from nkdata._version import __version__
 from nkdata.errors import UsageError
@@ -29,11 +30,16 @@ def base(built: Path) -> Path:
     return built
 
 
-def edited_build(tmp_path: Path, edit, version: str = __version__) -> tuple[Project, Path]:
-    """Copy the project, apply ``edit``, build it; return the copy and the built release folder."""
-    project = copy_project(tmp_path / "project", version)
-    edit(project)
-    return project, build(project.root, tmp_path / "out", version)
+@pytest.fixture
+def edited_build(project: Project, tmp_path: Path) -> Callable[[Callable[[Project], None]], tuple[Project, Path]]:
+    """``edited_build(edit)``: apply ``edit`` to a copy of the project, build it; the copy and the built release folder."""
+
+    def make(edit: Callable[[Project], None]) -> tuple[Project, Path]:
+        add_changelog_entry(project.root, __version__)
+        edit(project)
+        return project, build(project.root, tmp_path / "out", __version__)
+
+    return make
 
 
 def add_figure(p: Project) -> None:
@@ -93,8 +99,8 @@ def test_project_root_version_is_read_from_its_own_version_file(tmp_path: Path) 
 # ---------------------------------------------------------------- records
 
 
-def test_added_figure_is_minor(tmp_path: Path, base: Path) -> None:
-    _, new = edited_build(tmp_path, add_figure)
+def test_added_figure_is_minor(edited_build, base: Path) -> None:
+    _, new = edited_build(add_figure)
     d = diff(base, new)
     figures = next(t for t in d.tables if t.name == "figures")
     assert figures.added == ["fig-test-added-troops-11000"]
@@ -107,13 +113,13 @@ def test_added_figure_is_minor(tmp_path: Path, base: Path) -> None:
     assert f"needs at least {MINOR_NEXT}" in message and "figures: 1 record added" in message
 
 
-def test_edited_value_is_patch_with_field_level_old_and_new(tmp_path: Path, base: Path) -> None:
+def test_edited_value_is_patch_with_field_level_old_and_new(edited_build, base: Path) -> None:
     def edit(p: Project) -> None:
         p.replace(SRC_001, "      The text gives the size of the force without dating it;", "      The text gives the force's size without dating it;")
         p.replace(SRC_000, "statement_id: stm-reports-severely-anxious\n    speaker_id: null\n    attribution: []\n    kind: direct_quote",
                   "statement_id: stm-reports-severely-anxious\n    speaker_id: null\n    attribution: []\n    kind: reported")
 
-    _, new = edited_build(tmp_path, edit)
+    _, new = edited_build(edit)
     d = diff(base, new)
     assert d.level is Level.PATCH
     assert d.required_version == bump(__version__, Level.PATCH)
@@ -131,22 +137,22 @@ def test_edited_value_is_patch_with_field_level_old_and_new(tmp_path: Path, base
     assert "~ stm-reports-severely-anxious" in text and 'kind: "direct_quote" -> "reported"' in text
 
 
-def test_removed_record_is_major(tmp_path: Path, base: Path) -> None:
+def test_removed_record_is_major(edited_build, base: Path) -> None:
     def edit(p: Project) -> None:
         text = p.read(SRC_000)
         start = text.index("  - statement_id: stm-reports-severely-anxious")
         end = text.index("  - statement_id:", start + 10)
         p.write(SRC_000, text[:start] + text[end:])
 
-    _, new = edited_build(tmp_path, edit)
+    _, new = edited_build(edit)
     d = diff(base, new)
     statements = {t.name: t for t in d.tables}["statements"]
     assert statements.removed == ["stm-reports-severely-anxious"]
     assert d.level is Level.MAJOR and d.required_version == "1.0.0"
 
 
-def test_renamed_id_is_removed_plus_added_and_major(tmp_path: Path, base: Path) -> None:
-    _, new = edited_build(tmp_path, lambda p: p.replace(SRC_001, "figure_id: fig-nis-casualties-2025-01\n", "figure_id: fig-nis-casualties-2025-jan\n"))
+def test_renamed_id_is_removed_plus_added_and_major(edited_build, base: Path) -> None:
+    _, new = edited_build(lambda p: p.replace(SRC_001, "figure_id: fig-nis-casualties-2025-01\n", "figure_id: fig-nis-casualties-2025-jan\n"))
     figures = {t.name: t for t in diff(base, new).tables}["figures"]
     assert figures.removed == ["fig-nis-casualties-2025-01"] and figures.added == ["fig-nis-casualties-2025-jan"]
     assert diff(base, new).level is Level.MAJOR
@@ -324,8 +330,8 @@ def test_versions() -> None:
 # ---------------------------------------------------------------- output formats
 
 
-def test_formats(tmp_path: Path, base: Path) -> None:
-    _, new = edited_build(tmp_path, add_figure)
+def test_formats(edited_build, base: Path) -> None:
+    _, new = edited_build(add_figure)
     d = diff(base, new)
     doc = json.loads(format_diff(d, "json"))
     assert doc["level"] == "MINOR" and doc["required_version"] == MINOR_NEXT and doc["version_ok"] is False
@@ -339,7 +345,7 @@ def test_formats(tmp_path: Path, base: Path) -> None:
     assert out.exit_code == 0 and json.loads(out.stdout)["level"] == "MINOR"
 
 
-def test_added_and_changed_records_with_a_field_level_limit(tmp_path: Path, base: Path) -> None:
+def test_added_and_changed_records_with_a_field_level_limit(edited_build, base: Path) -> None:
     """New ids change the row order, so records are matched by fingerprint; the limit keeps the rest by id."""
 
     def edit(p: Project) -> None:
@@ -347,7 +353,7 @@ def test_added_and_changed_records_with_a_field_level_limit(tmp_path: Path, base
         p.replace(SRC_001, "      The text gives the size of the force without dating it;", "      The text gives the force's size without dating it;")
         p.replace(SRC_001, "      Killed and wounded together: Lee's words", "      Killed and wounded, together: Lee's words")
 
-    _, new = edited_build(tmp_path, edit)
+    _, new = edited_build(edit)
     full = {t.name: t for t in diff(base, new, max_details=None).tables}["figures"]
     assert full.added == ["fig-test-added-troops-11000"]
     assert [(r.id, [f.field for f in r.fields]) for r in full.changed] == [

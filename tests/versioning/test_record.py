@@ -12,11 +12,13 @@ import contextlib
 import json
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import NEW_FIGURE, REPO, SRC_001, copy_project, run_cli, run_cli_subprocess, snapshot
+from scratch_copies import ScratchPool
 
 import nkdata
 from nkdata.versioning.record import check_recorded, registry_text
@@ -60,10 +62,10 @@ def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def root(released: Path, tmp_path: Path) -> Path:
-    dest = tmp_path / "project"
-    shutil.copytree(released, dest)
-    return dest
+def root(released: Path, scratch: ScratchPool) -> Iterator[Path]:
+    """A copy of the released project, the test's to change; put back after it."""
+    with scratch.lend("released", lambda folder: shutil.copytree(released, folder / "project")) as folder:
+        yield folder / "project"
 
 
 def release(root: Path):
