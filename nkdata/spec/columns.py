@@ -9,6 +9,7 @@ all ask here; nothing else spells these mappings.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +87,7 @@ def pandas_dtype(t: pa.DataType) -> Any:
     return None
 
 
+@functools.cache  # a schema is immutable, and the checks ask for each table's on every validation
 def arrow_schema(table: str) -> pa.Schema:
     """Arrow schema of a table of a release, from its Table Schema, each column's description in its field metadata."""
     import pyarrow as pa
