@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from hypothesis import settings
-from scratch_copies import ScratchPool
+from scratch_copies import Loans, ScratchPool
 
 from nkdata.checks.validation import validate
 from nkdata.cli.main import main as cli_main
@@ -185,14 +186,39 @@ def add_changelog_entry(root: Path, version: str) -> None:
         log.write_text(text.rstrip("\n") + f"\n\n## [{version}] - test\n\nA test build.\n", encoding="utf-8")
 
 
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """Mark a test whose call failed, so that the copies it borrowed are kept as it left them."""
+    report: pytest.TestReport = yield
+    if report.when == "call" and report.failed:
+        item.stash[_FAILED] = True
+    return report
+
+
 @pytest.fixture(scope="session")
-def scratch(tmp_path_factory: pytest.TempPathFactory) -> ScratchPool:
+def scratch_pool(tmp_path_factory: pytest.TempPathFactory) -> ScratchPool:
     """This worker's folders that tests may change, each put back after the test (tests/scratch_copies.py)."""
     return ScratchPool(tmp_path_factory.mktemp("scratch"))
 
 
 @pytest.fixture
-def project(scratch: ScratchPool) -> Iterator[Project]:
+def scratch(scratch_pool: ScratchPool, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Loans:
+    """Borrowing from the pool for this test: if it fails, what it borrowed stays as it left it, in a
+    folder named after the test under pytest's temporary folder (as its ``tmp_path`` would)."""
+
+    def kept() -> Path | None:
+        if not request.node.stash.get(_FAILED, False):
+            return None
+        return tmp_path_factory.mktemp("failed-" + re.sub(r"\W", "_", request.node.name)[:40]) / "as-left"
+
+    return Loans(scratch_pool, kept)
+
+
+@pytest.fixture
+def project(scratch: Loans) -> Iterator[Project]:
     """A copy of the real project (data/, seeds/, schema/, docs/), as it is in the repository, the test's to change
     (in a folder of its own, FOLDER/project: what the test writes beside it goes too)."""
     with scratch.lend("project", lambda folder: copy_project(folder / "project")) as folder:
@@ -307,14 +333,14 @@ def synth_release(synth_project: Path, tmp_path_factory: pytest.TempPathFactory)
 
 
 @pytest.fixture
-def pkg(synth_release: Path, scratch: ScratchPool) -> Iterator[Path]:
+def pkg(synth_release: Path, scratch: Loans) -> Iterator[Path]:
     """A copy of the synthetic release, to corrupt."""
     with scratch.lend("synth-release", lambda folder: shutil.copytree(synth_release, folder / synth_release.name)) as folder:
         yield folder / synth_release.name
 
 
 @pytest.fixture
-def proj(synth_project: Path, scratch: ScratchPool) -> Iterator[Path]:
+def proj(synth_project: Path, scratch: Loans) -> Iterator[Path]:
     """A copy of the synthetic curated project, to corrupt the same way."""
     with scratch.lend("synth-project", lambda folder: shutil.copytree(synth_project, folder / "project")) as folder:
         yield folder / "project"

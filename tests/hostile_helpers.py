@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 from conftest import NO_NETWORK_BASE
-from scratch_copies import ScratchPool
+from scratch_copies import Loans
 
 REPO = Path(__file__).resolve().parents[1]
 NKDATA = str(Path(sys.executable).with_name("nkdata"))
@@ -273,14 +273,14 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def project_dir(scratch: ScratchPool) -> Iterator[Path]:
+def project_dir(scratch: Loans) -> Iterator[Path]:
     """A copy of the curated project (data/ and seeds/) to attack (put back after the test)."""
     with scratch.lend("proj", lambda folder: copy_project(folder / "proj")) as folder:
         yield folder / "proj"
 
 
 @pytest.fixture
-def release_copy(built: Path, scratch: ScratchPool) -> Iterator[Path]:
+def release_copy(built: Path, scratch: Loans) -> Iterator[Path]:
     """A copy of the session's built release folder, to tamper with (put back after the test)."""
     with scratch.lend("release", lambda folder: shutil.copytree(built, folder / "pkg" / built.name)) as folder:
         yield folder / "pkg" / built.name

@@ -17,7 +17,7 @@ import os
 import shutil
 import stat
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 Entry = tuple[int, int, int, int, str | None]  # type, size, mode, mtime_ns, link target
@@ -95,11 +95,18 @@ class Scratch:
                 shutil.copy2(src, dst)  # its size, mode and modification time as first copied
 
     @contextmanager
-    def lend(self) -> Iterator[Path]:
+    def lend(self, kept: Callable[[], Path | None]) -> Iterator[Path]:
+        """The folder, for one test; afterwards, if ``kept()`` names a place (the test failed), the folder
+        as the test left it moves there for a person to look at, and the next test gets a fresh copy."""
         try:
             yield self.folder
         finally:
-            self.restore()
+            dest = kept()
+            if dest is not None:
+                shutil.move(self.folder, dest)
+                self._fresh_copy()
+            else:
+                self.restore()
 
 
 def _force_remove(path: Path) -> None:
@@ -124,9 +131,21 @@ class ScratchPool:
         self.scratches: dict[str, Scratch] = {}
 
     @contextmanager
-    def lend(self, name: str, make: Callable[[Path], object]) -> Iterator[Path]:
-        """The folder ``name`` as ``make(folder)`` first made it; put back when the block ends."""
+    def lend(self, name: str, make: Callable[[Path], object], kept: Callable[[], Path | None] = lambda: None) -> Iterator[Path]:
+        """The folder ``name`` as ``make(folder)`` first made it; put back when the block ends (or moved to
+        ``kept()``, when that names a place)."""
         if name not in self.scratches:
             self.scratches[name] = Scratch(self.base / name / "folder", make)
-        with self.scratches[name].lend() as folder:
+        with self.scratches[name].lend(kept) as folder:
             yield folder
+
+
+class Loans:
+    """One test's access to the pool: what it borrows is kept where ``kept()`` says, if the test failed."""
+
+    def __init__(self, pool: ScratchPool, kept: Callable[[], Path | None]):
+        self.pool = pool
+        self.kept = kept
+
+    def lend(self, name: str, make: Callable[[Path], object]) -> AbstractContextManager[Path]:
+        return self.pool.lend(name, make, self.kept)

@@ -91,3 +91,14 @@ def test_the_copy_is_made_once_and_put_back_without_copying_it_all(tmp_path: Pat
             assert inodes is None or now == inodes, "untouched files are kept, not copied again"
             inodes = now
     assert len(made) == 1
+
+
+def test_a_failed_tests_copy_is_kept_as_it_left_it_and_the_next_gets_a_fresh_one(tmp_path: Path, fresh: Path) -> None:
+    pool = ScratchPool(tmp_path / "pool")
+    kept_at = tmp_path / "failed-test" / "as-left"
+    with pool.lend("project", lambda folder: copy_project(folder / "project"), kept=lambda: kept_at) as folder:
+        _rewrite_same_size(folder)
+        (folder / "project" / "dist").mkdir()
+    assert (kept_at / "project" / "dist").is_dir() and "value: 5000\n" in (kept_at / "project" / SRC_001).read_text(encoding="utf-8")
+    with pool.lend("project", lambda folder: copy_project(folder / "project")) as folder:
+        _same_content(folder, fresh)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import NEW_FIGURE, REPO, SRC_001, copy_project, run_cli, run_cli_subprocess, snapshot
-from scratch_copies import ScratchPool
+from scratch_copies import Loans
 
 import nkdata
 from nkdata.versioning.record import check_recorded, registry_text
@@ -62,7 +62,7 @@ def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def root(released: Path, scratch: ScratchPool) -> Iterator[Path]:
+def root(released: Path, scratch: Loans) -> Iterator[Path]:
     """A copy of the released project, the test's to change; put back after it."""
     with scratch.lend("released", lambda folder: shutil.copytree(released, folder / "project")) as folder:
         yield folder / "project"
