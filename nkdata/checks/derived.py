@@ -52,10 +52,23 @@ def originator_differences(figures: pa.Table) -> list[Difference]:
     return out
 
 
-def claims_differences(stored: pa.Table, tables: dict[str, pa.Table]) -> list[Difference]:
-    """How a package's claims table differs from the claims its figures make (none when equal)."""
-    if "figures" in tables and same_claims(stored, derive_unordered(tables["figures"], tables.get("entities"), tables.get("sources"))):
-        return []  # told without sorting a million claims
+def claims_agree(stored: pa.Table, figures: pa.Table, entities: pa.Table | None = None, sources: pa.Table | None = None) -> bool:
+    """Whether ``stored`` is exactly the claims table the figures make, told without sorting a million claims.
+
+    False when it cannot tell: :func:`claims_differences` then says what differs.
+    """
+    return same_claims(stored, derive_unordered(figures, entities, sources))
+
+
+def claims_differences(stored: pa.Table, tables: dict[str, pa.Table], agreed: bool | None = None) -> list[Difference]:
+    """How a package's claims table differs from the claims its figures make (none when equal).
+
+    ``agreed``: what :func:`claims_agree` said already (None: ask it here).
+    """
+    if agreed is None:
+        agreed = "figures" in tables and claims_agree(stored, tables["figures"], tables.get("entities"), tables.get("sources"))
+    if agreed:
+        return []
     expected = claims_table({t: tables[t] for t in ("figures", "entities", "sources") if t in tables})
     if stored.equals(expected):
         return []
