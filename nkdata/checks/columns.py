@@ -18,7 +18,7 @@ from nkdata.checks import fields
 from nkdata.checks.fields import describe_error
 from nkdata.checks.tablerows import TableRows
 from nkdata.spec import rules as rules_mod
-from nkdata.spec.conditions import ArrowColumns
+from nkdata.spec.conditions import ArrowColumns, false_for_null
 from nkdata.spec.models import MODELS, Record
 from nkdata.spec.schema import all_schemas, field_type
 
@@ -173,7 +173,7 @@ def check_rules(ct: TableRows) -> None:
     if not checks or not ct.ok.any():
         return
     needed = set().union(*(r.needs() for r in checks)) | {n for r in checks for n in template_fields(r)}
-    cols = ArrowColumns({n: ct.data[n].combine_chunks() for n in needed})
+    cols = ArrowColumns({n: ct.data[n].combine_chunks() if pa.types.is_list(ct.data[n].type) else ct.data[n] for n in needed})  # lists: one array (offsets)
     pending = ct.ok.copy()
     for rule in checks:
         broken = rule.when.arrow(cols).to_numpy(zero_copy_only=False) & pending
@@ -206,9 +206,9 @@ def violations(values: pa.Array | pa.ChunkedArray, c: Constraints) -> np.ndarray
         outside = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=pa.array(list(c.terms), values.type))))
         bad |= outside.to_numpy(zero_copy_only=False)
     if c.pattern is not None:
-        bad |= pc.invert(pc.match_substring_regex(values, c.pattern)).fill_null(False).to_numpy(zero_copy_only=False)
+        bad |= false_for_null(pc.invert(pc.match_substring_regex(values, c.pattern))).to_numpy(zero_copy_only=False)
     if c.min_length is not None:
-        bad |= pc.less(pc.utf8_length(values), c.min_length).fill_null(False).to_numpy(zero_copy_only=False)
+        bad |= false_for_null(pc.less(pc.utf8_length(values), c.min_length)).to_numpy(zero_copy_only=False)
     if c.minimum is not None:
-        bad |= pc.less(values, c.minimum).fill_null(False).to_numpy(zero_copy_only=False)
+        bad |= false_for_null(pc.less(values, c.minimum)).to_numpy(zero_copy_only=False)
     return bad

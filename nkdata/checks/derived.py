@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from nkdata.release.claims import derive_unordered, first_items, same_claims
 from nkdata.release.rows import claims_table
 from nkdata.spec.claims import ID_FIELD
+from nkdata.spec.conditions import false_for_null
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -42,7 +43,7 @@ def originator_differences(figures: pa.Table) -> list[Difference]:
     if "originator" not in figures.column_names:
         return []
     first = first_items(figures["attribution"])
-    same = pc.equal(figures["originator"], first).fill_null(False)
+    same = false_for_null(pc.equal(figures["originator"], first))
     both_null = pc.and_(figures["originator"].is_null(), first.is_null())
     rows = np.flatnonzero(~pc.or_(same, both_null).to_numpy(zero_copy_only=False))
     out = []

@@ -20,6 +20,7 @@ from nkdata.checks.fields import describe_error
 from nkdata.checks.package_files import REBUILD, PackageFiles
 from nkdata.checks.tablerows import Place, TableRows, shorten
 from nkdata.spec.columns import csv_read_type
+from nkdata.spec.conditions import false_for_null
 from nkdata.spec.models import MODELS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -374,7 +375,7 @@ def differs(a: pa.ChunkedArray, b: pa.ChunkedArray) -> np.ndarray:
     import pyarrow.compute as pc
 
     one_null = pc.xor(a.is_null(), b.is_null())
-    return np.asarray(pc.or_(one_null, pc.not_equal(a, b).fill_null(False)).to_numpy(zero_copy_only=False))
+    return np.asarray(pc.or_(one_null, false_for_null(pc.not_equal(a, b))).to_numpy(zero_copy_only=False))
 
 
 def parse_json_lists(cells: pa.ChunkedArray, type_: pa.DataType) -> pa.ChunkedArray:
@@ -388,12 +389,12 @@ def parse_json_lists(cells: pa.ChunkedArray, type_: pa.DataType) -> pa.ChunkedAr
     import pyarrow.compute as pc
 
     arr = cells.combine_chunks()
-    plain = pc.and_(pc.starts_with(arr, '["'), pc.ends_with(arr, '"]')).fill_null(False)
-    empty = pc.and_(pc.equal(pc.binary_length(arr), 2), pc.starts_with(arr, "[")).fill_null(False)
+    plain = false_for_null(pc.and_(pc.starts_with(arr, '["'), pc.ends_with(arr, '"]')))
+    empty = false_for_null(pc.and_(pc.equal(pc.binary_length(arr), 2), pc.starts_with(arr, "[")))
     lists = pc.split_pattern(pc.utf8_slice_codeunits(arr, 2, -2), '", "')
     if pc.any(empty).as_py():
         lists = pc.if_else(empty, pa.scalar([], lists.type), lists)
-    odd = pc.or_(pc.match_substring(arr, "\\").fill_null(False), pc.invert(pc.or_(plain, empty))).to_numpy(zero_copy_only=False)
+    odd = pc.or_(false_for_null(pc.match_substring(arr, "\\")), pc.invert(pc.or_(plain, empty))).to_numpy(zero_copy_only=False)
     if odd.any():
         fixed = lists.to_pylist()
         for r in np.flatnonzero(odd).tolist():

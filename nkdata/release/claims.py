@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from nkdata.spec.claims import COLUMNS, LONE_PREFIX, QUALIFIER_ORDER, TABLE
 from nkdata.spec.columns import arrow_schema
+from nkdata.spec.conditions import false_for_null, true_for_null
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -150,7 +151,7 @@ def _own_precision(m: pa.Table, g: pa.Table) -> pa.Array:
 
     at = pc.index_in(m["claim"], value_set=g["claim"])
     same = pc.and_(pc.equal(m["start"], g["dstart_max"].take(at)), pc.equal(m["end"], g["dend_min"].take(at)))
-    own = pc.if_else(pc.and_(m["dated"], same.fill_null(False)), m["precision"], pa.nulls(m.num_rows, pa.string()))
+    own = pc.if_else(pc.and_(m["dated"], false_for_null(same)), m["precision"], pa.nulls(m.num_rows, pa.string()))
     first = pa.table({"claim": m["claim"], "own": own}).group_by("claim", use_threads=False).aggregate([("own", "first")])
     return pc.coalesce(first["own_first"].take(pc.index_in(g["claim"], value_set=first["claim"])), pa.scalar("interval"))
 
@@ -195,7 +196,7 @@ def _derive(figures: pa.Table, entities: pa.Table | None, sources: pa.Table | No
     if ordered:  # a claim's figures are next to each other
         m = m.sort_by(by_claim)
         keys = m["claim"].combine_chunks()
-        same = pc.equal(keys.slice(1), keys.slice(0, len(keys) - 1)).fill_null(False).to_numpy(zero_copy_only=False)
+        same = false_for_null(pc.equal(keys.slice(1), keys.slice(0, len(keys) - 1))).to_numpy(zero_copy_only=False)
         shared = np.zeros(len(keys), dtype=bool)
         shared[1:] |= same
         shared[:-1] |= same
@@ -223,7 +224,7 @@ def _shared(keys: pa.Array, explicit: pa.Array) -> np.ndarray:
     def counted(k: pa.Array) -> np.ndarray:
         counts = pa.table({"k": k}).group_by("k", use_threads=False).aggregate([("k", "count")])
         per_row = counts["k_count"].take(pc.index_in(k, value_set=counts["k"]))
-        return np.asarray(pc.and_(pc.greater(per_row, 1), k.is_valid()).fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+        return np.asarray(false_for_null(pc.and_(pc.greater(per_row, 1), k.is_valid())).to_numpy(zero_copy_only=False), dtype=bool)
 
     named = np.asarray(explicit.to_numpy(zero_copy_only=False), dtype=bool)
     lone = keys.filter(pa.array(~named)).drop_null()
@@ -236,7 +237,7 @@ def _shared(keys: pa.Array, explicit: pa.Array) -> np.ndarray:
     mine = keys.take(pa.array(rows))
     also_lone = pc.is_in(mine, value_set=lone).to_numpy(zero_copy_only=False)
     out[rows] = counted(mine) | np.asarray(also_lone, dtype=bool)
-    out[~named] = np.asarray(pc.is_in(keys, value_set=mine).fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)[~named]
+    out[~named] = np.asarray(false_for_null(pc.is_in(keys, value_set=mine)).to_numpy(zero_copy_only=False), dtype=bool)[~named]
     return out
 
 
@@ -336,7 +337,7 @@ def _grouped(m: pa.Table) -> dict[str, Any]:
 
     g = _aggregate(m)
     n = g.num_rows
-    overlap = pc.less_equal(g["dstart_max"], g["dend_min"]).fill_null(True)  # dates that do not overlap: I303 says so
+    overlap = true_for_null(pc.less_equal(g["dstart_max"], g["dend_min"]))  # dates that do not overlap: I303 says so
     precision = pc.if_else(g["dstart_max"].is_null(), pa.nulls(n, pa.string()), pc.if_else(overlap, _own_precision(m, g), g["dprec_first"]))
     claim_keys, source_lists = _sources(m)
     return {
