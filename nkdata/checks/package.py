@@ -95,12 +95,11 @@ class PackageCheck(PackageFiles):
 
             for table in MODELS:
                 if table in self.resources:
-                    self._check_table(table, start_evidence, claims_check.derive)
+                    self._check_table(table, start_evidence, claims_check.start)
                 if table == "sources" and "sources" in self.tables:
                     source_texts.append(pool.submit(_check_texts, self.tables["sources"], text_files))
                 if table == "figures" and table in self.tables:
-                    self._let_go(table)  # the evidence helper holds the rows it reads
-                    claims_check.read_stored()
+                    self._let_go(table)  # the helpers hold the rows they read
                 self._step(f"checked {table}")
             self.bad_files = hashes.result()
             self._step("checked file hashes")
@@ -207,38 +206,34 @@ def _check_texts(sources: Checked, files: Future[dict[str, tuple[bytes, str]]]) 
 
 
 class _ClaimsCheck:
-    """The claims table checked by helpers: the figures' claims derived once the figures are read
-    (while the main thread checks them), the stored table read once they are checked, then compared."""
+    """The claims table, checked by a helper once the figures are read, while this thread checks them:
+    the stored table is read (its CSV compared with its Parquet), then the figures' own claims are
+    derived and compared with it; one after the other, so that the two never hold their memory at once."""
 
     def __init__(self, check: PackageCheck, pool: ThreadPoolExecutor):
         self.check, self.pool = check, pool
         self.wanted = claims_spec.TABLE in check.resources
-        self.derived: Future[pa.Table] | None = None
         self.stored: Future[StoredClaims] | None = None
         self.agreed: Future[bool | None] | None = None
 
-    def derive(self, ct: Checked) -> None:
+    def start(self, ct: Checked) -> None:
         if ct.table == "figures" and self.wanted:
             tables = self.check.tables
             figures = ct.data.select([c for c in claims.FIGURE_COLUMNS if c in ct.data.column_names])  # not the columns let go of
-            others = [tables[t].data if t in tables else None for t in ("entities", "sources")]
-            self.derived = self.pool.submit(claims.derive_unordered, figures, *others)
-
-    def read_stored(self) -> None:
-        if self.derived is not None:
+            entities, sources = (tables[t].data if t in tables else None for t in ("entities", "sources"))
             self.stored = self.pool.submit(self.check.read_claims)
-            self.agreed = self.pool.submit(_claims_agree, self.stored, self.derived)
+            self.agreed = self.pool.submit(_claims_agree, self.stored, figures, entities, sources)
 
     def finish(self) -> None:
         self.check.check_derived(self.stored, self.agreed)
 
 
-def _claims_agree(stored: Future[StoredClaims], derived_claims: Future[pa.Table]) -> bool | None:
+def _claims_agree(stored: Future[StoredClaims], figures: pa.Table, entities: pa.Table | None, sources: pa.Table | None) -> bool | None:
     """Whether the stored claims are the ones the figures make (None: not readable, nothing to compare)."""
     read, _ = stored.result()
     if read is None or any(bad.any() for bad in read[1].values()):
         return None
-    return claims.same_claims(read[0].data, derived_claims.result())
+    return derived.claims_agree(read[0].data, figures, entities, sources)
 
 
 def _check_evidence(rows: TableRows, source_texts: Future[SourceTexts]) -> list[evidence.Found]:
