@@ -72,16 +72,17 @@ def _members(figures: pa.Table, entities: pa.Table | None, sources: pa.Table | N
     figures = figures.select([c for c in figures.column_names if c in FIGURE_COLUMNS])
     figures = figures.cast(pa.schema([full.field(c) if c in full.names else figures.schema.field(c) for c in figures.column_names]))
     n, col = figures.num_rows, figures.column_names
-    fid = figures["figure_id"].combine_chunks()
+    # the figures' columns go through as they are chunked (a copy of each would double the memory)
+    fid = figures["figure_id"]
     lone = pc.binary_join_element_wise(pa.scalar(LONE_PREFIX), fid, "")
-    claim = pc.coalesce(figures["claim_id"].combine_chunks(), lone) if "claim_id" in col else lone
-    start, end = figures["date_start"].combine_chunks(), figures["date_end"].combine_chunks()
+    claim = pc.coalesce(figures["claim_id"], lone) if "claim_id" in col else lone
+    start, end = figures["date_start"], figures["date_end"]
     dated = pc.and_(start.is_valid(), end.is_valid())
     none_date, none_text = pa.nulls(n, pa.date32()), pa.nulls(n, pa.string())
-    precision = pc.coalesce(figures["date_precision"].combine_chunks(), pa.scalar(_NULL))
+    precision = pc.coalesce(figures["date_precision"], pa.scalar(_NULL))
     originator = first_items(figures["attribution"])
-    source = figures["source_id"].combine_chunks()
-    qualifier = figures["qualifier"].combine_chunks()
+    source = figures["source_id"]
+    qualifier = figures["qualifier"]
     rank = pc.index_in(qualifier, value_set=pa.array(QUALIFIER_ORDER)).fill_null(-1)
     return pa.table(
         {
@@ -90,11 +91,11 @@ def _members(figures: pa.Table, entities: pa.Table | None, sources: pa.Table | N
             "figure_id": fid,
             "source_id": source,
             "originator": originator,
-            "metric": figures["metric"].combine_chunks(),
-            "unit": figures["unit"].combine_chunks(),
-            "value": figures["value"].combine_chunks(),
-            "value_low": figures["value_low"].combine_chunks(),
-            "value_high": figures["value_high"].combine_chunks(),
+            "metric": figures["metric"],
+            "unit": figures["unit"],
+            "value": figures["value"],
+            "value_low": figures["value_low"],
+            "value_high": figures["value_high"],
             "qualifier": qualifier,
             "rank": rank,
             "start": start,
@@ -104,7 +105,7 @@ def _members(figures: pa.Table, entities: pa.Table | None, sources: pa.Table | N
             "dprec": pc.if_else(dated, precision, none_text),
             "precision": precision,
             "dated": dated,
-            "location": figures["location_id"].combine_chunks() if "location_id" in col else none_text,
+            "location": figures["location_id"] if "location_id" in col else none_text,
             "published": _lookup(source, sources, "source_id", "published_start", pa.date32()),
             "unknown": pc.if_else(pc.equal(rank, -1), qualifier, pa.nulls(n, pa.string())),
         }
@@ -202,9 +203,12 @@ def _derive(figures: pa.Table, entities: pa.Table | None, sources: pa.Table | No
         shared[:-1] |= same
     else:
         shared = _shared(keys, m["explicit"].combine_chunks())
-    parts = [_one_figure(m.filter(pa.array(~shared)) if shared.any() else m)]
+    del keys
+    grouped = None
     if shared.any():
-        parts.append(_grouped(m.filter(pa.array(shared)) if ordered else m.filter(pa.array(shared)).sort_by(by_claim)))
+        grouped = _grouped(m.filter(pa.array(shared)) if ordered else m.filter(pa.array(shared)).sort_by(by_claim))
+        m = m.filter(pa.array(~shared))  # the members of one-figure claims: the others let go of before these are built
+    parts = [_one_figure(m)] if grouped is None else [_one_figure(m), grouped]
     out = pa.concat_tables([pa.table({c.name: p[c.name] for c in COLUMNS}).cast(schema) for p in parts])
     names = _lookup(out["originator"].combine_chunks(), entities, "entity_id", "name", pa.string())
     return out.set_column(out.schema.get_field_index("originator_name"), schema.field("originator_name"), names)
