@@ -95,11 +95,12 @@ class PackageCheck(PackageFiles):
 
             for table in MODELS:
                 if table in self.resources:
-                    self._check_table(table, start_evidence, claims_check.start)
+                    self._check_table(table, start_evidence, claims_check.read)
                 if table == "sources" and "sources" in self.tables:
                     source_texts.append(pool.submit(_check_texts, self.tables["sources"], text_files))
                 if table == "figures" and table in self.tables:
                     self._let_go(table)  # the helpers hold the rows they read
+                    claims_check.derive()
                 self._step(f"checked {table}")
             self.bad_files = hashes.result()
             self._step("checked file hashes")
@@ -206,9 +207,10 @@ def _check_texts(sources: Checked, files: Future[dict[str, tuple[bytes, str]]]) 
 
 
 class _ClaimsCheck:
-    """The claims table, checked by a helper once the figures are read, while this thread checks them:
-    the stored table is read (its CSV compared with its Parquet), then the figures' own claims are
-    derived and compared with it; one after the other, so that the two never hold their memory at once."""
+    """The claims table, checked by helpers while this thread checks the record tables: the stored
+    table is read (its CSV compared with its Parquet) as soon as the figures are read; the figures'
+    own claims are derived once they are checked (and have let go of the columns the claims do not
+    read: less memory held at once), then the two are compared."""
 
     def __init__(self, check: PackageCheck, pool: ThreadPoolExecutor):
         self.check, self.pool = check, pool
@@ -216,24 +218,28 @@ class _ClaimsCheck:
         self.stored: Future[StoredClaims] | None = None
         self.agreed: Future[bool | None] | None = None
 
-    def start(self, ct: Checked) -> None:
+    def read(self, ct: Checked) -> None:
         if ct.table == "figures" and self.wanted:
-            tables = self.check.tables
-            figures = ct.data.select([c for c in claims.FIGURE_COLUMNS if c in ct.data.column_names])  # not the columns let go of
-            entities, sources = (tables[t].data if t in tables else None for t in ("entities", "sources"))
             self.stored = self.pool.submit(self.check.read_claims)
-            self.agreed = self.pool.submit(_claims_agree, self.stored, figures, entities, sources)
+
+    def derive(self) -> None:
+        if self.stored is not None:
+            tables = self.check.tables
+            entities, sources = (tables[t].data if t in tables else None for t in ("entities", "sources"))
+            derived_claims = self.pool.submit(claims.derive_unordered, tables["figures"].data, entities, sources)
+            self.agreed = self.pool.submit(_claims_agree, self.stored, derived_claims)
 
     def finish(self) -> None:
         self.check.check_derived(self.stored, self.agreed)
 
 
-def _claims_agree(stored: Future[StoredClaims], figures: pa.Table, entities: pa.Table | None, sources: pa.Table | None) -> bool | None:
+def _claims_agree(stored: Future[StoredClaims], derived_claims: Future[pa.Table]) -> bool | None:
     """Whether the stored claims are the ones the figures make (None: not readable, nothing to compare)."""
     read, _ = stored.result()
+    unordered = derived_claims.result()
     if read is None or any(bad.any() for bad in read[1].values()):
         return None
-    return derived.claims_agree(read[0].data, figures, entities, sources)
+    return claims.same_claims(read[0].data, unordered)
 
 
 def _check_evidence(rows: TableRows, source_texts: Future[SourceTexts]) -> list[evidence.Found]:
