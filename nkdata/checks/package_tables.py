@@ -371,9 +371,13 @@ def compare(
 
 
 def differs(a: pa.ChunkedArray, b: pa.ChunkedArray) -> np.ndarray:
+    """Which cells of two columns differ (a null differs from a value)."""
     import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
+    if pa.types.is_list(a.type):  # Arrow compares no lists cell by cell; only columns that differ come here
+        return np.array([x != y for x, y in zip(a.to_pylist(), b.to_pylist(), strict=True)], dtype=bool)
     one_null = pc.xor(a.is_null(), b.is_null())
     return np.asarray(pc.or_(one_null, false_for_null(pc.not_equal(a, b))).to_numpy(zero_copy_only=False))
 
@@ -394,7 +398,8 @@ def parse_json_lists(cells: pa.ChunkedArray, type_: pa.DataType) -> pa.ChunkedAr
     lists = pc.split_pattern(pc.utf8_slice_codeunits(arr, 2, -2), '", "')
     if pc.any(empty).as_py():
         lists = pc.if_else(empty, pa.scalar([], lists.type), lists)
-    odd = pc.or_(false_for_null(pc.match_substring(arr, "\\")), pc.invert(pc.or_(plain, empty))).to_numpy(zero_copy_only=False)
+    # an empty cell (null) stays null: it then differs from the Parquet's list (json.loads(None) raised)
+    odd = pc.and_(pc.is_valid(arr), pc.or_(false_for_null(pc.match_substring(arr, "\\")), pc.invert(pc.or_(plain, empty)))).to_numpy(zero_copy_only=False)
     if odd.any():
         fixed = lists.to_pylist()
         for r in np.flatnonzero(odd).tolist():
