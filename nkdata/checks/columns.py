@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from nkdata.checks import fields
 from nkdata.checks.fields import describe_error
-from nkdata.checks.tablerows import TableRows
+from nkdata.checks.tablerows import TableRows, primary_key
 from nkdata.spec import rules as rules_mod
-from nkdata.spec.conditions import ArrowColumns
+from nkdata.spec.conditions import ArrowColumns, false_for_null
 from nkdata.spec.models import MODELS, Record
 from nkdata.spec.schema import all_schemas, field_type
 
@@ -144,12 +144,12 @@ def check_fields(ct: TableRows, csv_bad: dict[str, np.ndarray]) -> None:
                 ct.report(r, *fields.missing_value(col.name, model if col.in_model else None))
             bad_rows |= missing
         if col.item is not None:
-            flagged = violations(pc.list_flatten(values), col.item)
+            flagged = violations(pc.list_flatten(values), col.item)  # items of a list: references
             parents = pc.list_parent_indices(values).to_numpy(zero_copy_only=False)
             rows = np.zeros(ct.data.num_rows, dtype=bool)
             rows[parents[flagged]] = True
         else:
-            rows = violations(values, col.value)
+            rows = violations(values, col.value, col.name == primary_key(ct.table))
         if not rows.any():
             continue
         bad_rows |= rows
@@ -173,7 +173,7 @@ def check_rules(ct: TableRows) -> None:
     if not checks or not ct.ok.any():
         return
     needed = set().union(*(r.needs() for r in checks)) | {n for r in checks for n in template_fields(r)}
-    cols = ArrowColumns({n: ct.data[n].combine_chunks() for n in needed})
+    cols = ArrowColumns({n: ct.data[n].combine_chunks() if pa.types.is_list(ct.data[n].type) else ct.data[n] for n in needed})  # lists: one array (offsets)
     pending = ct.ok.copy()
     for rule in checks:
         broken = rule.when.arrow(cols).to_numpy(zero_copy_only=False) & pending
@@ -195,8 +195,8 @@ def template_fields(rule: rules_mod.Rule) -> set[str]:
     return {f.split(".")[0].split("[")[0] for _, f, _, _ in string.Formatter().parse(rule.message) if f} - own
 
 
-def violations(values: pa.Array | pa.ChunkedArray, c: Constraints) -> np.ndarray:
-    """Rows (or items) whose non-null value breaks a constraint."""
+def violations(values: pa.Array | pa.ChunkedArray, c: Constraints, distinct: bool = False) -> np.ndarray:
+    """Rows (or items) whose non-null value breaks a constraint; ``distinct``: the values rarely repeat (ids)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -206,9 +206,27 @@ def violations(values: pa.Array | pa.ChunkedArray, c: Constraints) -> np.ndarray
         outside = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=pa.array(list(c.terms), values.type))))
         bad |= outside.to_numpy(zero_copy_only=False)
     if c.pattern is not None:
-        bad |= pc.invert(pc.match_substring_regex(values, c.pattern)).fill_null(False).to_numpy(zero_copy_only=False)
-    if c.min_length is not None:
-        bad |= pc.less(pc.utf8_length(values), c.min_length).fill_null(False).to_numpy(zero_copy_only=False)
+        bad |= _mismatches(values, c.pattern, distinct)
+    if c.min_length is not None:  # a string holds at least one character when it holds a byte
+        length = pc.binary_length(values) if c.min_length <= 1 else pc.utf8_length(values)
+        bad |= false_for_null(pc.less(length, c.min_length)).to_numpy(zero_copy_only=False)
     if c.minimum is not None:
-        bad |= pc.less(values, c.minimum).fill_null(False).to_numpy(zero_copy_only=False)
+        bad |= false_for_null(pc.less(values, c.minimum)).to_numpy(zero_copy_only=False)
     return bad
+
+
+def _mismatches(values: pa.Array | pa.ChunkedArray, pattern: str, distinct: bool) -> np.ndarray:
+    """Non-null strings that do not match ``pattern``; each distinct value matched once where values repeat (references)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    out = []
+    for chunk in chunks:
+        if distinct or len(chunk) < 1024:
+            out.append(false_for_null(pc.invert(pc.match_substring_regex(chunk, pattern))))
+            continue
+        coded = pc.dictionary_encode(chunk)
+        out.append(false_for_null(pc.invert(pc.match_substring_regex(coded.dictionary, pattern)).take(coded.indices)))
+    return np.concatenate([np.asarray(o.to_numpy(zero_copy_only=False), dtype=bool) for o in out]) if out else np.zeros(0, dtype=bool)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from nkdata.release.claims import derive_unordered, first_items, same_claims
 from nkdata.release.rows import claims_table
 from nkdata.spec.claims import ID_FIELD
+from nkdata.spec.conditions import false_for_null
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -42,7 +43,7 @@ def originator_differences(figures: pa.Table) -> list[Difference]:
     if "originator" not in figures.column_names:
         return []
     first = first_items(figures["attribution"])
-    same = pc.equal(figures["originator"], first).fill_null(False)
+    same = false_for_null(pc.equal(figures["originator"], first))
     both_null = pc.and_(figures["originator"].is_null(), first.is_null())
     rows = np.flatnonzero(~pc.or_(same, both_null).to_numpy(zero_copy_only=False))
     out = []
@@ -52,10 +53,23 @@ def originator_differences(figures: pa.Table) -> list[Difference]:
     return out
 
 
-def claims_differences(stored: pa.Table, tables: dict[str, pa.Table]) -> list[Difference]:
-    """How a package's claims table differs from the claims its figures make (none when equal)."""
-    if "figures" in tables and same_claims(stored, derive_unordered(tables["figures"], tables.get("entities"), tables.get("sources"))):
-        return []  # told without sorting a million claims
+def claims_agree(stored: pa.Table, figures: pa.Table, entities: pa.Table | None = None, sources: pa.Table | None = None) -> bool:
+    """Whether ``stored`` is exactly the claims table the figures make, told without sorting a million claims.
+
+    False when it cannot tell: :func:`claims_differences` then says what differs.
+    """
+    return same_claims(stored, derive_unordered(figures, entities, sources))
+
+
+def claims_differences(stored: pa.Table, tables: dict[str, pa.Table], agreed: bool | None = None) -> list[Difference]:
+    """How a package's claims table differs from the claims its figures make (none when equal).
+
+    ``agreed``: what :func:`claims_agree` said already (None: ask it here).
+    """
+    if agreed is None:
+        agreed = "figures" in tables and claims_agree(stored, tables["figures"], tables.get("entities"), tables.get("sources"))
+    if agreed:
+        return []
     expected = claims_table({t: tables[t] for t in ("figures", "entities", "sources") if t in tables})
     if stored.equals(expected):
         return []

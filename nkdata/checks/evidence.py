@@ -21,6 +21,7 @@ from nkdata.checks.quick import numbers_alone, plain_text
 from nkdata.checks.spans import SourceTexts
 from nkdata.checks.tablerows import TableRows, shorten
 from nkdata.checks.textmatch import IndexedText, normalise, numbers_in
+from nkdata.spec.conditions import false_for_null
 from nkdata.spec.models import RECORD_TABLES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #: (row, code, field, message, hint): a problem found in a helper thread, kept for the rows that pass.
 Found = tuple[int, str, str | None, str, str]
 
-EVIDENCE_SLICE = 1 << 17  # rows whose strings Python holds at once
+EVIDENCE_SLICE = 1 << 15  # rows whose strings Python holds at once; its C loops hold the GIL a slice at a time, so the main thread waits less
 
 
 @functools.lru_cache(maxsize=65536)
@@ -226,7 +227,6 @@ def _columns(d: pa.Table) -> list[str]:
 def _doubtful(table: str, sub: pa.Table) -> list[int]:
     """Rows of a slice that quick, sufficient tests cannot clear of V401–V404 (each then gets :func:`content_problems`)."""
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     statement = table == "statements"
@@ -240,7 +240,7 @@ def _doubtful(table: str, sub: pa.Table) -> list[int]:
         arr, texts = sub["evidence"].combine_chunks(), np.array(evidence, dtype=object)
         sure &= plain
         for c in ("value", "value_low", "value_high"):  # V402; a bound equal to the value is tested once
-            known = None if c == "value" else pc.equal(sub[c], sub["value"]).fill_null(pa.scalar(False)).to_numpy(zero_copy_only=False)
+            known = None if c == "value" else false_for_null(pc.equal(sub[c], sub["value"])).to_numpy(zero_copy_only=False)
             sure &= numbers_alone(arr, texts, sub[c], plain, known)
     return [int(k) for k in np.flatnonzero(~sure)]
 

@@ -60,30 +60,38 @@ def starts_formula(values: pa.Array) -> np.ndarray:
 
 def check_formulas(rows: TableRows) -> None:
     """C600 for every text value (and list item) of the model's columns, in rows that passed their field checks."""
+    import pyarrow as pa
+
+    for name in MODELS[rows.table].model_fields:
+        column = rows.data[name]
+        if not (pa.types.is_list(column.type) or pa.types.is_string(column.type)):
+            continue
+        first = 0
+        for chunk in column.chunks:  # a chunk at a time: no copy of a column as large as the evidence
+            for r, s, sub in _formula_cells(chunk):
+                if rows.ok[first + r]:
+                    rows.report(
+                        first + r,
+                        "C600",
+                        name,
+                        f"{shorten(s, 40)!r} starts with {s[0]!r}, which spreadsheets run as a formula",
+                        "reword or trim the value so it does not start with = + - @ or a tab (nor a look-alike such as ＝, or spaces before one)",
+                        sub,
+                    )
+            first += len(chunk)
+
+
+def _formula_cells(col: pa.Array) -> list[tuple[int, str, tuple[int, ...]]]:
+    """(row, text, list item index or ()) of each cell of a string or list array that starts a formula."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    for name in MODELS[rows.table].model_fields:
-        col = rows.data[name].combine_chunks()
-        if pa.types.is_list(col.type):
-            flat = pc.list_flatten(col)
-            parents = pc.list_parent_indices(col).to_numpy(zero_copy_only=False)
-            starts = col.offsets.to_numpy(zero_copy_only=False)[:-1] - col.offsets[0].as_py()
-            items = np.flatnonzero(starts_formula(flat))
-            hits: list[tuple[int, str, tuple[int, ...]]] = [(int(parents[i]), flat[int(i)].as_py(), (int(i - starts[parents[i]]),)) for i in items]
-        elif pa.types.is_string(col.type):
-            found = np.flatnonzero(starts_formula(col))
-            hits = [(r, s, ()) for r, s in zip(found.tolist(), col.take(pa.array(found)).to_pylist(), strict=True)]
-        else:
-            continue
-        for r, s, sub in hits:
-            if rows.ok[r]:
-                rows.report(
-                    r,
-                    "C600",
-                    name,
-                    f"{shorten(s, 40)!r} starts with {s[0]!r}, which spreadsheets run as a formula",
-                    "reword or trim the value so it does not start with = + - @ or a tab (nor a look-alike such as ＝, or spaces before one)",
-                    sub,
-                )
+    if pa.types.is_list(col.type):
+        flat = pc.list_flatten(col)
+        parents = pc.list_parent_indices(col).to_numpy(zero_copy_only=False)
+        starts = col.offsets.to_numpy(zero_copy_only=False)[:-1] - col.offsets[0].as_py()
+        items = np.flatnonzero(starts_formula(flat))
+        return [(int(parents[i]), flat[int(i)].as_py(), (int(i - starts[parents[i]]),)) for i in items]
+    found = np.flatnonzero(starts_formula(col))
+    return [(r, s, ()) for r, s in zip(found.tolist(), col.take(pa.array(found)).to_pylist(), strict=True)]

@@ -118,8 +118,8 @@ def _check_column(rows: TableRows, name: str, target: str, allowed: list[str] | 
     if not len(hits):
         return
     where = index.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-    got = kinds.take(pa.array(where[hits])).to_numpy(zero_copy_only=False)
-    for i in hits[~np.isin(got, np.array(allowed, dtype=object))].tolist():
+    right_kind = np.asarray(pc.is_in(kinds, value_set=pa.array(allowed, kinds.type)).to_numpy(zero_copy_only=False), dtype=bool)  # each entity's, once
+    for i in hits[~right_kind[where[hits]]].tolist():
         kind = kinds[int(where[i])].as_py()
         rows.report(
             int(parents[i]),

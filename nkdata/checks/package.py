@@ -28,7 +28,7 @@ from nkdata.checks import columns, derived, evidence, formulas, ids, texts
 from nkdata.checks.package_files import DESCRIPTOR, REBUILD, PackageFiles, Target, is_package, open_target
 from nkdata.checks.package_tables import Checked, TableReader
 from nkdata.checks.spans import SourceTexts
-from nkdata.checks.tablerows import primary_key
+from nkdata.checks.tablerows import TableRows, primary_key
 from nkdata.errors import UsageError
 from nkdata.problems import Problem
 from nkdata.release import claims
@@ -39,6 +39,7 @@ from nkdata.spec.models import MODELS, RECORD_TABLES
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
+    import pyarrow as pa
 
 #: The stored claims table as read (None: unreadable) and its problems, held back.
 StoredClaims = tuple["tuple[Checked, dict[str, np.ndarray]] | None", list[Problem]]
@@ -78,26 +79,28 @@ class PackageCheck(PackageFiles):
         return self.problems
 
     def _run_checks(self) -> None:
-        # Helpers overlap the work (Arrow and hashlib release the GIL): they hash the files, read
-        # the stored claims and check evidence while this thread checks the record tables.
+        # Helpers overlap the work (Arrow and hashlib release the GIL): they hash the files, check
+        # evidence, derive the figures' claims and read the stored ones while this thread checks
+        # the record tables.
         with ThreadPoolExecutor(max_workers=4) as pool:
             text_files = pool.submit(self.read_texts)
             hashes = pool.submit(self.check_files, [e for r in self.resources.values() for e in (r, r[PARQUET_PROPERTY])])
-            stored_claims: Future[StoredClaims] | None = None  # read by a helper once the figures are (memory)
             source_texts: list[Future[SourceTexts]] = []  # checked by a helper once read, while this thread goes on
             found: dict[str, Future[list[evidence.Found]]] = {}
+            claims_check = _ClaimsCheck(self, pool)
 
             def start_evidence(ct: Checked) -> None:
-                if ct.table in RECORD_TABLES and source_texts:
-                    found[ct.table] = pool.submit(_check_evidence, ct, source_texts[0])
+                if ct.table in RECORD_TABLES and source_texts:  # the rows as read: this thread may let go of columns meanwhile
+                    found[ct.table] = pool.submit(_check_evidence, TableRows(ct.table, ct.data, ct.ok, ct.emit), source_texts[0])
 
             for table in MODELS:
                 if table in self.resources:
-                    self._check_table(table, start_evidence)
+                    self._check_table(table, start_evidence, claims_check.read)
                 if table == "sources" and "sources" in self.tables:
                     source_texts.append(pool.submit(_check_texts, self.tables["sources"], text_files))
-                if table == "figures" and table in self.tables and claims_spec.TABLE in self.resources:
-                    stored_claims = pool.submit(self._read_claims)
+                if table == "figures" and table in self.tables:
+                    self._let_go(table)  # the helpers hold the rows they read
+                    claims_check.derive()
                 self._step(f"checked {table}")
             self.bad_files = hashes.result()
             self._step("checked file hashes")
@@ -113,20 +116,24 @@ class PackageCheck(PackageFiles):
                             ct.report(row, code, field, message, hint)
                 self._step(f"checked {table} evidence")
             source_texts.clear()
-            self._let_go()
-            self._check_derived(stored_claims)
+            for table in self.tables:
+                self._let_go(table)
+            claims_check.finish()
             self._step("checked claims")
 
-    def _check_table(self, table: str, on_rows: Callable[[Checked], None] | None = None) -> None:
+    def _check_table(self, table: str, on_rows: Callable[[Checked], None] | None = None, on_read: Callable[[Checked], None] | None = None) -> None:
         """Read a table (Parquet, and its CSV compared with it) and run its own checks.
 
-        ``on_rows(checked)`` is called as soon as the rows are read, before they are checked.
+        ``on_rows(checked)`` is called as soon as the rows are read, before the CSV is compared;
+        ``on_read(checked)`` once it is, before the rows are checked.
         """
         read = self._read(table, on_rows)
         if read is None:
             return
         ct, csv_bad = read
         self.tables[table] = ct
+        if on_read is not None:
+            on_read(ct)
         columns.check_fields(ct, csv_bad)
         columns.check_rules(ct)
         formulas.check_formulas(ct)
@@ -156,23 +163,23 @@ class PackageCheck(PackageFiles):
             on_rows(ct)
         return ct, csv_bad
 
-    def _let_go(self) -> None:
-        """Release the columns no check still to run reads (the claims need a million figures' worth of memory)."""
-        for table, ct in self.tables.items():
-            keep = {primary_key(table), *(name for name, _, _ in ids.reference_fields(table))}
-            if table == "figures":
-                keep |= {*claims.FIGURE_COLUMNS, "originator"}
-            elif table in ("entities", "sources"):
-                keep = set(ct.data.column_names)  # the claims read names and publication days
-            ct.keep_only(keep)
+    def _let_go(self, table: str) -> None:
+        """Release the columns of a table no check still to run reads (the claims need a million figures' worth of memory)."""
+        ct = self.tables[table]
+        keep = {primary_key(table), *(name for name, _, _ in ids.reference_fields(table))}
+        if table == "figures":
+            keep |= {*claims.FIGURE_COLUMNS, "originator"}
+        elif table in ("entities", "sources"):
+            keep = set(ct.data.column_names)  # the claims read names and publication days
+        ct.keep_only(keep)
 
-    def _read_claims(self) -> StoredClaims:
+    def read_claims(self) -> StoredClaims:
         """The stored claims table, its CSV compared with its Parquet; the problems held back until the figures are read."""
         with self.buffered() as found:
             read = self._read(claims_spec.TABLE)
         return read, found
 
-    def _check_derived(self, stored: Future[StoredClaims] | None) -> None:
+    def check_derived(self, stored: Future[StoredClaims] | None, agreed: Future[bool | None] | None) -> None:
         """P804: each figure's originator, and the claims table, must be what the figures make."""
         figures = self.tables.get("figures")
         if figures is not None:
@@ -184,7 +191,8 @@ class PackageCheck(PackageFiles):
         if read is None or any(bad.any() for bad in read[1].values()):
             return  # unreadable, or cells that do not convert (reported)
         ct = read[0]
-        self._report_derived(ct, derived.claims_differences(ct.data, {name: t.data for name, t in self.tables.items()}))
+        told = agreed.result() if agreed is not None else None
+        self._report_derived(ct, derived.claims_differences(ct.data, {name: t.data for name, t in self.tables.items()}, told))
 
     def _report_derived(self, ct: Checked, differences: list[derived.Difference]) -> None:
         for d in differences:
@@ -198,7 +206,43 @@ def _check_texts(sources: Checked, files: Future[dict[str, tuple[bytes, str]]]) 
     return texts.check_package(sources, files.result())
 
 
-def _check_evidence(rows: Checked, source_texts: Future[SourceTexts]) -> list[evidence.Found]:
+class _ClaimsCheck:
+    """The claims table, checked by helpers while this thread checks the record tables: the stored
+    table is read (its CSV compared with its Parquet) as soon as the figures are read; the figures'
+    own claims are derived once they are checked (and have let go of the columns the claims do not
+    read: less memory held at once), then the two are compared."""
+
+    def __init__(self, check: PackageCheck, pool: ThreadPoolExecutor):
+        self.check, self.pool = check, pool
+        self.wanted = claims_spec.TABLE in check.resources
+        self.stored: Future[StoredClaims] | None = None
+        self.agreed: Future[bool | None] | None = None
+
+    def read(self, ct: Checked) -> None:
+        if ct.table == "figures" and self.wanted:
+            self.stored = self.pool.submit(self.check.read_claims)
+
+    def derive(self) -> None:
+        if self.stored is not None:
+            tables = self.check.tables
+            entities, sources = (tables[t].data if t in tables else None for t in ("entities", "sources"))
+            derived_claims = self.pool.submit(claims.derive_unordered, tables["figures"].data, entities, sources)
+            self.agreed = self.pool.submit(_claims_agree, self.stored, derived_claims)
+
+    def finish(self) -> None:
+        self.check.check_derived(self.stored, self.agreed)
+
+
+def _claims_agree(stored: Future[StoredClaims], derived_claims: Future[pa.Table]) -> bool | None:
+    """Whether the stored claims are the ones the figures make (None: not readable, nothing to compare)."""
+    read, _ = stored.result()
+    unordered = derived_claims.result()
+    if read is None or any(bad.any() for bad in read[1].values()):
+        return None
+    return claims.same_claims(read[0].data, unordered)
+
+
+def _check_evidence(rows: TableRows, source_texts: Future[SourceTexts]) -> list[evidence.Found]:
     found = source_texts.result()
     return evidence.check_rows(rows, found, REBUILD) if len(found) else []
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import stat
 import tempfile
 import threading
 from collections import Counter
@@ -124,10 +125,11 @@ class PackageFiles:
         """The file at ``rel``, or None when the path would leave the package folder: by its
         spelling, by a symbolic link (the file itself), or by a folder on the way that resolves
         outside (each folder resolved once: a package may list 100,000 texts)."""
-        parts = Path(rel).parts
-        if not parts or Path(rel).is_absolute() or ".." in parts or "\\" in rel:
+        relative = Path(rel)
+        parts = relative.parts
+        if not parts or relative.is_absolute() or ".." in parts or "\\" in rel:
             return None
-        path = self.target.folder / rel
+        path = self.target.folder / relative
         if path.is_symlink():
             return None
         if path.parent not in self._folder_inside:
@@ -194,12 +196,16 @@ class PackageFiles:
         if path is None:
             self.add(self.target.show(DESCRIPTOR), None, "P802", None, "path", f"{rel!r} leaves the package folder (or is a symbolic link)", REBUILD)
             return None
-        if not path.is_file():
+        try:
+            st = path.stat()  # one call: whether it is a file, and its size
+        except OSError:
+            st = None
+        if st is None or not stat.S_ISREG(st.st_mode):
             self.add(
                 shown, None, "P800", None, None, f"{rel} is listed in {DESCRIPTOR} but missing", "a release is complete or it is not: download or rebuild it"
             )
             return None
-        size = path.stat().st_size
+        size = st.st_size
         if isinstance(e.get("bytes"), int) and size != e["bytes"]:
             self.add(shown, None, "P801", None, None, f"{size:,} bytes, {DESCRIPTOR} says {e['bytes']:,}; the file was altered or truncated", REBUILD)
             return None
@@ -214,16 +220,14 @@ class PackageFiles:
         """Every archived text the descriptor lists, read and hashed once: checked (P800/P801) and kept with its sha256, by path."""
         out: dict[str, tuple[bytes, str]] = {}
         for rel, e in self.text_entries.items():
+            checked = self.check_file(e, keep=True)  # reports a file that is missing, outside or altered
+            if checked is not None and checked[0] is not None:
+                out[rel] = (checked[0], checked[1])
+                continue
             path = self.inside(rel)
-            if path is not None and path.is_file():
-                checked = self.check_file(e, keep=True)
-                if checked is not None and checked[0] is not None:
-                    out[rel] = (checked[0], checked[1])
-                else:
-                    data = path.read_bytes()
-                    out[rel] = (data, hashlib.sha256(data).hexdigest())
-            else:
-                self.check_file(e)
+            if path is not None and path.is_file():  # a size that differs: its evidence is checked all the same
+                data = path.read_bytes()
+                out[rel] = (data, hashlib.sha256(data).hexdigest())
         return out
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
+from nkdata.spec.conditions import false_for_null
+
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     import pyarrow as pa
@@ -66,11 +68,10 @@ _ODD_SPACE = "[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f]|  |^ | $"
 def plain_text(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Which strings are already in normalised form: ASCII, single spaces, nothing to trim."""
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     odd = pc.match_substring_regex(values, _ODD_SPACE)
-    return np.asarray(pc.and_(pc.string_is_ascii(values), pc.invert(odd)).fill_null(pa.scalar(False)).to_numpy(zero_copy_only=False), dtype=bool)
+    return np.asarray(false_for_null(pc.and_(pc.string_is_ascii(values), pc.invert(odd))).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 @functools.lru_cache(maxsize=65536)

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
+from nkdata.spec.conditions import false_for_null
+
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     import pyarrow as pa
@@ -146,7 +148,7 @@ class SourceTexts(Mapping[str, str]):
         import pyarrow.compute as pc
 
         exact, views = self.spans(text, start, end)
-        same = pc.equal(views, pc.cast(evidence, pa.string_view())).fill_null(pa.scalar(False))
+        same = false_for_null(pc.equal(views, pc.cast(evidence, pa.string_view())))
         result: np.ndarray = exact & np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool)
         return result
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from nkdata.spec.claims import COLUMNS, LONE_PREFIX, QUALIFIER_ORDER, TABLE
 from nkdata.spec.columns import arrow_schema
+from nkdata.spec.conditions import false_for_null, true_for_null
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -71,16 +73,17 @@ def _members(figures: pa.Table, entities: pa.Table | None, sources: pa.Table | N
     figures = figures.select([c for c in figures.column_names if c in FIGURE_COLUMNS])
     figures = figures.cast(pa.schema([full.field(c) if c in full.names else figures.schema.field(c) for c in figures.column_names]))
     n, col = figures.num_rows, figures.column_names
-    fid = figures["figure_id"].combine_chunks()
+    # the figures' columns go through as they are chunked (a copy of each would double the memory)
+    fid = figures["figure_id"]
     lone = pc.binary_join_element_wise(pa.scalar(LONE_PREFIX), fid, "")
-    claim = pc.coalesce(figures["claim_id"].combine_chunks(), lone) if "claim_id" in col else lone
-    start, end = figures["date_start"].combine_chunks(), figures["date_end"].combine_chunks()
+    claim = pc.coalesce(figures["claim_id"], lone) if "claim_id" in col else lone
+    start, end = figures["date_start"], figures["date_end"]
     dated = pc.and_(start.is_valid(), end.is_valid())
     none_date, none_text = pa.nulls(n, pa.date32()), pa.nulls(n, pa.string())
-    precision = pc.coalesce(figures["date_precision"].combine_chunks(), pa.scalar(_NULL))
+    precision = pc.coalesce(figures["date_precision"], pa.scalar(_NULL))
     originator = first_items(figures["attribution"])
-    source = figures["source_id"].combine_chunks()
-    qualifier = figures["qualifier"].combine_chunks()
+    source = figures["source_id"]
+    qualifier = figures["qualifier"]
     rank = pc.index_in(qualifier, value_set=pa.array(QUALIFIER_ORDER)).fill_null(-1)
     return pa.table(
         {
@@ -89,11 +92,11 @@ def _members(figures: pa.Table, entities: pa.Table | None, sources: pa.Table | N
             "figure_id": fid,
             "source_id": source,
             "originator": originator,
-            "metric": figures["metric"].combine_chunks(),
-            "unit": figures["unit"].combine_chunks(),
-            "value": figures["value"].combine_chunks(),
-            "value_low": figures["value_low"].combine_chunks(),
-            "value_high": figures["value_high"].combine_chunks(),
+            "metric": figures["metric"],
+            "unit": figures["unit"],
+            "value": figures["value"],
+            "value_low": figures["value_low"],
+            "value_high": figures["value_high"],
             "qualifier": qualifier,
             "rank": rank,
             "start": start,
@@ -103,7 +106,7 @@ def _members(figures: pa.Table, entities: pa.Table | None, sources: pa.Table | N
             "dprec": pc.if_else(dated, precision, none_text),
             "precision": precision,
             "dated": dated,
-            "location": figures["location_id"].combine_chunks() if "location_id" in col else none_text,
+            "location": figures["location_id"] if "location_id" in col else none_text,
             "published": _lookup(source, sources, "source_id", "published_start", pa.date32()),
             "unknown": pc.if_else(pc.equal(rank, -1), qualifier, pa.nulls(n, pa.string())),
         }
@@ -150,7 +153,7 @@ def _own_precision(m: pa.Table, g: pa.Table) -> pa.Array:
 
     at = pc.index_in(m["claim"], value_set=g["claim"])
     same = pc.and_(pc.equal(m["start"], g["dstart_max"].take(at)), pc.equal(m["end"], g["dend_min"].take(at)))
-    own = pc.if_else(pc.and_(m["dated"], same.fill_null(False)), m["precision"], pa.nulls(m.num_rows, pa.string()))
+    own = pc.if_else(pc.and_(m["dated"], false_for_null(same)), m["precision"], pa.nulls(m.num_rows, pa.string()))
     first = pa.table({"claim": m["claim"], "own": own}).group_by("claim", use_threads=False).aggregate([("own", "first")])
     return pc.coalesce(first["own_first"].take(pc.index_in(g["claim"], value_set=first["claim"])), pa.scalar("interval"))
 
@@ -195,15 +198,18 @@ def _derive(figures: pa.Table, entities: pa.Table | None, sources: pa.Table | No
     if ordered:  # a claim's figures are next to each other
         m = m.sort_by(by_claim)
         keys = m["claim"].combine_chunks()
-        same = pc.equal(keys.slice(1), keys.slice(0, len(keys) - 1)).fill_null(False).to_numpy(zero_copy_only=False)
+        same = false_for_null(pc.equal(keys.slice(1), keys.slice(0, len(keys) - 1))).to_numpy(zero_copy_only=False)
         shared = np.zeros(len(keys), dtype=bool)
         shared[1:] |= same
         shared[:-1] |= same
     else:
         shared = _shared(keys, m["explicit"].combine_chunks())
-    parts = [_one_figure(m.filter(pa.array(~shared)) if shared.any() else m)]
+    del keys
+    grouped = None
     if shared.any():
-        parts.append(_grouped(m.filter(pa.array(shared)) if ordered else m.filter(pa.array(shared)).sort_by(by_claim)))
+        grouped = _grouped(m.filter(pa.array(shared)) if ordered else m.filter(pa.array(shared)).sort_by(by_claim))
+        m = m.filter(pa.array(~shared))  # the members of one-figure claims: the others let go of before these are built
+    parts = [_one_figure(m)] if grouped is None else [_one_figure(m), grouped]
     out = pa.concat_tables([pa.table({c.name: p[c.name] for c in COLUMNS}).cast(schema) for p in parts])
     names = _lookup(out["originator"].combine_chunks(), entities, "entity_id", "name", pa.string())
     return out.set_column(out.schema.get_field_index("originator_name"), schema.field("originator_name"), names)
@@ -223,7 +229,7 @@ def _shared(keys: pa.Array, explicit: pa.Array) -> np.ndarray:
     def counted(k: pa.Array) -> np.ndarray:
         counts = pa.table({"k": k}).group_by("k", use_threads=False).aggregate([("k", "count")])
         per_row = counts["k_count"].take(pc.index_in(k, value_set=counts["k"]))
-        return np.asarray(pc.and_(pc.greater(per_row, 1), k.is_valid()).fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+        return np.asarray(false_for_null(pc.and_(pc.greater(per_row, 1), k.is_valid())).to_numpy(zero_copy_only=False), dtype=bool)
 
     named = np.asarray(explicit.to_numpy(zero_copy_only=False), dtype=bool)
     lone = keys.filter(pa.array(~named)).drop_null()
@@ -236,7 +242,7 @@ def _shared(keys: pa.Array, explicit: pa.Array) -> np.ndarray:
     mine = keys.take(pa.array(rows))
     also_lone = pc.is_in(mine, value_set=lone).to_numpy(zero_copy_only=False)
     out[rows] = counted(mine) | np.asarray(also_lone, dtype=bool)
-    out[~named] = np.asarray(pc.is_in(keys, value_set=mine).fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)[~named]
+    out[~named] = np.asarray(false_for_null(pc.is_in(keys, value_set=mine)).to_numpy(zero_copy_only=False), dtype=bool)[~named]
     return out
 
 
@@ -279,8 +285,9 @@ def same_claims(stored: pa.Table, unordered: pa.Table) -> bool:
     if not (np.bincount(where, minlength=n) == 1).all():
         return False  # a claim twice (or a claim id twice among the derived rows)
     order = pa.array(where)
-    if not all(stored[name].equals(unordered[name].take(order)) for name in stored.column_names):  # a column at a time: less memory
-        return False
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two columns at a time (Arrow releases the GIL), not the whole table: less memory
+        if not all(pool.map(lambda name: stored[name].equals(unordered[name].take(order)), stored.column_names)):
+            return False
     keys = _order_keys(stored)
     before = pc.less(keys["claim_id"].slice(0, n - 1), keys["claim_id"].slice(1))
     for name in ("originator", "metric", "day", "undated"):
@@ -336,7 +343,7 @@ def _grouped(m: pa.Table) -> dict[str, Any]:
 
     g = _aggregate(m)
     n = g.num_rows
-    overlap = pc.less_equal(g["dstart_max"], g["dend_min"]).fill_null(True)  # dates that do not overlap: I303 says so
+    overlap = true_for_null(pc.less_equal(g["dstart_max"], g["dend_min"]))  # dates that do not overlap: I303 says so
     precision = pc.if_else(g["dstart_max"].is_null(), pa.nulls(n, pa.string()), pc.if_else(overlap, _own_precision(m, g), g["dprec_first"]))
     claim_keys, source_lists = _sources(m)
     return {

@@ -17,7 +17,26 @@ if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
 Values = Mapping[str, Any]
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # February of a common year
 Columns = Mapping[str, "pa.Array"]
+
+# ---------------------------------------------------------------- nulls in boolean arrays
+
+
+def false_for_null(mask: Any) -> Any:
+    """A boolean (chunked) array with its nulls made False: ``mask.fill_null(False)``, in a bitmap kernel
+    (Arrow fills a boolean's nulls through a per-bit coalesce, 5-30 ms a million rows each)."""
+    import pyarrow.compute as pc
+
+    return pc.and_kleene(mask, pc.is_valid(mask))
+
+
+def true_for_null(mask: Any) -> Any:
+    """A boolean (chunked) array with its nulls made True: ``mask.fill_null(True)``, as :func:`false_for_null`."""
+    import pyarrow.compute as pc
+
+    return pc.or_kleene(mask, pc.is_null(mask))
+
 
 # ---------------------------------------------------------------- expressions
 
@@ -95,13 +114,13 @@ class _Date(Expr):
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        d = _arrow(self.of, cols)
         if self.part != "month_end":
-            return pc.cast(getattr(pc, self.part)(d), pa.int64())
-        days = d.cast(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False).astype("datetime64[D]")
-        months = days.astype("datetime64[M]")
-        last = ((months + 1).astype("datetime64[D]") - months.astype("datetime64[D]")).astype(np.int64)
-        return pa.array(last, pa.int64(), mask=d.is_null().to_numpy(zero_copy_only=False))
+            return pc.cast(getattr(pc, self.part)(_arrow(self.of, cols)), pa.int64())
+        # the days of the month: from the year and month (Arrow's are fast; numpy's datetime64 casts are not)
+        y, m = (np.asarray(pc.fill_null(_arrow(e, cols), 1).to_numpy(zero_copy_only=False), dtype=np.int64) for e in (year(self.of), month(self.of)))
+        leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+        last = np.array(_MONTH_DAYS, dtype=np.int64)[m - 1] + ((m == 2) & leap)
+        return pa.array(last, pa.int64(), mask=pc.is_null(_arrow(self.of, cols)).to_numpy(zero_copy_only=False))
 
     def fields(self) -> set[str]:
         return self.of.fields()
@@ -139,7 +158,7 @@ def _const(cols: Columns, value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Cond(Expr):
-    """A true/false test; ``arrow`` returns a boolean array without nulls."""
+    """A true/false test; ``arrow`` returns a boolean array (chunked, for chunked columns) without nulls."""
 
     op: str
     args: tuple[Any, ...] = ()
@@ -222,18 +241,18 @@ class Cond(Expr):
         if op == "null":
             return pc.is_null(x)
         if op == "empty":
-            return pc.or_(pc.is_null(x), pc.equal(pc.list_value_length(x), 0)).fill_null(True)
+            return true_for_null(pc.or_(pc.is_null(x), pc.equal(pc.list_value_length(x), 0)))
         if op == "in":
-            return pc.is_in(x, value_set=pa.array(list(a[1]), x.type)).fill_null(False)
+            return false_for_null(pc.is_in(x, value_set=pa.array(list(a[1]), x.type)))
         y = _arrow(a[1], cols) if isinstance(a[1], Expr) else _const(cols, a[1])
         if op == "ne":  # Python's != : null differs from any value, equals null
-            both = pc.and_(pc.is_valid(x), pc.is_valid(y) if isinstance(y, pa.Array) else pa.scalar(y.is_valid))
-            differ = pc.not_equal(x, y).fill_null(False)
-            one_null = pc.xor(pc.is_null(x), pc.is_null(y) if isinstance(y, pa.Array) else pa.scalar(not y.is_valid))
+            both = pc.and_(pc.is_valid(x), pc.is_valid(y) if isinstance(y, (pa.Array, pa.ChunkedArray)) else pa.scalar(y.is_valid))
+            differ = false_for_null(pc.not_equal(x, y))
+            one_null = pc.xor(pc.is_null(x), pc.is_null(y) if isinstance(y, (pa.Array, pa.ChunkedArray)) else pa.scalar(not y.is_valid))
             return pc.or_(pc.and_(both, differ), one_null)
         if op in ("eq", "gt", "lt"):
             fn = {"eq": pc.equal, "gt": pc.greater, "lt": pc.less}[op]
-            return fn(x, y).fill_null(False)
+            return false_for_null(fn(x, y))
         if op == "not_member":
             return _not_member(x, y)
         raise ValueError(op)  # pragma: no cover
@@ -248,7 +267,7 @@ def _not_member(item: pa.Array, lists: pa.Array) -> pa.Array:
     n = len(item)
     flat = pc.list_flatten(lists)
     parent = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
-    hit = pc.equal(flat, pc.take(item, pa.array(parent, pa.int64()))).fill_null(False).to_numpy(zero_copy_only=False)
+    hit = false_for_null(pc.equal(flat, pc.take(item, pa.array(parent, pa.int64())))).to_numpy(zero_copy_only=False)
     member = np.zeros(n, dtype=bool)
     member[parent[hit]] = True
     return pa.array(pc.is_valid(item).to_numpy(zero_copy_only=False) & ~member)

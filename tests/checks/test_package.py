@@ -259,6 +259,21 @@ def test_csv_and_parquet_must_agree(pkg: Path) -> None:
     assert {q.code for q in got} == {"P803"}
 
 
+def test_list_cells_that_differ_in_the_csv_are_located(pkg: Path) -> None:
+    """A list cell left empty, or holding another list, in the CSV only: P803 on each row (an empty one raised
+    a TypeError; another list was reported as an unreadable CSV, Arrow having no kernel to compare lists)."""
+    rows = rows_of(pkg, "figures")
+    emptied, changed = rows[0]["figure_id"], rows[1]["figure_id"]
+    rows[0]["attribution"] = None
+    rows[1]["attribution"] = [*rows[1]["attribution"], "ent-someone-else"]
+    write_csv(pkg / "figures.csv", "figures", rows)
+    refresh_descriptor(pkg)
+    got = validate_package(pkg)
+    for fid in (emptied, changed):
+        assert located(got, pkg, "figures", fid, "P803").field == "attribution"
+    assert [q.code for q in got] == ["P803", "P803"]
+
+
 def test_bad_cell_in_the_csv(pkg: Path) -> None:
     fig = pick(pkg, "figures", lambda r: r["date_start"] is not None)
     text = (pkg / "figures.csv").read_text(encoding="utf-8")
