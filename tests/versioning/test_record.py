@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import NEW_FIGURE, REPO, SRC_001, copy_project, run_cli, run_cli_subprocess, snapshot
+from conftest import NEW_FIGURE, REPO, SRC_001, copy_project, once_per_run, run_cli, run_cli_subprocess, snapshot
 from scratch_copies import Loans
 
 import nkdata
@@ -52,13 +52,19 @@ def add_figure(root: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8").replace("\nstatements:", NEW_FIGURE + "\nstatements:", 1), encoding="utf-8")
 
 
-@pytest.fixture(scope="session")  # once per worker: xdist interleaves modules, which tears module fixtures down
+@pytest.fixture(scope="session")
 def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = full_copy(tmp_path_factory.mktemp("released") / "project")
-    set_version(root, BASE)
-    out = run_cli("release", str(root), "--out", str(root.parent / "dist"))
-    assert out.exit_code == 0, out.output
-    return root
+    """The project recorded as release 5.0.0 (its dist/ beside it), once for the run and shared by the
+    xdist workers: read-only (``root`` lends a copy to change)."""
+
+    def make(folder: Path) -> Path:
+        root = full_copy(folder / "project")
+        set_version(root, BASE)
+        out = run_cli("release", str(root), "--out", str(root.parent / "dist"))
+        assert out.exit_code == 0, out.output
+        return root
+
+    return once_per_run(tmp_path_factory, "released", make)
 
 
 @pytest.fixture
