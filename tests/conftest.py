@@ -54,6 +54,35 @@ settings.register_profile("nkdata", max_examples=150, deadline=None)
 settings.load_profile("nkdata")
 
 
+#: What a RAM disk must have free to hold the run's temporary files (~0.8 GB at their peak: a wheel's
+#: virtual environment, a 140,000-figure package, builds and copies of the project).
+RAM_DISK_FREE = 2 * 1024**3
+
+
+def ram_disk() -> str | None:
+    """A RAM-backed folder for temporary files (Linux's /dev/shm), when there is one with room to spare."""
+    shm = "/dev/shm"
+    if sys.platform != "linux" or not os.path.isdir(shm) or not os.access(shm, os.W_OK | os.X_OK):
+        return None
+    st = os.statvfs(shm)
+    return shm if st.f_bavail * st.f_frsize >= RAM_DISK_FREE else None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The run's temporary folders in memory, where the machine has a RAM disk.
+
+    The suite creates and deletes ~35k files (copies of releases, builds, a wheel's virtual environment);
+    on this 2-core machine's ext4 that cost ~20 s of system time and ~12 s of the run's wall time.
+    PYTEST_DEBUG_TEMPROOT (pytest's own setting: where pytest-of-USER lives) is left alone when set, so
+    ``PYTEST_DEBUG_TEMPROOT=/tmp python -m pytest`` keeps them on disk. Set by the first process; the
+    xdist workers and every process a test starts inherit it.
+    """
+    if "PYTEST_DEBUG_TEMPROOT" not in os.environ and not hasattr(config, "workerinput") and config.option.basetemp is None:
+        shm = ram_disk()
+        if shm is not None:
+            os.environ["PYTEST_DEBUG_TEMPROOT"] = shm
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The longest test (building and installing the wheel) first, so that with several workers
     (pytest-xdist) the others run beside it instead of after it."""
