@@ -40,7 +40,7 @@ def site(site_out: Path) -> Iterator[tuple[str, Path]]:
     """The site of the session's build of the real project (tests/conftest.py), served on 127.0.0.1."""
     out = site_out
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(out)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/", out
