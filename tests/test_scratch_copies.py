@@ -29,12 +29,20 @@ def _rewrite_same_size(root: Path) -> None:
     path.write_text(text.replace("value: 4000\n", "value: 5000\n", 1), encoding="utf-8")
 
 
+def _rewrite_hiding_the_time(root: Path) -> None:
+    path = root / "project" / SRC_001
+    st = path.stat()
+    _rewrite_same_size(root)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
 def _unreadable_folder(root: Path) -> None:
     (root / "project" / "seeds").chmod(0)
 
 
 EDITS: dict[str, Callable[[Path], object]] = {
     "same-size-rewrite": _rewrite_same_size,
+    "rewrite-with-its-old-mtime": _rewrite_hiding_the_time,
     "appended": lambda root: (root / "project" / ENTITIES).write_text("x: 1\n", encoding="utf-8"),
     "file-deleted": lambda root: (root / "project" / SEED_001).unlink(),
     "folder-deleted": lambda root: shutil.rmtree(root / "project" / "data" / "sources"),
