@@ -1,10 +1,11 @@
-"""Shared fixtures: a throw-away copy of the real project, edits to its curated
+"""Shared fixtures: a copy of the real project a test may change, edits to its curated
 files, and three ways to validate it (library API, in-process CLI, subprocess CLI).
 
-Every bad-contribution test starts from the *real* curated data (a copy each
-worker lends to one test at a time and puts back after it: tests/scratch_copies.py),
-applies one edit and checks what ``nkdata validate`` says about it. Edits assert that the text they replace is present, so a test fails loudly
-(instead of silently testing nothing) when the curated data changes.
+Every bad-contribution test starts from the *real* curated data (a copy each worker
+lends to one test at a time and puts back after it: tests/scratch_copies.py), applies
+one edit and checks what ``nkdata validate`` says about it. Edits assert that the text
+they replace is present, so a test fails loudly (instead of silently testing nothing)
+when the curated data changes.
 """
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ settings.register_profile("nkdata", max_examples=150, deadline=None)
 settings.load_profile("nkdata")
 
 
-#: What a RAM disk must have free to hold the run's temporary files (~0.8 GB at their peak: a wheel's
-#: virtual environment, a 140,000-figure package, builds and copies of the project).
+#: What a RAM disk must have free to hold the run's temporary files (~0.35 GB at their peak, measured:
+#: a wheel's virtual environment, a 140,000-figure package, builds and copies of the project).
 RAM_DISK_FREE = 2 * 1024**3
 
 
