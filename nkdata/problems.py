@@ -221,6 +221,11 @@ class Problem:
     message: str
     hint: str = ""
 
+    def sort_key(self) -> tuple[str, int, int, str, str, str, str, str]:
+        """Where, then what: the order problems are reported in, total, so that it never depends on which
+        check (or which thread) found a problem first."""
+        return (self.path, self.line or 0, self.col or 0, self.code, self.record_id or "", self.field or "", self.message, self.hint)
+
     def location(self) -> str:
         loc = self.path
         if self.line is not None:

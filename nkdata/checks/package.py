@@ -75,7 +75,7 @@ class PackageCheck(PackageFiles):
             return self.problems
         self._step("checking descriptor")
         self._run_checks()
-        self.problems.sort(key=lambda p: (p.path, p.line or 0, p.col or 0, p.code))
+        self.problems.sort(key=Problem.sort_key)
         return self.problems
 
     def _run_checks(self) -> None:
@@ -236,10 +236,10 @@ class _ClaimsCheck:
 def _claims_agree(stored: Future[StoredClaims], derived_claims: Future[pa.Table]) -> bool | None:
     """Whether the stored claims are the ones the figures make (None: not readable, nothing to compare)."""
     read, _ = stored.result()
-    unordered = derived_claims.result()
     if read is None or any(bad.any() for bad in read[1].values()):
+        derived_claims.cancel()  # nothing to compare them with (if the derivation has started, it ends unread)
         return None
-    return claims.same_claims(read[0].data, unordered)
+    return claims.same_claims(read[0].data, derived_claims.result())
 
 
 def _check_evidence(rows: TableRows, source_texts: Future[SourceTexts]) -> list[evidence.Found]:

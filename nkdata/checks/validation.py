@@ -53,7 +53,7 @@ def check_project(path: Path | str | None = None, progress: Progress | None = No
         texts, offsets = checks.run_all(cur)
         if progress is not None:
             progress("checking records against texts", 1, 1)
-    cur.problems.sort(key=lambda p: (p.path, p.line or 0, p.col or 0, p.code))
+    cur.problems.sort(key=Problem.sort_key)
     return CheckedProject(cur, texts, offsets)
 
 
