@@ -47,3 +47,13 @@ def test_the_catalogue_says_what_fix_and_message() -> None:
     for code, entry in CATALOGUE.items():
         assert entry.meaning and entry.fix and entry.message, code
         assert entry.fix.endswith("."), code
+
+
+def test_problems_are_reported_in_an_order_that_does_not_depend_on_who_found_them_first() -> None:
+    """Package checks run in threads: two problems at one place with one code (two resources leaving the
+    folder, P802 at datapackage.json) must come out in the same order whichever was found first."""
+    from nkdata.problems import Problem
+
+    texts = Problem("datapackage.json", None, None, "P802", None, "path", "seeds/../../x.txt leaves the package folder")
+    table = Problem("datapackage.json", None, None, "P802", None, "path", "../figures.csv leaves the package folder")
+    assert sorted([texts, table], key=Problem.sort_key) == sorted([table, texts], key=Problem.sort_key) == [table, texts]
