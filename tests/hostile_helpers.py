@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import NO_NETWORK_BASE
+from conftest import NO_NETWORK_BASE, copy_project
 from scratch_copies import Loans
 
 REPO = Path(__file__).resolve().parents[1]
@@ -127,15 +127,6 @@ def cli(*args: str | Path, env: dict[str, str], timeout: float = 60, cwd: Path |
 
 def py(code: str, env: dict[str, str], timeout: float = 60) -> Result:
     return run([sys.executable, "-c", code], env, timeout)
-
-
-def copy_project(dest: Path) -> Path:
-    """A copy of the curated project (data/, seeds/ and CHANGELOG.md are all validate and build read)."""
-    dest.mkdir(parents=True)
-    for name in ("data", "seeds"):
-        shutil.copytree(REPO / name, dest / name, symlinks=True)
-    shutil.copyfile(REPO / "CHANGELOG.md", dest / "CHANGELOG.md")  # a release carries its changelog entry
-    return dest
 
 
 def sha256(data: bytes) -> str:
@@ -275,7 +266,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def project_dir(scratch: Loans) -> Iterator[Path]:
     """A copy of the curated project (data/ and seeds/) to attack (put back after the test)."""
-    with scratch.lend("proj", lambda folder: copy_project(folder / "proj")) as folder:
+    with scratch.lend("proj", lambda folder: copy_project(folder / "proj").root) as folder:
         yield folder / "proj"
 
 

@@ -11,20 +11,19 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from conftest import copy_project
 from hostile_helpers import (
     REPO,
     assert_clean_exit,
     cli,
-    copy_project,
 )
 
 # ============================================================ stale staging
 
 
 def _release_project(tmp_path: Path, env: dict[str, str]) -> Path:
-    proj = copy_project(tmp_path / "proj")
+    proj = copy_project(tmp_path / "proj").root
     shutil.copytree(REPO / "nkdata", proj / "nkdata", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copyfile(REPO / "CHANGELOG.md", proj / "CHANGELOG.md")
     assert_clean_exit(cli("release", proj, "--check", env=env, timeout=60), 0)
     return proj
 
