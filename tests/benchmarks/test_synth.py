@@ -4,6 +4,8 @@ DuckDB, polars and Spark-style readers take as they are."""
 
 from __future__ import annotations
 
+import csv
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,22 +16,29 @@ import pytest
 from conftest import REPO, once_per_run
 
 from nkdata._version import __version__
+from nkdata.checks.evidence import EVIDENCE_SLICE
 from nkdata.checks.package import validate_package
+from nkdata.checks.package_tables import COMPARE_ROWS
 from nkdata.checks.validation import validate
-from nkdata.release.writer import ROW_GROUP_SIZE, build
+from nkdata.release.writer import build
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 import synth  # noqa: E402
 
-LARGE = ROW_GROUP_SIZE + 8_869  # 140,000 figures: more than one row group, quick to write
+# 70,000 figures in row groups of 16,384 (the writer's own are 131,072 rows, which would take twice the
+# figures and ~9 s of CPU to write): five row groups, and more rows than the validator takes at once when
+# it compares a CSV with its Parquet or checks evidence, so its batches meet at row boundaries.
+LARGE = 70_000
+GROUP = 16_384
+assert LARGE > max(COMPARE_ROWS, EVIDENCE_SLICE, 4 * GROUP)
 PLAIN_TYPES = (pa.string(), pa.float64(), pa.int64(), pa.bool_(), pa.date32(), pa.list_(pa.string()))
 
 
 @pytest.fixture(scope="session")
 def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A synthetic package of 140,000 figures, written by nkdata's own writers once for the run and
+    """A synthetic package of 70,000 figures, written by nkdata's own writers once for the run and
     shared by the xdist workers (read-only)."""
-    return once_per_run(tmp_path_factory, "large", lambda out: synth.write_package(out, LARGE, seed=2))
+    return once_per_run(tmp_path_factory, "large", lambda out: synth.write_package(out, LARGE, seed=2, row_group_size=GROUP))
 
 
 @pytest.mark.slow  # starts the CLI or another Python in a new process
@@ -73,13 +82,14 @@ def test_command_line(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
 
 
-@pytest.mark.slow  # a package of 140,000 figures (more than one row group)
+@pytest.mark.slow  # a package of 70,000 figures (five row groups)
 @pytest.mark.xdist_group("synth-large")  # one worker writes the package, once
 def test_parquet_layout(large: Path) -> None:
     meta = pq.ParquetFile(large / "figures.parquet").metadata
     assert meta.num_rows == LARGE
     assert meta.num_row_groups > 1
-    assert all(meta.row_group(i).num_rows <= ROW_GROUP_SIZE for i in range(meta.num_row_groups))
+    assert meta.num_row_groups == -(-LARGE // GROUP)
+    assert all(meta.row_group(i).num_rows <= GROUP for i in range(meta.num_row_groups))
     first = meta.row_group(0)
     for i in range(first.num_columns):
         col = first.column(i)
@@ -92,7 +102,7 @@ def test_parquet_layout(large: Path) -> None:
     assert all(f.type in PLAIN_TYPES for f in schema), schema
 
 
-@pytest.mark.slow  # a package of 140,000 figures (more than one row group)
+@pytest.mark.slow  # a package of 70,000 figures (five row groups)
 @pytest.mark.xdist_group("synth-large")  # one worker writes the package, once
 def test_duckdb_reads_the_package(large: Path) -> None:
     duckdb = pytest.importorskip("duckdb")
@@ -109,7 +119,7 @@ def test_duckdb_reads_the_package(large: Path) -> None:
         assert con.execute("select count(*) from read_parquet(?)", [str(large / f"{table}.parquet")]).fetchone()[0] == expected
 
 
-@pytest.mark.slow  # a package of 140,000 figures (more than one row group)
+@pytest.mark.slow  # a package of 70,000 figures (five row groups)
 @pytest.mark.xdist_group("synth-large")  # one worker writes the package, once
 def test_polars_reads_the_package(large: Path) -> None:
     pl = pytest.importorskip("polars")
@@ -120,7 +130,33 @@ def test_polars_reads_the_package(large: Path) -> None:
     assert pl.scan_parquet(large / "events.parquet").select(pl.len()).collect().item() == pq.ParquetFile(large / "events.parquet").metadata.num_rows
 
 
-@pytest.mark.slow  # a package of 140,000 figures (more than one row group)
+@pytest.mark.slow  # a package of 70,000 figures (five row groups)
 @pytest.mark.xdist_group("synth-large")  # one worker writes the package, once
 def test_large_package_validates(large: Path) -> None:
     assert validate_package(large) == []
+
+
+@pytest.mark.slow  # a package of 70,000 figures (five row groups)
+@pytest.mark.xdist_group("synth-large")  # one worker writes the package, once
+def test_a_changed_cell_past_the_first_batch_is_reported_on_its_line(large: Path, tmp_path: Path) -> None:
+    """The CSV is compared with the Parquet a batch of rows at a time: a cell changed beyond the first
+    batch (and beyond the first evidence slice) is reported at its own line and record, once."""
+    copy = tmp_path / large.name
+    shutil.copytree(large, copy)
+    target = COMPARE_ROWS + 1_234  # a data row of the second batch
+    with open(copy / "figures.csv", encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        for i, row in enumerate(reader):
+            if i == target:
+                line, record, date_text = reader.line_num, row[0], row[header.index("date_text")]
+                break
+    lines = (copy / "figures.csv").read_text(encoding="utf-8").split("\n")
+    assert lines[line - 1].startswith(record + ",") and f",{date_text}," in lines[line - 1]
+    lines[line - 1] = lines[line - 1].replace(f",{date_text},", ",sometime,", 1)
+    (copy / "figures.csv").write_text("\n".join(lines), encoding="utf-8", newline="")
+    problems = validate_package(copy)
+    changed = [p for p in problems if p.code == "P803"]
+    assert [(p.path, p.line, p.record_id, p.field) for p in changed] == [(str(copy / "figures.csv"), line, record, "date_text")], problems
+    assert "sometime" in changed[0].message and date_text in changed[0].message
+    assert {p.code for p in problems} == {"P801", "P803"}, problems  # and the file's hash no longer matches
