@@ -79,11 +79,12 @@ def _arrow_allocator() -> None:
 def _without_pandas() -> Iterator[None]:
     """Within: ``import pandas`` fails, unless pandas is imported already.
 
-    pyarrow imports pandas (about 0.25 s of CPU, a fifth of validating 100k figures) the first time
-    a Python value becomes an Arrow value, typed or not, only to recognise pandas' own objects
-    (``pd.NA``, ``Timestamp``), which validation never hands it; told pandas is absent, it converts
-    as it does where pandas is not installed, and tries again next time. Nothing that validates
-    imports pandas itself. Afterwards ``import pandas`` works as before.
+    pyarrow imports pandas (about 0.15-0.25 s of CPU: a fifth of validating 100k figures, a sixth of
+    building the release) the first time a Python value becomes an Arrow value, typed or not, only to
+    recognise pandas' own objects (``pd.NA``, ``Timestamp``), which validate, build and release never
+    hand it; told pandas is absent, it converts as it does where pandas is not installed, and tries
+    again next time. Nothing those commands run imports pandas itself (``nkdata show`` does, outside).
+    Afterwards ``import pandas`` works as before.
     """
     if "pandas" in sys.modules:
         yield
@@ -101,7 +102,7 @@ class _NoPandas(importlib.abc.MetaPathFinder):
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
         if fullname == "pandas":
-            raise ImportError("nkdata validate does not import pandas", name=fullname)
+            raise ImportError("this nkdata command does not import pandas", name=fullname)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -190,7 +191,7 @@ def build(path: Path | None, out: Path, quiet: bool) -> None:
     from nkdata.cli import progress as bar
     from nkdata.release.writer import build as run
 
-    with bar.terminal(quiet) as progress:
+    with bar.terminal(quiet) as progress, _without_pandas():
         folder = run(path, out, progress=progress)
     click.echo(f"built {folder} and {folder}.zip")
 
@@ -214,14 +215,16 @@ def release(path: Path | None, out: Path | None, check: bool) -> None:
     from nkdata.versioning.record import check_recorded, record_release
 
     if check:
-        problems = check_recorded(path)
+        with _without_pandas():
+            problems = check_recorded(path)
         for line in problems:
             click.echo(line, err=True)
         if problems:
             sys.exit(1)
         click.echo("release: recorded releases, registry and embedded copy agree.")
         return
-    folder = record_release(path, out)
+    with _without_pandas():
+        folder = record_release(path, out)
     click.echo(f"released {folder.name}: {folder}.zip, recorded in data/releases/ and nkdata/registry.txt")
     click.echo(f"wrote {folder}.sqlite and {folder}.metadata.json (published with the zip, not recorded)")
 
