@@ -46,6 +46,23 @@ def _kind(mode: int) -> str:
     return "not a regular file"  # pragma: no cover (doors, ports, whiteouts)
 
 
+def _plainly_inside(path: Path, root: Path) -> os.stat_result | None:
+    """The ``lstat`` of ``path`` when it is spelled as ``root`` and then names (no ``..``) none of which
+    is a symlink: it then resolves inside ``root`` without asking ``realpath``, which lstats every part
+    from ``/`` for the path and the root alike (most of the time of reading a small YAML file). None
+    when ``realpath`` must decide."""
+    parts, n = path.parts, len(root.parts)
+    if len(parts) <= n or parts[:n] != root.parts or ".." in parts[n:]:
+        return None
+    at = str(root)
+    for name in parts[n:]:
+        at = os.path.join(at, name)
+        st = os.lstat(at)
+        if stat.S_ISLNK(st.st_mode):
+            return None
+    return st
+
+
 def read_inside(path: Path, root: Path, limit: int, label: str = "the project") -> bytes:
     """The bytes of ``path``, a regular file inside ``root`` (after resolving symlinks), at most ``limit``.
 
@@ -53,11 +70,14 @@ def read_inside(path: Path, root: Path, limit: int, label: str = "the project") 
     project", "is a device", ...; ``label`` names ``root``), :class:`TooLarge`, or
     :class:`OSError` (missing, unreadable).
     """
-    real = Path(os.path.realpath(path))
-    top = Path(os.path.realpath(root))
-    if real != top and top not in real.parents:
-        raise NotInside(f"is a symlink leading outside {label}" if os.path.islink(path) else f"resolves outside {label}")
-    st = os.lstat(real)  # FileNotFoundError for a missing file or a dangling symlink
+    st = _plainly_inside(path, root)  # FileNotFoundError for a missing file
+    real = path
+    if st is None:  # a symlink on the way, or a path not spelled from root: where it really leads decides
+        real = Path(os.path.realpath(path))
+        top = Path(os.path.realpath(root))
+        if real != top and top not in real.parents:
+            raise NotInside(f"is a symlink leading outside {label}" if os.path.islink(path) else f"resolves outside {label}")
+        st = os.lstat(real)  # FileNotFoundError for a missing file or a dangling symlink
     if not stat.S_ISREG(st.st_mode):
         raise NotInside(f"is {_kind(st.st_mode)}")
     fd = os.open(real, _FLAGS)  # O_NOFOLLOW + O_NONBLOCK: a swap for a symlink or FIFO since lstat neither follows nor blocks
