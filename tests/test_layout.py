@@ -6,6 +6,7 @@ API is documented with numpy-style docstrings and examples, which are text, not 
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,7 +28,12 @@ def _modules() -> dict[str, Path]:
 
 
 MODULES = _modules()
-TREES = {name: ast.parse(path.read_text(encoding="utf-8")) for name, path in MODULES.items()}
+
+
+@functools.cache
+def _trees() -> dict[str, ast.Module]:
+    """Every module parsed, once per process, when a test first asks (not at collection, in each worker)."""
+    return {name: ast.parse(path.read_text(encoding="utf-8")) for name, path in MODULES.items()}
 
 
 def _imports(tree: ast.AST) -> Iterator[tuple[str, str | None]]:
@@ -52,7 +58,7 @@ def _code_lines(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> 
 
 def test_no_import_cycles() -> None:
     graph: dict[str, set[str]] = {}
-    for name, tree in TREES.items():
+    for name, tree in _trees().items():
         if name.startswith("nkdata"):
             graph[name] = {f"{mod}.{imp}" if f"{mod}.{imp}" in MODULES else mod for mod, imp in _imports(tree)} & set(MODULES)
     cycles: list[list[str]] = []
@@ -79,7 +85,7 @@ def test_no_import_cycles() -> None:
 def test_no_module_imports_another_modules_private_names() -> None:
     found = {
         f"{name} imports {mod}.{imp}"
-        for name, tree in TREES.items()
+        for name, tree in _trees().items()
         for mod, imp in _imports(tree)
         if imp is not None and imp.startswith("_") and not imp.startswith("__") and mod != name
     }
@@ -88,7 +94,7 @@ def test_no_module_imports_another_modules_private_names() -> None:
 
 def test_small_parts() -> None:
     found = set()
-    for name, tree in TREES.items():
+    for name, tree in _trees().items():
         if len(MODULES[name].read_text(encoding="utf-8").splitlines()) > MAX_MODULE:
             found.add(f"module {name}")
         for node in ast.walk(tree):
