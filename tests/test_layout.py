@@ -10,7 +10,11 @@ import functools
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from conftest import REPO
+
+# one worker parses the ~180 modules once for the three tests (each worker would, for the tests it ran)
+pytestmark = pytest.mark.xdist_group("layout")
 
 MAX_MODULE, MAX_CLASS, MAX_FUNCTION = 500, 250, 60
 #: The only parts allowed over the limits: a template and a data table, as issue 9 allows. The test
