@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers_release import sha256
 from hypothesis import settings
 from scratch_copies import Loans, ScratchPool
 
@@ -336,15 +337,39 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return once_per_run(tmp_path_factory, "built", lambda out: build(REPO, out))
 
 
+#: The version of :func:`old_release`: never recorded, so only a test can register it.
+OLD = "0.0.9"
+
+
 @pytest.fixture(scope="session")
 def old_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A release of the real data under another version (0.0.9), as a zip in a mirror folder (read-only)."""
 
     def make(out: Path) -> Path:
-        folder = build(copy_project(out / "project", "0.0.9").root, out, version="0.0.9")
+        folder = build(copy_project(out / "project", OLD).root, out, version=OLD)
         return folder.parent / f"{folder.name}.zip"
 
-    return once_per_run(tmp_path_factory, "release-0.0.9", make)
+    return once_per_run(tmp_path_factory, f"release-{OLD}", make)
+
+
+@pytest.fixture
+def registered(old_release: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Pretend 0.0.9 was released: its zip's sha256 in the shipped registry (undone after the test)."""
+    from nkdata.access.registry import registry
+
+    digest = sha256(old_release)
+    monkeypatch.setitem(registry(), OLD, digest)
+    return digest
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty download cache (NKDATA_CACHE) and no mirror in the environment: what a first
+    ``load(version=...)`` on a new machine starts from."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("NKDATA_CACHE", str(folder))
+    monkeypatch.delenv("NKDATA_MIRROR", raising=False)
+    return folder
 
 
 # ---------------------------------------------------------------- package-validation fixtures (tests/checks)
