@@ -18,7 +18,7 @@ from nkdata.checks import fields
 from nkdata.checks.fields import describe_error
 from nkdata.checks.tablerows import TableRows, primary_key
 from nkdata.spec import rules as rules_mod
-from nkdata.spec.conditions import ArrowColumns, false_for_null
+from nkdata.spec.conditions import ArrowColumns, false_for_null, list_items
 from nkdata.spec.models import MODELS, Record
 from nkdata.spec.schema import all_schemas, field_type
 
@@ -128,7 +128,6 @@ def check_fields(ct: TableRows, csv_bad: dict[str, np.ndarray]) -> None:
     """Type-level checks of every column, compiled from the model; failing cells are worded by the model."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     model = MODELS[ct.table]
     bad_rows = np.zeros(ct.data.num_rows, dtype=bool)
@@ -144,8 +143,8 @@ def check_fields(ct: TableRows, csv_bad: dict[str, np.ndarray]) -> None:
                 ct.report(r, *fields.missing_value(col.name, model if col.in_model else None))
             bad_rows |= missing
         if col.item is not None:
-            flagged = violations(pc.list_flatten(values), col.item)  # items of a list: references
-            parents = pc.list_parent_indices(values).to_numpy(zero_copy_only=False)
+            items, parents, _ = list_items(values)
+            flagged = violations(items, col.item)  # items of a list: references
             rows = np.zeros(ct.data.num_rows, dtype=bool)
             rows[parents[flagged]] = True
         else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from nkdata.checks.tablerows import TableRows, shorten
+from nkdata.spec.conditions import list_items
 from nkdata.spec.models import MODELS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -85,13 +86,10 @@ def _formula_cells(col: pa.Array) -> list[tuple[int, str, tuple[int, ...]]]:
     """(row, text, list item index or ()) of each cell of a string or list array that starts a formula."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     if pa.types.is_list(col.type):
-        flat = pc.list_flatten(col)
-        parents = pc.list_parent_indices(col).to_numpy(zero_copy_only=False)
-        starts = col.offsets.to_numpy(zero_copy_only=False)[:-1] - col.offsets[0].as_py()
+        flat, parents, positions = list_items(col)
         items = np.flatnonzero(starts_formula(flat))
-        return [(int(parents[i]), flat[int(i)].as_py(), (int(i - starts[parents[i]]),)) for i in items]
+        return [(int(parents[i]), flat[int(i)].as_py(), (int(positions[i]),)) for i in items]
     found = np.flatnonzero(starts_formula(col))
     return [(r, s, ()) for r, s in zip(found.tolist(), col.take(pa.array(found)).to_pylist(), strict=True)]

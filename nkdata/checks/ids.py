@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from nkdata.checks.tablerows import TableRows, primary_key
+from nkdata.spec.conditions import list_items
 from nkdata.spec.models import MODELS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -68,14 +69,10 @@ def _items(col: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray | None]:
     """(values, the row of each value, its position in its row's list or None for a scalar column)."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     if not pa.types.is_list(col.type):
         return col, np.arange(len(col)), None
-    parents = pc.list_parent_indices(col).to_numpy(zero_copy_only=False)
-    starts = col.offsets.to_numpy(zero_copy_only=False)[:-1] - col.offsets[0].as_py()
-    positions = np.arange(len(parents)) - starts[parents] if len(parents) else parents
-    return pc.list_flatten(col), parents, positions
+    return list_items(col)
 
 
 def check_references(tables: Mapping[str, TableRows]) -> None:

@@ -38,6 +38,22 @@ def true_for_null(mask: Any) -> Any:
     return pc.or_kleene(mask, pc.is_null(mask))
 
 
+def list_items(lists: Any) -> tuple[Any, Any, Any]:
+    """The items of a list (chunked) array, the row each is in and its index in that row's list.
+
+    The items are ``pc.list_flatten``'s; the rows are counted from each list's length, not taken
+    from ``pc.list_parent_indices``, which also counts items a null list may hold in memory (Arrow
+    allows it) that ``list_flatten`` skips: the two would no longer line up.
+    """
+    import numpy as np
+    import pyarrow.compute as pc
+
+    lengths = pc.list_value_length(lists).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    rows = np.repeat(np.arange(len(lengths)), lengths)
+    starts = np.cumsum(lengths) - lengths
+    return pc.list_flatten(lists), rows, np.arange(len(rows)) - starts[rows]
+
+
 # ---------------------------------------------------------------- expressions
 
 
@@ -265,8 +281,7 @@ def _not_member(item: pa.Array, lists: pa.Array) -> pa.Array:
     import pyarrow.compute as pc
 
     n = len(item)
-    flat = pc.list_flatten(lists)
-    parent = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+    flat, parent, _ = list_items(lists)
     hit = false_for_null(pc.equal(flat, pc.take(item, pa.array(parent, pa.int64())))).to_numpy(zero_copy_only=False)
     member = np.zeros(n, dtype=bool)
     member[parent[hit]] = True
