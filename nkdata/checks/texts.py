@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from nkdata.checks.spans import SourceTexts
 from nkdata.checks.tablerows import TableRows
 from nkdata.checks.textmatch import IndexedText
-from nkdata.curated.safeopen import NotInside, TooLarge, read_inside
+from nkdata.curated.safeopen import NotInside, TooLarge, check_folder, read_inside
 
 if TYPE_CHECKING:  # pragma: no cover
     from nkdata.curated.reader import Curated
@@ -62,6 +62,11 @@ def check_curated(cur: Curated) -> dict[str, IndexedText]:
     """Each curated source's archived text from seeds/, checked; by source id."""
     texts: dict[str, IndexedText] = {}
     seeds = cur.root / "seeds"
+    try:
+        check_folder(seeds, cur.root)
+        outside = None
+    except NotInside as exc:  # every text would be read from outside the project
+        outside = f"seeds/ {exc}"
     for loc in cur.records["sources"]:
         src = loc.record
 
@@ -69,7 +74,10 @@ def check_curated(cur: Curated) -> dict[str, IndexedText]:
             cur.problems.append(loc.problem(code, field, message, hint))  # type: ignore[attr-defined]
 
         rel, sha = str(src.text_path), str(src.text_sha256)  # type: ignore[attr-defined]
-        try:  # a path out of seeds/, as written or through a symlink, is NotInside
+        if outside is not None:
+            report("T503", "text_path", f"{rel}: {outside}", "keep archived texts as plain files in seeds/, a folder of the project")
+            continue
+        try:  # a path out of seeds/, as written or through a symlink in seeds/, is NotInside
             raw: bytes | None = read_inside(cur.root / rel, seeds, MAX_TEXT_BYTES, "seeds/")
         except NotInside as exc:
             report("T503", "text_path", f"{rel} {exc}", "keep archived texts as plain files in seeds/")

@@ -52,8 +52,8 @@ def _plainly_inside(path: Path, root: Path) -> os.stat_result | None:
     from ``/`` for the path and the root alike (most of the time of reading a small YAML file). None
     when ``realpath`` must decide."""
     parts, n = path.parts, len(root.parts)
-    if len(parts) <= n or parts[:n] != root.parts or ".." in parts[n:]:
-        return None
+    if not n or path.is_absolute() != root.is_absolute() or len(parts) <= n or parts[:n] != root.parts or ".." in parts[n:]:
+        return None  # "." or "" has no parts that any path could be checked against
     at = str(root)
     for name in parts[n:]:
         at = os.path.join(at, name)
@@ -61,6 +61,14 @@ def _plainly_inside(path: Path, root: Path) -> os.stat_result | None:
         if stat.S_ISLNK(st.st_mode):
             return None
     return st
+
+
+def check_folder(folder: Path, root: Path, label: str = "the project") -> None:
+    """Raise :class:`NotInside` unless ``folder`` (seeds/) resolves inside ``root``: reads checked
+    against the folder alone would otherwise follow it out of the project."""
+    real, top = Path(os.path.realpath(folder)), Path(os.path.realpath(root))
+    if top not in real.parents:
+        raise NotInside(f"is a symlink leading outside {label}" if os.path.islink(folder) else f"resolves outside {label}")
 
 
 def read_inside(path: Path, root: Path, limit: int, label: str = "the project") -> bytes:

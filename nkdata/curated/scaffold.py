@@ -16,7 +16,7 @@ from pathlib import Path
 
 from nkdata.checks.texts import MAX_TEXT_BYTES
 from nkdata.curated.reader import SOURCES_DIR, find_root
-from nkdata.curated.safeopen import NotInside, TooLarge, read_inside
+from nkdata.curated.safeopen import NotInside, TooLarge, check_folder, read_inside
 from nkdata.errors import NkdataError, UsageError
 from nkdata.spec.models import ID_PATTERNS, ID_RULE
 
@@ -204,6 +204,10 @@ def new_source(
     if not LANGUAGE.fullmatch(language):
         raise UsageError(f"--language {language!r} is not a BCP 47 code such as en, ko or pt-BR")
     seeds = root / "seeds"
+    try:
+        check_folder(seeds, root)
+    except NotInside as exc:
+        raise UsageError(f"{seeds} {exc}: archived texts live in the project's own seeds/ folder") from None
     if src.resolve().parent != seeds.resolve() and seeds.resolve() in src.resolve().parents:
         raise UsageError(f"{src}: texts live directly in seeds/, not in a subfolder")
     target = seeds / src.name

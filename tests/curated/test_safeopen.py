@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import SRC_001, Project
 
-from nkdata.curated.safeopen import NotInside, TooLarge, read_inside
+from nkdata.curated.safeopen import NotInside, TooLarge, check_folder, read_inside
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="symlinks and FIFOs")
 
@@ -64,6 +64,63 @@ def test_symlinks_inside_are_followed_outside_refused(tmp_path: Path) -> None:
     (root / "sub").symlink_to(tmp_path, target_is_directory=True)
     with pytest.raises(NotInside, match="resolves outside"):
         read_inside(root / "sub" / "secret.yaml", root, 100)
+
+
+def test_dot_dot_and_roots_spelled_otherwise_are_resolved_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check that skips realpath takes only root/name/name...; anything else is resolved: a ``..``,
+    a root of no parts ("." or ""), a path absolute where the root is relative."""
+    root = tmp_path / "root"
+    (root / "seeds").mkdir(parents=True)
+    (root / "seeds" / "a.txt").write_bytes(b"ok\n")
+    (tmp_path / "secret.txt").write_bytes(b"secret\n")
+    with pytest.raises(NotInside, match="resolves outside"):
+        read_inside(root / ".." / "secret.txt", root, 100)
+    with pytest.raises(NotInside, match="resolves outside"):
+        read_inside(root / "seeds" / ".." / ".." / "secret.txt", root / "seeds", 100)
+    assert read_inside(root / "seeds" / ".." / "seeds" / "a.txt", root, 100) == b"ok\n"  # resolved, and inside
+    monkeypatch.chdir(root)
+    for dot in (Path("."), Path("")):
+        with pytest.raises(NotInside, match="resolves outside"):
+            read_inside(tmp_path / "secret.txt", dot, 100)
+        assert read_inside(Path("seeds/a.txt"), dot, 100) == b"ok\n"
+    with pytest.raises(NotInside, match="resolves outside"):
+        read_inside(tmp_path / "secret.txt", Path("seeds"), 100)
+    assert read_inside(root / "seeds" / "a.txt", Path("seeds"), 100) == b"ok\n"  # absolute, relative root: resolved
+
+
+@posix_only
+def test_a_folder_must_resolve_inside_its_root(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "archive").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    check_folder(root / "seeds", root)  # not made yet: where it would be is inside
+    check_folder(root / "archive", root)
+    (root / "seeds").symlink_to("archive", target_is_directory=True)
+    check_folder(root / "seeds", root)  # a symlink that stays inside is a folder of the project
+    (root / "seeds").unlink()
+    (root / "seeds").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    with pytest.raises(NotInside, match="symlink leading outside"):
+        check_folder(root / "seeds", root)
+    with pytest.raises(NotInside, match="resolves outside"):
+        check_folder(root / ".." / "elsewhere", root)
+    with pytest.raises(NotInside):
+        check_folder(root, root)  # the root itself is not a folder inside it
+
+
+@posix_only
+def test_seeds_linked_out_of_the_project_is_t503_for_every_text_and_nothing_is_read(project: Project, tmp_path: Path) -> None:
+    """seeds/ itself a symlink to a copy of the texts outside the project: each text is refused, none read."""
+    outside = tmp_path / "outside-seeds"
+    os.rename(project.path("seeds"), outside)
+    project.path("seeds").symlink_to(outside, target_is_directory=True)
+    changed = sorted(outside.glob("*.txt"))[0]
+    changed.write_bytes(changed.read_bytes() + b"!")  # read, it would be a T501
+    problems = project.validate()
+    t503 = [p for p in problems if p.code == "T503"]
+    assert t503 and all("seeds/ is a symlink leading outside the project" in p.message for p in t503), problems
+    sources = len(list(project.path("data/sources").glob("*.yaml")))
+    assert len(t503) == sources
+    assert not [p for p in problems if p.code == "T501"], problems  # no text was read, so none was compared
 
 
 @posix_only

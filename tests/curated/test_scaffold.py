@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -173,3 +175,14 @@ def test_bad_arguments_are_usage_errors(project: Project, tmp_path: Path, name: 
 def test_missing_text_and_non_project(project: Project, tmp_path: Path, text_file: Path) -> None:
     refused(project, str(tmp_path / "nope.txt"), str(project.root), code=2, needle="no such file")
     refused(project, str(text_file), str(tmp_path), code=2, needle="is not an nkdata project")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks")
+def test_refuses_a_seeds_folder_linked_out_of_the_project(project: Project, tmp_path: Path, text_file: Path) -> None:
+    """new-source would copy the text through the link, out of the project: it refuses and writes nothing."""
+    outside = tmp_path / "outside-seeds"
+    os.rename(project.path("seeds"), outside)
+    project.path("seeds").symlink_to(outside, target_is_directory=True)
+    before = sorted(p.name for p in outside.iterdir())
+    refused(project, str(text_file), str(project.root), code=2, needle="is a symlink leading outside the project")
+    assert sorted(p.name for p in outside.iterdir()) == before
