@@ -288,7 +288,7 @@ def write_package(out: Path, n_figures: int, seed: int = 1, version: str | None 
     from nkdata._version import __version__
     from nkdata.release.layout import release_name
     from nkdata.release.rows import add_derived
-    from nkdata.release.writer import ROW_GROUP_SIZE, write_descriptor, write_tables
+    from nkdata.release.writer import write_descriptor, write_tables
 
     version = version or __version__
     rows, texts = generate(n_figures, seed)
@@ -299,7 +299,7 @@ def write_package(out: Path, n_figures: int, seed: int = 1, version: str | None 
         target = folder / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(body, encoding="utf-8", newline="\n")
-    write_tables(folder, rows, row_group_size or ROW_GROUP_SIZE)
+    write_tables(folder, rows, row_group_size)
     write_descriptor(folder, META, rows, version)
     return folder
 

@@ -45,10 +45,11 @@ def write_csv(path: Path, table: str, rows: list[dict[str, Any]]) -> None:
     path.write_bytes(csv_lines([f["name"] for f in fields], cells).encode("utf-8"))
 
 
-def write_parquet(path: Path, table: str, rows: list[dict[str, Any]], row_group_size: int = ROW_GROUP_SIZE) -> None:
+def write_parquet(path: Path, table: str, rows: list[dict[str, Any]], row_group_size: int | None = None) -> None:
     """Write ``rows`` of ``table`` as its Parquet file (zstd, statistics, stable writer settings).
 
-    ``row_group_size`` is for tests and benchmarks: a small one gives a small package several row groups.
+    ``row_group_size`` (default :data:`ROW_GROUP_SIZE`) is for tests and benchmarks: a small one gives
+    a small package several row groups.
     """
     import pyarrow.parquet as pq
 
@@ -57,7 +58,7 @@ def write_parquet(path: Path, table: str, rows: list[dict[str, Any]], row_group_
         path,
         compression="zstd",
         compression_level=9,
-        row_group_size=row_group_size,
+        row_group_size=row_group_size or ROW_GROUP_SIZE,
         write_statistics=True,
         use_dictionary=True,
         data_page_version="2.0",
@@ -70,7 +71,7 @@ def _file_entry(folder: Path, rel: str) -> dict[str, Any]:
     return {"path": rel, "hash": f"sha256:{sha256_file(path)}", "bytes": path.stat().st_size}
 
 
-def write_tables(folder: Path, rows: Rows, row_group_size: int = ROW_GROUP_SIZE) -> None:
+def write_tables(folder: Path, rows: Rows, row_group_size: int | None = None) -> None:
     """Write every table's CSV and Parquet file into ``folder``."""
     for table in all_schemas():
         write_csv(folder / f"{table}.csv", table, rows[table])

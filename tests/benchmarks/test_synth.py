@@ -20,14 +20,15 @@ from nkdata.checks.evidence import EVIDENCE_SLICE
 from nkdata.checks.package import validate_package
 from nkdata.checks.package_tables import COMPARE_ROWS
 from nkdata.checks.validation import validate
+from nkdata.release import writer
 from nkdata.release.writer import build
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 import synth  # noqa: E402
 
 # 70,000 figures in row groups of 16,384 (the writer's own are 131,072 rows, which would take twice the
-# figures and ~9 s of CPU to write): five row groups, and more rows than the validator takes at once when
-# it compares a CSV with its Parquet or checks evidence, so its batches meet at row boundaries.
+# figures and ~9 s of CPU to write): five row groups, and more rows than the validator compares with the
+# Parquet (65,536) or checks for evidence (32,768) at once, so that it goes on past its first batch.
 LARGE = 70_000
 GROUP = 16_384
 assert LARGE > max(COMPARE_ROWS, EVIDENCE_SLICE, 4 * GROUP)
@@ -62,6 +63,17 @@ def test_rows_scale_with_figures(tmp_path: Path) -> None:
         text = texts[next(s["text_path"] for s in rows["sources"] if s["source_id"] == r["source_id"])]
         assert text[r["evidence_start"] : r["evidence_end"]] == r["evidence"]
         assert r["value_text"] in r["evidence"]
+
+
+def test_the_build_writes_row_groups_of_the_writer_s_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A release is written in row groups of ROW_GROUP_SIZE rows (131,072: more than the real data has,
+    so the size is made small here to see it applied)."""
+    root = synth.write_project(tmp_path / "project", 200, seed=5)
+    monkeypatch.setattr(writer, "ROW_GROUP_SIZE", 64)
+    release = build(root, tmp_path / "dist")
+    meta = pq.ParquetFile(release / "figures.parquet").metadata
+    assert (meta.num_rows, meta.num_row_groups) == (200, 4)
+    assert [meta.row_group(i).num_rows for i in range(4)] == [64, 64, 64, 8]
 
 
 def test_project_is_valid_and_builds_a_valid_package(tmp_path: Path) -> None:
@@ -139,11 +151,12 @@ def test_large_package_validates(large: Path) -> None:
 @pytest.mark.slow  # a package of 70,000 figures (five row groups)
 @pytest.mark.xdist_group("synth-large")  # one worker writes the package, once
 def test_a_changed_cell_past_the_first_batch_is_reported_on_its_line(large: Path, tmp_path: Path) -> None:
-    """The CSV is compared with the Parquet a batch of rows at a time: a cell changed beyond the first
-    batch (and beyond the first evidence slice) is reported at its own line and record, once."""
+    """The CSV is compared with the Parquet a batch of at least 65,536 rows at a time (ending where a
+    CSV block ends): a cell changed in the last thousand rows, past the first batch whatever the block
+    size, is reported at its own line and record, once."""
     copy = tmp_path / large.name
     shutil.copytree(large, copy)
-    target = COMPARE_ROWS + 1_234  # a data row of the second batch
+    target = LARGE - 1_000  # a data row of the second batch
     with open(copy / "figures.csv", encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh)
         header = next(reader)
