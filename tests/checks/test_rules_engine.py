@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from nkdata.checks.columns import compile_columns
 from nkdata.checks.evidence import number_stands_alone
 from nkdata.checks.package_tables import parse_json_lists
-from nkdata.checks.textmatch import normalise, normalise_slow, numbers_in
+from nkdata.checks.textmatch import SPACES, normalise, normalise_slow, normalise_with_map, normalise_with_map_slow, numbers_in
 from nkdata.spec import rules
 
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -159,6 +159,24 @@ _TEXT = st.lists(
 @given(_TEXT)
 def test_fast_normalise_is_normalise(text: str) -> None:
     assert normalise(text) == normalise_slow(text)
+
+
+_WIDE = st.one_of(
+    _TEXT,
+    st.lists(st.sampled_from(list("ab é한жΩ’—`\x1c\x1f\u2028\u200b\u3000\r\n\x0b") + ["e\u0301", "ﬁ", "Å", "가\u11a8", "\ud800"]), max_size=30).map("".join),
+    st.text(max_size=30),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_WIDE)
+def test_fast_normalise_with_map_is_the_character_by_character_one(text: str) -> None:
+    """The map says where each normalised character came from: the fast path must say the same."""
+    assert normalise_with_map(text) == normalise_with_map_slow(text)
+
+
+def test_the_white_space_the_fast_path_knows_is_python_s() -> None:
+    assert SPACES == tuple(c for c in range(0x110000) if chr(c).isspace())
 
 
 @settings(max_examples=600, deadline=None)
