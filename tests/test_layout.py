@@ -107,3 +107,16 @@ def test_small_parts() -> None:
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _code_lines(node) > MAX_FUNCTION:
                 found.add(f"function {name}.{node.name}")
     assert found == KNOWN, f"over the limits: {sorted(found - KNOWN)}; no longer over them (remove from KNOWN): {sorted(KNOWN - found)}"
+
+
+def test_the_architecture_tree_names_every_module() -> None:
+    """docs/architecture.md gives each part of the package its one-line job: a module added without
+    a line there fails here."""
+    tree = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8").split("```")[1]
+    missing = [
+        p.relative_to(REPO / "nkdata").as_posix()
+        for p in sorted((REPO / "nkdata").rglob("*.py"))
+        if "_release" not in p.parts and p.name != "__init__.py" and p.name not in tree
+    ]
+    missing += [p.name + "/" for p in sorted((REPO / "nkdata").iterdir()) if p.is_dir() and p.name != "__pycache__" and p.name + "/" not in tree]
+    assert not missing, f"not in docs/architecture.md's tree: {missing}"
