@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers_release import sha256
 from hypothesis import settings
 from scratch_copies import Loans, ScratchPool
 
@@ -356,7 +357,7 @@ def registered(old_release: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """Pretend 0.0.9 was released: its zip's sha256 in the shipped registry (undone after the test)."""
     from nkdata.access.registry import registry
 
-    digest = hashlib.sha256(old_release.read_bytes()).hexdigest()
+    digest = sha256(old_release)
     monkeypatch.setitem(registry(), OLD, digest)
     return digest
 

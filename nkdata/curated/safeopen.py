@@ -63,12 +63,19 @@ def _plainly_inside(path: Path, root: Path) -> os.stat_result | None:
     return st
 
 
+def _resolved_inside(path: Path, root: Path, label: str, root_itself: bool) -> Path:
+    """Where ``path`` really leads, when that is inside ``root`` (or is ``root``, if ``root_itself``);
+    else :class:`NotInside`, saying whether a symlink led it out."""
+    real, top = Path(os.path.realpath(path)), Path(os.path.realpath(root))
+    if top not in real.parents and not (root_itself and real == top):
+        raise NotInside(f"is a symlink leading outside {label}" if os.path.islink(path) else f"resolves outside {label}")
+    return real
+
+
 def check_folder(folder: Path, root: Path, label: str = "the project") -> None:
     """Raise :class:`NotInside` unless ``folder`` (seeds/) resolves inside ``root``: reads checked
     against the folder alone would otherwise follow it out of the project."""
-    real, top = Path(os.path.realpath(folder)), Path(os.path.realpath(root))
-    if top not in real.parents:
-        raise NotInside(f"is a symlink leading outside {label}" if os.path.islink(folder) else f"resolves outside {label}")
+    _resolved_inside(folder, root, label, root_itself=False)
 
 
 def read_inside(path: Path, root: Path, limit: int, label: str = "the project") -> bytes:
@@ -81,10 +88,7 @@ def read_inside(path: Path, root: Path, limit: int, label: str = "the project") 
     st = _plainly_inside(path, root)  # FileNotFoundError for a missing file
     real = path
     if st is None:  # a symlink on the way, or a path not spelled from root: where it really leads decides
-        real = Path(os.path.realpath(path))
-        top = Path(os.path.realpath(root))
-        if real != top and top not in real.parents:
-            raise NotInside(f"is a symlink leading outside {label}" if os.path.islink(path) else f"resolves outside {label}")
+        real = _resolved_inside(path, root, label, root_itself=True)  # root itself: "is a folder", below
         st = os.lstat(real)  # FileNotFoundError for a missing file or a dangling symlink
     if not stat.S_ISREG(st.st_mode):
         raise NotInside(f"is {_kind(st.st_mode)}")
