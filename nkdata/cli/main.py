@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import importlib.abc
 import os
 import sys
@@ -465,8 +466,16 @@ def run() -> None:
     stderr and exits with the command's code. The loader starts no native thread
     that could outlive a command and abort the interpreter at exit (see
     ``Release.arrow``; apache/arrow#34314), so no ``os._exit`` is needed to hide one.
+
+    Once the command is done, ``gc.freeze()`` spares that shutdown a last search for reference
+    cycles among everything still alive (the modules, a package's rows): 30-40 ms of a 0.7 s
+    ``nkdata validate``. Nothing is left unflushed or unclosed by it; the process's memory goes
+    back to the system as it exits.
     """
-    main()
+    try:
+        main()
+    finally:
+        gc.freeze()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -180,3 +180,22 @@ def test_python_dash_m_nkdata_is_the_command_line():
     assert proc.returncode == 0 and proc.stdout == f"nkdata, version {VERSION}\n", proc.stderr
     proc = subprocess.run([sys.executable, "-m", "nkdata", "show", "no-such-table"], capture_output=True, text=True, timeout=120)
     assert_clean_failure(proc.returncode, proc.stdout + proc.stderr, 2)
+
+
+@pytest.mark.parametrize(("argv", "code"), [(["--version"], 0), (["show", "no-such-table"], 2)])
+def test_the_entry_point_freezes_what_is_left_and_keeps_the_exit_code(monkeypatch, argv, code):
+    """``run()`` ends with ``gc.freeze()`` (the shutdown then skips a last cycle search) and exits
+    with the command's own code, failure included."""
+    import gc
+
+    from nkdata.cli.main import run
+
+    monkeypatch.setattr(sys, "argv", ["nkdata", *argv])
+    before = gc.get_freeze_count()
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            run()
+        assert exit_.value.code == code
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
