@@ -117,7 +117,9 @@ def check_interval(start: dt.date | None, end: dt.date | None, precision: str | 
 class Record(BaseModel):
     """Base for every table's row: unknown fields are errors, never dropped."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+    # defer_build: a model's validator is built when it first validates, not on import. Commands that
+    # read only its fields (validating, building or loading a package) spare about 15 ms of start-up.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False, defer_build=True)
 
     table: ClassVar[str]
     noun: ClassVar[str]
