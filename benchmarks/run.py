@@ -135,12 +135,20 @@ def warm_up() -> None:
     from nkdata.access.loader import embedded_path
 
     descriptor = str(embedded_path() / "datapackage.json")
-    for cmd in (python("-m", "nkdata.cli.main", "validate", "-q", descriptor), python("-m", "frictionless", "validate", descriptor)):
+    for cmd in (nkdata_validate(descriptor), frictionless_validate(descriptor)):
         subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, cwd=NEUTRAL_DIR)
 
 
 def python(*args: str) -> list[str]:
     return [sys.executable, *args]
+
+
+def nkdata_validate(path: str) -> list[str]:
+    return python("-m", "nkdata.cli.main", "validate", "-q", path)
+
+
+def frictionless_validate(descriptor: str) -> list[str]:
+    return python("-m", "frictionless", "validate", descriptor)
 
 
 def prepare(workdir: Path, n: int, project: bool) -> tuple[Path, Path | None]:
@@ -241,7 +249,7 @@ PACKAGE_TARGET = "≥ 20× faster at 100k and 1M; peak ≤ 1.5 GiB at 1M"
 
 def measure_package(n: int, descriptor: str, args: argparse.Namespace) -> list[Row]:
     """nkdata validate vs frictionless validate of one synthetic package (and another checkout's nkdata, if asked)."""
-    cmd = python("-m", "nkdata.cli.main", "validate", "-q", descriptor)
+    cmd = nkdata_validate(descriptor)
     if args.compare_with is None:
         ours = measure(cmd, args.runs)
     else:  # the two alternate, run by run, so that both see the same load
@@ -249,7 +257,7 @@ def measure_package(n: int, descriptor: str, args: argparse.Namespace) -> list[R
         pairs = [(run_once(cmd), run_once(cmd, env)) for _ in range(args.runs)]
         ours, other = (timing([p[i] for p in pairs]) for i in (0, 1))
     slow = args.slow_runs if n >= 1_000_000 else min(args.runs, 3)
-    base = measure(python("-m", "frictionless", "validate", descriptor), slow)
+    base = measure(frictionless_validate(descriptor), slow)
     print(f"  package: nkdata {ours.wall:.2f} s (CPU {ours.cpu:.2f} s), frictionless {base.wall:.2f} s (CPU {base.cpu:.2f} s)", file=sys.stderr)
     if args.compare_with is not None:
         print(f"  package: {args.compare_with.name} {other.wall:.2f} s (CPU {other.cpu:.2f} s)", file=sys.stderr)
@@ -269,7 +277,7 @@ def package_met(n: int, ours: Timing, base: Timing) -> str:
 def measure_curated(n: int, project: Path, args: argparse.Namespace) -> Row:
     """nkdata validate of a curated project vs a bare CSafeLoader parse of its YAML."""
     runs = args.runs if n < 100_000 else min(args.runs, 3)
-    ours = measure(python("-m", "nkdata.cli.main", "validate", "-q", str(project)), runs)
+    ours = measure(nkdata_validate(str(project)), runs)
     base = measure(python("-c", BARE_YAML, str(project)), runs)
     print(f"  curated: nkdata {ours.wall:.2f} s, bare parse {base.wall:.2f} s", file=sys.stderr)
     return Row(f"{n:,}", "curated YAML validation", ours, base, "bare CSafeLoader parse", "≤ 2×", "yes" if ours.wall <= 2 * base.wall else "no")
