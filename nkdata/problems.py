@@ -245,12 +245,16 @@ class Problem:
         return asdict(self)
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Control characters, line and paragraph separators, and the invisible format characters: bidi
+# embeddings, overrides and isolates (which can make a line read in another order, as in "Trojan
+# Source"), zero-width characters, the soft hyphen and the byte order mark.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
 
 
 def printable(text: str) -> str:
-    """``text`` with every control character written as an escape (``\\n``, ``\\x1b``), so that text
-    from a user's file can neither start a new output line nor move the terminal's cursor."""
+    """``text`` with every control or invisible format character written as an escape (``\\n``,
+    ``\\x1b``, ``\\u202e``), so that text from a user's file can neither start a new output line, move
+    the terminal's cursor, nor reorder or hide what the line shows."""
     return _CONTROL.sub(lambda m: _escape(m.group()), text)
 
 
@@ -284,7 +288,7 @@ def format_problems(problems: list[Problem], fmt: str = "text") -> str:
                 props.append(f"line={p.line}")
             if p.col is not None:
                 props.append(f"col={p.col}")
-            props.append(f"title={_gh_escape(p.code + ' ' + (p.record_id or '') + ' ' + (p.field or ''), True).strip()}")
+            props.append(f"title={_gh_escape(' '.join(x for x in (p.code, p.record_id, p.field) if x), True)}")
             msg = p.message + (f" (hint: {p.hint})" if p.hint else "")
             lines.append(f"::error {','.join(props)}::{_gh_escape(msg)}")
         return "\n".join(lines)

@@ -146,6 +146,28 @@ def test_problem_text_escapes_control_characters():
     assert "fig-x\\n::error" in problem.format_text() and "\\x1b[2J" in problem.format_text()
 
 
+def test_problem_text_shows_invisible_and_reordering_characters_escaped():
+    """A bidi override, an isolate, a zero-width space or a byte order mark in a user's file could make
+    a problem line read otherwise than it is ("Trojan Source"); they are shown as escapes."""
+    from nkdata.problems import Problem, format_problems
+
+    hidden = "\u202e\u2066\u200b\ufeff\xad"
+    problem = Problem("data/sources/a.yaml", 3, 5, "M200", f"fig-{hidden}x", f"met{hidden}ric", f"unknown field 'met{hidden}ric'")
+    for fmt in ("text", "github"):
+        out = format_problems([problem], fmt)
+        assert not any(ch in out for ch in hidden), (fmt, out)
+        assert out.count("\\u202e\\u2066\\u200b\\ufeff\\xad") == 3, (fmt, out)
+    assert "Кім Чен Ин, 북한" in Problem("a", 1, 1, "M200", None, None, "Кім Чен Ин, 북한").format_text()  # letters of every script stay as they are
+
+
+def test_github_titles_have_no_empty_parts():
+    from nkdata.problems import Problem, format_problems
+
+    titles = [format_problems([Problem("data/a.yaml", 1, 1, "M200", rid, field, "m")], "github").split("title=")[1].split("::")[0] for rid, field in
+              [(None, "metric"), ("fig-a", None), (None, None), ("fig-a", "metric")]]
+    assert titles == ["M200 metric", "M200 fig-a", "M200", "M200 fig-a metric"]
+
+
 @pytest.mark.slow  # starts another Python in a new process
 def test_validate_and_build_do_not_import_pandas_and_pandas_works_after(tmp_path, built):
     """pyarrow would import pandas (0.15-0.25 s) on its first conversion of a Python value; ``nkdata
