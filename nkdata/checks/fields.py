@@ -41,7 +41,7 @@ def describe_error(err: dict[str, Any], model: type[Record]) -> tuple[str, str |
         message = f"{err.get('input')!r} is not a real date ({(err.get('ctx') or {}).get('error', err['msg'])})"
     elif etype == "extra_forbidden":
         close = difflib.get_close_matches(str(field_name), list(model.model_fields), n=1)
-        message = f"unknown field {field_name!r} in a {model.noun} record"
+        message = f"unknown field {field_name!r} in {'an' if model.noun[0] in 'aeiou' else 'a'} {model.noun} record"
         hint = f"did you mean {close[0]!r}?" if close else f"allowed fields: {', '.join(model.model_fields)}"
     elif etype == "missing":
         message = f"required field {field_name!r} is missing"

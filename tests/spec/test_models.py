@@ -358,6 +358,16 @@ def test_unknown_fields_are_errors_not_dropped(table: str, extra: str) -> None:
     assert [(e["type"], e["loc"]) for e in errs] == [("extra_forbidden", (extra,))]
 
 
+@pytest.mark.parametrize(("table", "noun"), [("entities", "an entity"), ("events", "an event"), ("figures", "a figure"), ("sources", "a source")])
+def test_an_unknown_field_is_named_with_its_record_kind(table: str, noun: str) -> None:
+    from nkdata.checks.fields import describe_error
+
+    model = MODELS[table]
+    (err,) = errors(model, {**MINIMAL[table], "qualifer": "x"})
+    code, field, message, _hint = describe_error(err, model)
+    assert (code, field, message) == ("M200", "qualifer", f"unknown field 'qualifer' in {noun} record")
+
+
 @pytest.mark.parametrize("table", sorted(MINIMAL))
 def test_required_fields_are_required(table: str) -> None:
     model = MODELS[table]
