@@ -285,7 +285,7 @@ def write_package(out: Path, n_figures: int, seed: int = 1, version: str | None 
 
     ``row_group_size``: rows per Parquet row group (default: the writer's own).
     """
-    from nkdata._version import __version__
+    from nkdata import __version__
     from nkdata.release.layout import release_name
     from nkdata.release.rows import add_derived
     from nkdata.release.writer import write_descriptor, write_tables
@@ -334,7 +334,7 @@ def write_project(out: Path, n_figures: int, seed: int = 1) -> Path:
     for rel, body in texts.items():
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         (out / rel).write_text(body, encoding="utf-8", newline="\n")
-    from nkdata._version import __version__
+    from nkdata import __version__
 
     # a release carries its changelog entry: the build refuses a version CHANGELOG.md has none for
     entry = f"## [{__version__}] - synthetic\n\nSynthetic data ({n_figures} figures, seed {seed}).\n"

@@ -10,8 +10,8 @@ first rule it breaks, in the order of :func:`for_table`.
 
 The condition language is deliberately tiny, and every operator treats null
 as Python does (``None != 3`` is true, ``None > 3`` is simply false), so both
-executions agree; ``tests/test_pkgcheck.py`` checks that they do on random
-records.
+executions agree; ``tests/checks/test_rules_engine.py`` checks that they do on
+random records.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import REPO, once_per_run
 
-from nkdata._version import __version__
+from nkdata import __version__
 from nkdata.checks.evidence import EVIDENCE_SLICE
 from nkdata.checks.package import validate_package
 from nkdata.checks.package_tables import COMPARE_ROWS

@@ -243,10 +243,13 @@ def test_an_error_writes_nothing_and_keeps_the_old_file(tmp_path: Path, monkeypa
     out = tmp_path / "nkdata.db"
     out.write_bytes(b"old")
 
-    def broken(*args: Any, **kwargs: Any) -> None:
+    real = export.write_database
+
+    def broken(path: Path, *args: Any, **kwargs: Any) -> None:
+        real(path, *args, **kwargs)  # the temporary database written in full, then the disk fails
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(export, "_indexes", broken)
+    monkeypatch.setattr(export, "write_database", broken)
     with pytest.raises(BuildError, match="could not write .*nkdata.db: disk I/O error; nothing was written"):
         export.export_sqlite(out)
     assert out.read_bytes() == b"old"

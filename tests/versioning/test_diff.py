@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import NEW_FIGURE, REPO, SRC_000, SRC_001, Project, add_changelog_entry, run_cli, run_cli_subprocess
 
-from nkdata._version import __version__
+from nkdata import __version__
 from nkdata.errors import UsageError
 from nkdata.release.writer import build
 from nkdata.versioning.compare import compare_schemas
