@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -209,7 +210,11 @@ class TableReader:
         for n in missing:
             code, fname, message, hint = fields.missing_value(n, model)
             self.files.add(shown, 1, code, None, fname, f"{message}: the CSV has no column {n!r}", hint)
-        if unknown or missing:
+        twice = [h for h, n in Counter(header).items() if n > 1]
+        for h in twice:
+            at = ", ".join(str(i) for i, x in enumerate(header, 1) if x == h)
+            self.files.add(shown, 1, "P803", None, h, f"the CSV's header names the column {h!r} more than once (columns {at})", REBUILD)
+        if unknown or missing or twice:
             return None
         if header != names:
             self.files.add(shown, 1, "P803", None, None, f"the CSV's columns are in another order than the schema's ({', '.join(header)})", REBUILD)

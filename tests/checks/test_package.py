@@ -407,6 +407,23 @@ def test_a_malformed_header_is_a_problem_not_a_traceback(pkg: Path, kind: str, p
     assert any(p.path == f"{pkg}/figures.csv" for p in problems), problems
 
 
+@pytest.mark.parametrize("replaces", [None, "unit"], ids=["added", "in-place-of-unit"])
+def test_a_column_named_twice_in_the_header_is_reported_as_such(pkg: Path, replaces: str | None) -> None:
+    """Not as "another order" (the names are all there), nor silently behind the column it displaced."""
+    path = pkg / "figures.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    names = next(csv.reader([lines[0]]))
+    header = [*names, "metric"] if replaces is None else ["metric" if n == replaces else n for n in names]
+    path.write_text("\n".join([",".join(header), *lines[1:]]), encoding="utf-8")
+    refresh_descriptor_where_present(pkg)
+    got = [(p.code, p.field, p.line, p.message) for p in validate_package(pkg) if p.path == f"{pkg}/figures.csv"]
+    at = ", ".join(str(i) for i, n in enumerate(header, 1) if n == "metric")
+    twice = ("P803", "metric", 1, f"the CSV's header names the column 'metric' more than once (columns {at})")
+    assert twice in got
+    assert not any("another order" in message for *_, message in got), got
+    assert [code for code, field, *_ in got if field == "unit"] == ([] if replaces is None else ["M201"])
+
+
 def refresh_descriptor_where_present(folder: Path) -> None:
     """:func:`refresh_descriptor` for the files that are still there (a deleted one stays listed: P800)."""
     path = folder / "datapackage.json"
