@@ -278,7 +278,11 @@ def build(
     read_changelog_entry(checked.curated.root, version)  # a release carries its changelog entry: refuse before writing
     if progress is not None:
         progress("writing the release", 0, 2)
-    out_dir = Path(out)
+    return _write_atomically(Path(out), checked, version, progress)
+
+
+def _write_atomically(out_dir: Path, checked: CheckedProject, version: str, progress: Callable[[str, int, int], None] | None) -> Path:
+    """Stage the release beside its final place, refuse a different one already there, then move it in."""
     name = release_name(version)
     final, final_zip = out_dir / name, out_dir / zip_name(version)
     try:
