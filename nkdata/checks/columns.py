@@ -171,6 +171,7 @@ def check_rules(ct: TableRows) -> None:
     checks = rules_mod.for_table(ct.table)
     if not checks or not ct.ok.any():
         return
+    model = MODELS[ct.table]
     needed = set().union(*(r.needs() for r in checks)) | {n for r in checks for n in template_fields(r)}
     cols = ArrowColumns({n: ct.data[n].combine_chunks() if pa.types.is_list(ct.data[n].type) else ct.data[n] for n in needed})  # lists: one array (offsets)
     pending = ct.ok.copy()
@@ -183,7 +184,8 @@ def check_rules(ct: TableRows) -> None:
         taken = {n: c.take(pa.array(hits)).to_pylist() for n, c in cols.items()}
         for k, r in enumerate(hits.tolist()):
             values = {n: v[k] for n, v in taken.items()}
-            ct.report(r, rule.code, rule.field, rule.format(values))
+            err = {"type": rule.kind, "loc": (), "msg": rule.format(values), "ctx": {"field": rule.field}}  # as the model raises it on the curated path
+            ct.report(r, *describe_error(err, model))
     ct.ok = pending
 
 

@@ -14,7 +14,6 @@ from typing import Any
 
 from nkdata.spec import vocab
 from nkdata.spec.models import ID_RULE, Record
-from nkdata.spec.rules import KIND_CODES
 
 #: (code, field, message, hint): a problem before it is located.
 Described = tuple[str, str | None, str, str]
@@ -24,6 +23,8 @@ LIST_CELL_HINT = 'list columns are JSON arrays in CSV, e.g. ["ent-a", "ent-b"]'
 _SPELLING = {"bool": "true or false", "double": "a number such as 4000 or 2.5", "int64": "a whole number", "date32[day]": "a date as YYYY-MM-DD"}
 
 
+#: The problem code of each kind of cross-field rule (:class:`nkdata.spec.rules.Rule`).
+KIND_CODES = {"bounds": "M210", "dates": "M220", "rule": "M230"}
 _TYPE_CODES = {"extra_forbidden": "M200", "missing": "M201", "literal_error": "M203", **KIND_CODES}
 _REF_FIELDS = {"source_id", "publisher", "cites", "attribution", "speaker_id", "location_id", "actor_ids"}
 

@@ -49,9 +49,6 @@ from nkdata.spec.conditions import (
 # ---------------------------------------------------------------- rules
 
 
-KIND_CODES = {"bounds": "M210", "dates": "M220", "rule": "M230"}
-
-
 class Rule(NamedTuple):
     """A record is wrong when ``when`` holds: blame ``field`` with ``message``.
 
@@ -59,15 +56,11 @@ class Rule(NamedTuple):
     ``args`` (extra values computed from the record).
     """
 
-    kind: str  # "bounds" | "dates" | "rule": the problem code, via KIND_CODES
+    kind: str  # "bounds" | "dates" | "rule": M210, M220, M230 (nkdata.checks.fields.KIND_CODES)
     field: str
     when: Cond
     message: str
     args: tuple[tuple[str, Expr], ...] = ()
-
-    @property
-    def code(self) -> str:
-        return KIND_CODES[self.kind]
 
     def format(self, rec: Values) -> str:
         return self.message.format_map(_Lazy(rec, dict(self.args)))
