@@ -172,7 +172,7 @@ def check_rules(ct: TableRows) -> None:
     if not checks or not ct.ok.any():
         return
     model = MODELS[ct.table]
-    needed = set().union(*(r.needs() for r in checks)) | {n for r in checks for n in template_fields(r)}
+    needed = set().union(*(r.needs() for r in checks))
     cols = ArrowColumns({n: ct.data[n].combine_chunks() if pa.types.is_list(ct.data[n].type) else ct.data[n] for n in needed})  # lists: one array (offsets)
     pending = ct.ok.copy()
     for rule in checks:
@@ -187,13 +187,6 @@ def check_rules(ct: TableRows) -> None:
             err = {"type": rule.kind, "loc": (), "msg": rule.format(values), "ctx": {"field": rule.field}}  # as the model raises it on the curated path
             ct.report(r, *describe_error(err, model))
     ct.ok = pending
-
-
-def template_fields(rule: rules_mod.Rule) -> set[str]:
-    import string
-
-    own = {k for k, _ in rule.args}
-    return {f.split(".")[0].split("[")[0] for _, f, _, _ in string.Formatter().parse(rule.message) if f} - own
 
 
 def violations(values: pa.Array | pa.ChunkedArray, c: Constraints, distinct: bool = False) -> np.ndarray:

@@ -142,6 +142,13 @@ class Record(BaseModel):
             own[at:at] = dated
         return own
 
+    @model_validator(mode="after")
+    def _rules(self) -> Record:
+        """The table's cross-field rules (:func:`nkdata.spec.rules.for_table`), the first broken one
+        raised: the package validator runs the same table on columns."""
+        _enforce(rules.for_table(self.table), rules.Attrs(self))
+        return self
+
 
 class Dated(Record):
     """Records that refer to a date interval with a precision, as UCDP GED does."""
@@ -151,11 +158,6 @@ class Dated(Record):
     date_precision: DatePrecision | None = col("How precise the interval is.", None, vocab="date_precision")
     date_text: Text | None = col("The source's own words for the date, verbatim (e.g. 'as of mid-March').", None)
     date_inferred: bool = col("True when any part of the interval (e.g. the year) comes from outside the text; notes say from where.", False)
-
-    @model_validator(mode="after")
-    def _dates(self) -> Dated:
-        _enforce(rules.DATED, rules.Attrs(self))
-        return self
 
 
 EVIDENCE_OFFSETS = (
@@ -193,11 +195,6 @@ class Source(Record):
     text_kind: TextKind = col("Whether the archived text is the full text or verbatim excerpts.", "full", vocab="text_kind")
     retrieved: Day | None = col("Day the text was retrieved for archiving; null if unknown.", None)
     notes: Text | None = col("Curator's notes: what is inferred and from where.", None)
-
-    @model_validator(mode="after")
-    def _published(self) -> Source:
-        _enforce(rules.SOURCE, rules.Attrs(self))
-        return self
 
 
 class Entity(Record):
@@ -254,11 +251,6 @@ class Figure(Dated):
     evidence: Text = col("Verbatim span of the source text that states the figure (normalised as documented).")
     notes: Text | None = col("Curator's notes: inference, ambiguity, context.", None)
 
-    @model_validator(mode="after")
-    def _bounds(self) -> Figure:
-        _enforce(rules.FIGURE, rules.Attrs(self))  # qualifier → bounds table: rules.QUALIFIER_BOUNDS
-        return self
-
 
 class Statement(Dated):
     table = "statements"
@@ -279,11 +271,6 @@ class Statement(Dated):
     evidence: Text | None = col("Verbatim span containing text and its attribution; defaults to text.", None)
     topics: list[Topic] = col("What the statement is about.", [], vocab="topic")
     notes: Text | None = col("Curator's notes.", None)
-
-    @model_validator(mode="after")
-    def _speaker(self) -> Statement:
-        _enforce(rules.STATEMENT, rules.Attrs(self))
-        return self
 
 
 class Event(Dated):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import calendar
 import functools
+import string
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -66,11 +67,12 @@ class Rule(NamedTuple):
         return self.message.format_map(_Lazy(rec, dict(self.args)))
 
     def needs(self) -> set[str]:
-        """Fields the condition and the message read."""
+        """Fields the condition, the computed args and the message read."""
         out = self.when.fields()
         for _, e in self.args:
             out |= e.fields()
-        return out
+        own = {k for k, _ in self.args}
+        return out | {f.split(".")[0].split("[")[0] for _, f, _, _ in string.Formatter().parse(self.message) if f} - own
 
 
 class _Lazy(dict):  # type: ignore[type-arg]
@@ -293,12 +295,16 @@ STATEMENT = (
     ),
 )
 
+# No rules of their own yet: a rule about one entity or one event goes here.
+ENTITY: tuple[Rule, ...] = ()
+EVENT: tuple[Rule, ...] = ()
+
 _BY_TABLE: dict[str, tuple[Rule, ...]] = {
     "sources": SOURCE,
-    "entities": (),
+    "entities": ENTITY,
     "figures": DATED + FIGURE,
     "statements": DATED + STATEMENT,
-    "events": DATED,
+    "events": DATED + EVENT,
 }
 
 
@@ -307,4 +313,6 @@ def for_table(table: str) -> tuple[Rule, ...]:
     return _BY_TABLE[table]
 
 
-__all__ = ["ArrowColumns", "Rule", "Bounds", "QUALIFIER_BOUNDS", "DATED", "SOURCE", "FIGURE", "STATEMENT", "for_table", "first_broken", "Attrs"]
+__all__ = [
+    "ArrowColumns", "Rule", "Bounds", "QUALIFIER_BOUNDS", "DATED", "SOURCE", "ENTITY", "FIGURE", "STATEMENT", "EVENT", "for_table", "first_broken", "Attrs",
+]
