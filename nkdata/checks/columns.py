@@ -35,6 +35,7 @@ class Constraints:
     pattern: str | None = None
     min_length: int | None = None
     minimum: float | None = None
+    finite: bool = False  # no infinity, no NaN (pydantic's allow_inf_nan=False)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ def _take(meta: Any, out: dict[str, Any]) -> None:
         value = getattr(meta, name, None)
         if value is not None:
             out[key] = value
+    if getattr(meta, "allow_inf_nan", None) is False:
+        out["finite"] = True
     for sub in getattr(meta, "metadata", None) or ():
         _take(sub, out)
 
@@ -206,6 +209,8 @@ def violations(values: pa.Array | pa.ChunkedArray, c: Constraints, distinct: boo
         bad |= false_for_null(pc.less(length, c.min_length)).to_numpy(zero_copy_only=False)
     if c.minimum is not None:
         bad |= false_for_null(pc.less(values, c.minimum)).to_numpy(zero_copy_only=False)
+    if c.finite:
+        bad |= false_for_null(pc.invert(pc.is_finite(values))).to_numpy(zero_copy_only=False)
     return bad
 
 

@@ -61,6 +61,8 @@ def describe_error(err: dict[str, Any], model: type[Record]) -> tuple[str, str |
             hint = "ids are " + ID_RULE
         else:
             message = f"{err.get('input')!r} does not match the pattern {(err.get('ctx') or {}).get('pattern')}"
+    elif etype == "finite_number":
+        message, hint = f"{err.get('input')!r} is not a finite number", "write the number the text states, in digits"
     elif etype in KIND_CODES:  # a rule of nkdata.spec.rules: its message as the rule words it
         message = err["msg"]
     return code, field_name, message, hint

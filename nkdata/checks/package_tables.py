@@ -387,7 +387,10 @@ def differs(a: pa.ChunkedArray, b: pa.ChunkedArray) -> np.ndarray:
     if pa.types.is_list(a.type):  # Arrow compares no lists cell by cell; only columns that differ come here
         return np.array([x != y for x, y in zip(a.to_pylist(), b.to_pylist(), strict=True)], dtype=bool)
     one_null = pc.xor(a.is_null(), b.is_null())
-    return np.asarray(pc.or_(one_null, false_for_null(pc.not_equal(a, b))).to_numpy(zero_copy_only=False))
+    unequal = false_for_null(pc.not_equal(a, b))
+    if pa.types.is_floating(a.type):  # NaN is NaN here: the CSV's "nan" says what the Parquet's NaN does
+        unequal = pc.and_(unequal, pc.invert(false_for_null(pc.and_(pc.is_nan(a), pc.is_nan(b)))))
+    return np.asarray(pc.or_(one_null, unequal).to_numpy(zero_copy_only=False))
 
 
 def spell_json_lists(lists: pa.ChunkedArray) -> pa.ChunkedArray | None:

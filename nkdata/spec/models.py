@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NamedTuple, TypeAlias
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from nkdata.spec import rules, vocab
@@ -44,8 +44,14 @@ def _number_input(value: Any) -> Any:
     return value
 
 
+def _plain_zero(value: float) -> float:
+    """-0.0 is 0: the CSV spells both "0", so the Parquet must not keep the sign."""
+    return value + 0.0
+
+
 Day = Annotated[dt.date, BeforeValidator(_date_input)]
-Number = Annotated[float, BeforeValidator(_number_input)]
+# Finite: a number the text states (YAML's .inf and .nan, or digits past a float's range, are not).
+Number = Annotated[float, BeforeValidator(_number_input), Field(allow_inf_nan=False), AfterValidator(_plain_zero)]
 
 SourceId = Annotated[str, StringConstraints(pattern=ID_PATTERNS["sources"])]
 EntityId = Annotated[str, StringConstraints(pattern=ID_PATTERNS["entities"])]

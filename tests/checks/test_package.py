@@ -135,6 +135,16 @@ def test_qualifier_and_bounds(pkg: Path, proj: Path) -> None:
     assert essence(got) == essence(want)
 
 
+@pytest.mark.parametrize("bad", [float("inf"), float("-inf"), float("nan")], ids=["inf", "-inf", "nan"])
+def test_a_number_that_is_not_finite(pkg: Path, proj: Path, bad: float) -> None:
+    """YAML's .inf and .nan are numbers to a YAML parser, never a figure a text states: both paths refuse them."""
+    fig = pick(pkg, "figures", lambda r: r["qualifier"] == "approximately" and r["value_high"] is None and r["date_start"] is None)
+    got, want = both(pkg, proj, "figures", fig["figure_id"], lambda r: r.update(value_low=bad))
+    p = located(got, pkg, "figures", fig["figure_id"], "M202")
+    assert (p.field, p.message, p.hint) == ("value_low", f"{bad!r} is not a finite number", "write the number the text states, in digits")
+    assert essence(got) == essence(want)
+
+
 def test_range_without_a_bound(pkg: Path, proj: Path) -> None:
     fig = pick(pkg, "figures", lambda r: r["qualifier"] == "range" and r["date_start"] is None)
     got, want = both(pkg, proj, "figures", fig["figure_id"], lambda r: r.update(value_high=None))

@@ -368,6 +368,20 @@ def test_an_unknown_field_is_named_with_its_record_kind(table: str, noun: str) -
     assert (code, field, message) == ("M200", "qualifer", f"unknown field 'qualifer' in {noun} record")
 
 
+@pytest.mark.parametrize("bad", [float("inf"), float("-inf"), float("nan"), 10**400])
+def test_a_figure_value_is_a_finite_number(bad: float) -> None:
+    assert [e["type"] for e in errors(Figure, figure(value=bad, value_low=None, value_high=None, qualifier="approximately"))] in (
+        ["finite_number"],
+        ["float_type"],  # digits past a float's range
+    )
+
+
+def test_minus_zero_is_zero() -> None:
+    """The CSV spells -0.0 as 0: the record must not keep a sign the CSV cannot show."""
+    value = Figure.model_validate(figure(value=-0.0, value_low=-0.0, value_high=-0.0, qualifier="exact")).value
+    assert value == 0 and str(value) == "0.0"
+
+
 @pytest.mark.parametrize("table", sorted(MINIMAL))
 def test_required_fields_are_required(table: str) -> None:
     model = MODELS[table]
