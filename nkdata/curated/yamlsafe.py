@@ -9,6 +9,7 @@ the models parse them, so an impossible date is reported as a date problem.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,13 +131,29 @@ def _check_expansion(root: yaml.Node) -> None:
     visit(root, 0)
 
 
+# Numbers as a curator means them: decimal digits. YAML 1.1 also reads 0x5DC, 0o17, 017 (octal: 15),
+# 1_500 and 25:00 (base 60: 1500) as numbers; those stay text, which the models refuse for a number
+# ("write the number as digits") and keep as written for a text field.
+_PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_PLAIN_FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
+
+
+def _plain_number(node: yaml.ScalarNode) -> bool:
+    """Whether an int or float scalar is spelled in decimal (every other scalar: True)."""
+    if node.tag == _INT:
+        return _PLAIN_INT.fullmatch(node.value) is not None
+    if node.tag == "tag:yaml.org,2002:float":
+        return _PLAIN_FLOAT.fullmatch(node.value) is not None
+    return True
+
+
 def _construct_int(loader: Any, node: yaml.ScalarNode) -> Any:
-    """A YAML integer (decimal, 0x, 0o, 0b, 1_000, 1:30), refused as Y107 outside the int64 range.
+    """A decimal YAML integer, refused as Y107 outside the int64 range.
 
     The digits are counted first: Python refuses to convert more than 4,300 (a ValueError), and
     converting a long string costs quadratic time.
     """
-    digits = sum(c.isalnum() for c in node.value.lower().lstrip("+-").removeprefix("0x").removeprefix("0o").removeprefix("0b"))
+    digits = len(node.value.lstrip("+-"))
     value = loader.construct_object(node) if digits <= MAX_INT_DIGITS else None
     if value is None or not -_INT64 <= value < _INT64:
         shown = node.value if len(node.value) <= 30 else f"{node.value[:12]}...{node.value[-6:]} ({len(node.value):,} characters)"
@@ -173,7 +190,7 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode):
             if node.tag not in _SCALAR_TAGS:
                 raise YamlProblem("Y101", f"tag {node.tag!r} is not allowed", *_mark(node), "remove the tag; write a plain value")
-            if node.tag in (_STR, "tag:yaml.org,2002:timestamp"):
+            if node.tag in (_STR, "tag:yaml.org,2002:timestamp") or not _plain_number(node):
                 return node.value
             if node.tag == _INT:
                 return _construct_int(self._scalars, node)

@@ -268,6 +268,10 @@ CASES: list[Case] = [
          "M201", SRC_001, at(SRC_001, f"figure_id: {FIG1}"), FIG1, "unit", hint="add unit:"),
     Case("M202-number-in-words", rep(SRC_001, "    value: 4000\n", "    value: four thousand\n"),
          "M202", SRC_001, at(SRC_001, "value: four thousand"), FIG1, "value"),
+    # YAML 1.1 reads these as 4000; a curator never means them: they stay text, and the model asks for digits
+    *(Case(f"M202-number-in-{name}", rep(SRC_001, "    value: 4000\n", f"    value: {spelling}\n"),
+           "M202", SRC_001, at(SRC_001, f"value: {spelling}"), FIG1, "value", message=lambda p: "write the number as digits")
+      for name, spelling in (("hex", "0xFA0"), ("octal", "07640"), ("base-60", "1:06:40"), ("underscores", "4_000"))),
     Case("M202-not-a-boolean", rep(SRC_001, "    date_inferred: true\n", "    date_inferred: maybe\n"),
          "M202", SRC_001, at(SRC_001, "date_inferred: maybe"), FIG1, "date_inferred"),
     Case("M202-language-pattern", rep(SRC_001, "  language: en\n", "  language: English\n"),
