@@ -29,6 +29,7 @@ MAX_NODES = 1_000_000
 MAX_DEPTH = 64  # curated records nest 4 levels deep; this keeps recursion far from Python's limit
 MAX_INT_DIGITS = 19  # the int64 range of the Parquet columns; counted before int() (which refuses > 4,300 digits with a traceback)
 _INT64 = 2**63
+DEEP_HINT = "curated records are flat mappings of fields and short lists"
 
 _STR = "tag:yaml.org,2002:str"
 _SCALAR_TAGS = {
@@ -86,9 +87,7 @@ def _check_expansion(root: yaml.Node) -> None:
     active: set[int] = set()
 
     def too_deep(node: yaml.Node) -> YamlProblem:
-        return YamlProblem(
-            "Y104", f"values nested more than {MAX_DEPTH} levels deep", *_mark(node), "curated records are flat mappings of fields and short lists"
-        )
+        return YamlProblem("Y104", f"values nested more than {MAX_DEPTH} levels deep", *_mark(node), DEEP_HINT)
 
     def visit(node: yaml.Node, depth: int) -> int:
         if depth > MAX_DEPTH:
@@ -245,6 +244,8 @@ def read_yaml(path: Path, display: str | None = None, root: Path | None = None) 
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         msg = " ".join(x for x in (exc.context, exc.problem) if x)
+        if "maximum nesting depth" in msg:  # the parser's own limit (libyaml: 1,000 levels), far past ours
+            raise YamlProblem("Y104", f"values nested more than {MAX_DEPTH} levels deep", line, col, DEEP_HINT) from None
         raise YamlProblem("Y100", msg or "invalid YAML", line, col, "check indentation, colons and quoting near this line") from None
     except yaml.YAMLError as exc:
         raise YamlProblem("Y100", str(exc).splitlines()[0], None, None, "check the file's YAML syntax") from None
