@@ -390,11 +390,21 @@ def fetch_zip(version: str, mirror: str | None = None, dest: Path | None = None)
     return cached
 
 
-def _complete(zip_path: Path, target: Path, version: str) -> bool:
-    """Whether ``target`` holds every file of the verified zip.
+def _unpacked(path: Path, size: int) -> bool:
+    """Whether ``path`` is a regular file (not a symlink, FIFO or device) of ``size`` bytes, as unpacked."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_size == size
 
-    A missing file (a half-written version) makes it incomplete, to be unpacked
-    again; a descriptor that differs from the zip's is an altered cache
+
+def _complete(zip_path: Path, target: Path, version: str) -> bool:
+    """Whether ``target`` holds every file of the verified zip, each a regular file of its size.
+
+    A missing file (a half-written version), or one of another size or kind (a
+    tampered cache: a sparse file of gigabytes, a FIFO), makes it incomplete, to be
+    unpacked again; a descriptor that differs from the zip's is an altered cache
     (IntegrityError, from ``_check_descriptor``).
     """
     import zipfile
@@ -405,7 +415,7 @@ def _complete(zip_path: Path, target: Path, version: str) -> bool:
     top = f"{release_name(version)}/"
     with zipfile.ZipFile(zip_path) as zf:
         infos = archive.check_members(zf, zip_path, top=release_name(version))
-    return all((target / i.filename.removeprefix(top)).is_file() for i in infos if not i.is_dir())
+    return all(_unpacked(target / i.filename.removeprefix(top), i.file_size) for i in infos if not i.is_dir())
 
 
 def unpack(zip_path: Path, version: str) -> Path:

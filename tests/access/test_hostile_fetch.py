@@ -10,6 +10,7 @@ traceback, a message naming the file, nothing read from outside the tree, nothin
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -46,6 +47,28 @@ def test_tampered_cache_is_refused(tmp_path: Path) -> None:
     r = cli("info", "--version", PINNED, env=env, timeout=60)
     assert_clean_exit(r, 1, timeout=60)
     assert "figures.parquet" in r.text and "altered" in r.text, r
+    assert f"delete {parquet.parent} and load again" in r.text, r  # how to recover, not only what is wrong
+
+
+@pytest.mark.parametrize("kind", ["sparse-6GB", "fifo"])
+def test_a_cached_file_of_another_size_or_kind_is_unpacked_anew(tmp_path: Path, kind: str) -> None:
+    """A tampered cache (a 6 GB sparse file, a FIFO) is neither read whole nor waited on: the version is
+    unpacked again from its verified zip, without any download."""
+    env = base_env(tmp_path)
+    r = cli("info", "--version", PINNED, "--mirror", PINNED_ZIP.parent.as_uri(), env=env, timeout=60)
+    assert_clean_exit(r, 0)
+    parquet = tmp_path / "cache" / f"nkdata-{PINNED}" / "figures.parquet"
+    size = parquet.stat().st_size
+    if kind == "fifo":
+        parquet.unlink()
+        os.mkfifo(parquet)
+    else:
+        with open(parquet, "r+b") as fh:
+            fh.truncate(6 * 1024**3)
+    r = cli("show", "figures", "--version", PINNED, "--limit", "1", env=env, timeout=30)
+    assert_clean_exit(r, 0, timeout=30)
+    assert parquet.is_file() and parquet.stat().st_size == size
+    assert not leftovers(tmp_path / "cache"), leftovers(tmp_path / "cache")
 
 
 def test_mirror_serving_wrong_bytes_is_refused_and_nothing_kept(tmp_path: Path) -> None:
