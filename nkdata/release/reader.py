@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from nkdata.curated.safeopen import NotInside, TooLarge, read_inside
 from nkdata.errors import IntegrityError, UsageError
-from nkdata.release.descriptor import file_entries, load_descriptor, table_resources
+from nkdata.release.descriptor import DescriptorError, file_entries, load_descriptor, table_resources
 from nkdata.release.hashing import verify_bytes
 from nkdata.release.layout import DESCRIPTOR, PARQUET_PROPERTY, TEXTS_DIR, TEXTS_PROPERTY
 
@@ -46,6 +46,8 @@ class Release:
         if not descriptor.is_file():
             raise UsageError(f"{self.folder} is not an nkdata release: no datapackage.json in it")
         self.descriptor: dict[str, Any] = load_descriptor(descriptor)
+        if not table_resources(self.descriptor):
+            raise DescriptorError(descriptor, "lists no tables")
 
     @property
     def version(self) -> str:
@@ -114,7 +116,8 @@ class Release:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        data = self.read_verified(self._resource(table)[PARQUET_PROPERTY])
+        entry = self._resource(table)[PARQUET_PROPERTY]
+        data = self.read_verified(entry)
         # ParquetFile.read, not pq.read_table: read_table goes through pyarrow.dataset, whose
         # Parquet scan submits each row group to Arrow's CPU thread pool even with
         # use_threads=False. That worker keeps the file reader, and through it the buffer
@@ -124,7 +127,13 @@ class Release:
         # "terminate called without an active exception" (apache/arrow#34314). This reads
         # in the calling thread and starts no Arrow thread at all; the tables are small.
         with pq.ParquetFile(pa.BufferReader(data), pre_buffer=False) as file:
-            return file.read(use_threads=False)
+            try:
+                return file.read(use_threads=False)
+            except MemoryError:  # pyarrow's ArrowMemoryError too: a few MB of Parquet can hold millions of rows
+                raise IntegrityError(
+                    f"{self.folder / str(entry['path'])}: not enough memory to read it ({file.metadata.num_rows:,} rows, "
+                    f"{len(data):,} bytes compressed); a table of nkdata is far smaller: check the release with 'nkdata validate'"
+                ) from None
 
     @cached_property
     def _text_entries(self) -> dict[str, dict[str, Any]]:
