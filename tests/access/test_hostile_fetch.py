@@ -32,6 +32,8 @@ from hostile_helpers import (
     tls_env,
 )
 
+import nkdata
+
 # ============================================================ regression guards
 
 
@@ -250,3 +252,27 @@ def test_corrupted_cached_zip_is_named_as_such(tmp_path: Path) -> None:
     r = cli("info", "--version", PINNED, env=env, timeout=60)
     assert_clean_exit(r, 1, timeout=60)
     assert "not in the cache" not in r.text and PINNED_ZIP.name in r.text, r
+
+
+@pytest.mark.parametrize("url", ["https://[::1", "https://mirror.example:99x/"], ids=["bracket-left-open", "port-not-a-number"])
+def test_a_malformed_mirror_url_is_a_usage_error(tmp_path: Path, url: str, cache_dir: Path) -> None:
+    """urllib's ValueError for a URL it cannot parse was a traceback in 'download' and a plain ValueError from load()."""
+    env = base_env(tmp_path)
+    for version in ([], ["--version", PINNED]):  # the embedded release too: the mirror is checked before anything
+        r = cli("download", *version, "--dest", tmp_path / "dest", "--mirror", url, env=env, timeout=30)
+        assert_clean_exit(r, 2, timeout=30)
+        assert "is not a valid URL" in r.text, r
+    r = cli("download", "--version", PINNED, "--dest", tmp_path / "dest", env={**env, "NKDATA_BASE_URL": url + "{version}/"}, timeout=30)
+    assert_clean_exit(r, 2, timeout=30)
+    assert "NKDATA_BASE_URL" in r.text and "is not a valid URL" in r.text, r
+    with pytest.raises(nkdata.UsageError, match="is not a valid URL"):
+        nkdata.load(version=PINNED, mirror=url)
+
+
+@pytest.mark.parametrize("version", ["embedded", PINNED])
+def test_a_dest_name_too_long_is_a_usage_error(tmp_path: Path, version: str) -> None:
+    dest = tmp_path / ("a" * 300)
+    args = [] if version == "embedded" else ["--version", version, "--mirror", PINNED_ZIP.parent.as_uri()]
+    r = cli("download", *args, "--dest", dest, env=base_env(tmp_path), timeout=60)
+    assert_clean_exit(r, 2, timeout=60)
+    assert "File name too long" in r.text, r
