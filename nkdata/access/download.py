@@ -6,10 +6,10 @@ import shutil
 from pathlib import Path
 
 from nkdata._version import __version__
-from nkdata.access.fetch import fetch_zip
+from nkdata.access.fetch import check_folder_path, fetch_zip, mirror_base
 from nkdata.access.loader import embedded_release
 from nkdata.access.registry import registry
-from nkdata.errors import DataNotAvailable, IntegrityError, UsageError
+from nkdata.errors import DataNotAvailable, IntegrityError
 from nkdata.release.archive import write_zip
 from nkdata.release.hashing import sha256_file
 from nkdata.release.layout import zip_name
@@ -19,8 +19,9 @@ def save_zip(version: str | None = None, dest: Path | str = ".", mirror: str | N
     """Write ``nkdata-<version>.zip`` into ``dest`` and check it against the registry."""
     version = version or __version__
     dest = Path(dest)
-    if dest.exists() and not dest.is_dir():
-        raise UsageError(f"{dest} is not a folder: give a folder to save the zip in")
+    if mirror is not None:
+        mirror_base(mirror)  # a malformed or refused mirror is a usage error, whichever version is saved
+    check_folder_path(dest, ": give a folder to save the zip in")
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

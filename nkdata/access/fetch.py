@@ -49,7 +49,7 @@ from nkdata.access import registry as shipped
 from nkdata.access.registry import registry, sizes, versions
 from nkdata.errors import DataNotAvailable, IntegrityError, NkdataError, UsageError
 from nkdata.release import archive
-from nkdata.release.layout import DESCRIPTOR, published_base, release_name, zip_name
+from nkdata.release.layout import DESCRIPTOR, check_url, published_base, release_name, zip_name
 
 CACHE_ENV = "NKDATA_CACHE"
 MIRROR_ENV = "NKDATA_MIRROR"
@@ -79,6 +79,7 @@ def mirror_base(mirror: str) -> str:
     """The mirror as a URL without a trailing slash: ``https://`` or ``file://``; a plain path is a folder."""
     import urllib.parse  # here, not at the top: load() of the embedded release does not pay for it
 
+    check_url(mirror, "mirror")  # 'https://[::1' is a usage error, not a ValueError
     scheme = urllib.parse.urlsplit(mirror).scheme.lower()
     if scheme in MIRROR_SCHEMES:
         return scheme + mirror[len(scheme) :].rstrip("/")
@@ -122,12 +123,23 @@ def _seconds(name: str, default: float) -> float:
     return value
 
 
+def check_folder_path(folder: Path, hint: str = "") -> None:
+    """Raise UsageError (ending with ``hint``) unless ``folder`` is a folder or does not exist yet: a file
+    there, or a path the system refuses (a name too long, a file on the way), is one line, not a traceback."""
+    try:
+        st = os.stat(folder)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise UsageError(f"{folder}: {exc.strerror or exc}{hint}") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise UsageError(f"{folder} is not a folder{hint}")
+
+
 def _folder(dest: Path | None) -> Path:
     """The cache folder (or ``dest``), which must be a folder if it exists."""
     folder = Path(dest) if dest else cache_dir()
-    if folder.exists() and not folder.is_dir():
-        where = "" if dest else f" (the cache folder: set {CACHE_ENV} to a folder)"
-        raise UsageError(f"{folder} is not a folder{where}")
+    check_folder_path(folder, "" if dest else f" (the cache folder: set {CACHE_ENV} to a folder)")
     return folder
 
 
@@ -390,11 +402,21 @@ def fetch_zip(version: str, mirror: str | None = None, dest: Path | None = None)
     return cached
 
 
-def _complete(zip_path: Path, target: Path, version: str) -> bool:
-    """Whether ``target`` holds every file of the verified zip.
+def _unpacked(path: Path, size: int) -> bool:
+    """Whether ``path`` is a regular file (not a symlink, FIFO or device) of ``size`` bytes, as unpacked."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_size == size
 
-    A missing file (a half-written version) makes it incomplete, to be unpacked
-    again; a descriptor that differs from the zip's is an altered cache
+
+def _complete(zip_path: Path, target: Path, version: str) -> bool:
+    """Whether ``target`` holds every file of the verified zip, each a regular file of its size.
+
+    A missing file (a half-written version), or one of another size or kind (a
+    tampered cache: a sparse file of gigabytes, a FIFO), makes it incomplete, to be
+    unpacked again; a descriptor that differs from the zip's is an altered cache
     (IntegrityError, from ``_check_descriptor``).
     """
     import zipfile
@@ -405,7 +427,7 @@ def _complete(zip_path: Path, target: Path, version: str) -> bool:
     top = f"{release_name(version)}/"
     with zipfile.ZipFile(zip_path) as zf:
         infos = archive.check_members(zf, zip_path, top=release_name(version))
-    return all((target / i.filename.removeprefix(top)).is_file() for i in infos if not i.is_dir())
+    return all(_unpacked(target / i.filename.removeprefix(top), i.file_size) for i in infos if not i.is_dir())
 
 
 def unpack(zip_path: Path, version: str) -> Path:

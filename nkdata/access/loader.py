@@ -64,7 +64,8 @@ def resolve(version: str | None = None, mirror: str | None = None) -> Release:
     """The release folder for ``version``: embedded, cached, or downloaded and verified."""
     if version is None or version == __version__:
         return embedded_release()
-    return Release(unpack(fetch_zip(version, mirror), version))
+    folder = unpack(fetch_zip(version, mirror), version)
+    return Release(folder, recovery=f"the cache was altered: delete {folder} and load again (it is unpacked anew from the verified zip)")
 
 
 def convert(table: pa.Table, fmt: str) -> Any:

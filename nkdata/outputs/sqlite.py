@@ -23,9 +23,10 @@ the data (``claims``, say) is exported without a change here:
 every table's and column's description for ``datasette OUT.db -m OUT.metadata.json``.
 
 The same release gives the same rows and schema (rows in release order, names
-and SQL generated in descriptor order). Files are written to a temporary file
-beside the target and renamed into place, so an error leaves nothing
-half-written. Only the standard library's sqlite3 is needed.
+and SQL generated in descriptor order). ``OUT`` must be a new or a regular file
+(a folder, device, FIFO or symlink is refused before the release is read), and is
+written beside itself and renamed into place (:mod:`nkdata.outputs.replace`), so an
+error leaves nothing half-written. Only the standard library's sqlite3 is needed.
 """
 
 from __future__ import annotations
@@ -34,16 +35,14 @@ import contextlib
 import hashlib
 import json
 import math
-import os
 import re
-import secrets
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nkdata.errors import BuildError, NkdataError, UsageError
+from nkdata.outputs.replace import check_target, replaced_atomically
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -440,24 +439,6 @@ def _open(release: Path | str | None) -> tuple[Dataset, bytes]:
     return ds, (ds.path / "datapackage.json").read_bytes()
 
 
-@contextlib.contextmanager
-def _atomic(target: Path) -> Iterator[Path]:
-    """A temporary path beside ``target``, renamed onto it only when the block ends without error."""
-    if target.is_dir():
-        raise UsageError(f"{target} is a folder: give the path of the file to write")
-    if not target.parent.is_dir():
-        raise UsageError(f"folder {target.parent} does not exist: create it first")
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    tmp.open("xb").close()  # created with the umask's permissions, as the final file should be
-    try:
-        yield tmp
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def default_metadata_path(out: Path) -> Path:
     """``nkdata.db`` -> ``nkdata.metadata.json`` beside it."""
     return out.with_name(out.stem + ".metadata.json")
@@ -471,14 +452,17 @@ def export_sqlite(out: Path | str, release: Path | str | None = None, metadata: 
     puts it beside ``out`` as ``STEM.metadata.json``, ``False`` or ``None`` writes none.
     """
     out = Path(out)
+    check_target(out, "database")
+    meta_path = default_metadata_path(out) if metadata is True else (Path(metadata) if metadata else None)
+    if meta_path is not None:
+        check_target(meta_path, "metadata")
     ds, descriptor_bytes = _open(release)
     descriptor = ds.datapackage
     data = {res["name"]: ds[res["name"]] for res in _tabular(descriptor)}
-    meta_path = default_metadata_path(out) if metadata is True else (Path(metadata) if metadata else None)
     try:
         with contextlib.ExitStack() as stack:  # the database is renamed into place first, then its metadata
-            tmp_meta = stack.enter_context(_atomic(meta_path)) if meta_path is not None else None
-            with _atomic(out) as tmp_db:
+            tmp_meta = stack.enter_context(replaced_atomically(meta_path)) if meta_path is not None else None
+            with replaced_atomically(out) as tmp_db:
                 plans = write_database(tmp_db, descriptor, data, descriptor_bytes)
                 if tmp_meta is not None:
                     meta = datasette_metadata(descriptor, plans, out.stem)
@@ -487,6 +471,8 @@ def export_sqlite(out: Path | str, release: Path | str | None = None, metadata: 
         raise
     except (sqlite3.Error, OSError) as exc:
         raise BuildError(f"could not write {out}: {exc}; nothing was written") from None
+    except MemoryError:  # pyarrow's ArrowMemoryError too
+        raise BuildError(f"not enough memory to export release {ds.version} to {out}; nothing was written") from None
     counts: dict[str, int] = {}
     with contextlib.closing(sqlite3.connect(out.resolve().as_uri() + "?mode=ro", uri=True)) as conn:
         for plan in plans:

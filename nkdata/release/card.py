@@ -59,6 +59,8 @@ CARD_TITLES: dict[str, str] = {
     "CITATION.cff": "How to cite this release (Citation File Format)",
     CHANGELOG: "What changed in this version",
 }
+#: The most CHANGELOG.md may hold: years of entries are a few hundred kilobytes.
+MAX_CHANGELOG_BYTES = 8 << 20
 _HEADING = re.compile(r"^##\s+\[?(?P<version>[^\]\s]+)\]?.*$", re.MULTILINE)
 _WIDTH = 78
 _RELATIVE_LINK = re.compile(r"\]\((?![a-z][a-z0-9+.-]*:|#|/)([^)\s]+)\)")
@@ -85,14 +87,23 @@ def changelog_entry(text: str, version: str) -> str:
 
 
 def read_changelog_entry(root: Path, version: str) -> str:
-    """This version's entry of the project's CHANGELOG.md (:func:`changelog_entry`); BuildError when there is none."""
+    """This version's entry of the project's CHANGELOG.md (:func:`changelog_entry`); BuildError when there is none.
+
+    Read as every curated file is (:func:`nkdata.curated.safeopen.read_inside`): a symlink out of the
+    project (whose text would be published), a FIFO (which would block the build) or a device such as
+    ``/dev/zero`` (which never ends) is refused before it is read, and so is a file over ``MAX_CHANGELOG_BYTES``.
+    """
+    from nkdata.curated.safeopen import NotInside, TooLarge, read_inside
+
     path = root / CHANGELOG
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = read_inside(path, root, MAX_CHANGELOG_BYTES)
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # newlines as read_text gave them
+    except (OSError, UnicodeDecodeError, NotInside, TooLarge) as exc:
+        why = f"is {exc} (at most {MAX_CHANGELOG_BYTES:,})" if isinstance(exc, TooLarge) else str(getattr(exc, "strerror", None) or exc)
         raise BuildError(
-            f"{path} cannot be read ({getattr(exc, 'strerror', None) or exc}): a release carries its changelog entry; "
-            f"add a UTF-8 {CHANGELOG} with a '## [{version}] - YYYY-MM-DD' section. Nothing was written"
+            f"{path} cannot be read ({why}): a release carries its changelog entry; "
+            f"make {CHANGELOG} a UTF-8 file in the project with a '## [{version}] - YYYY-MM-DD' section. Nothing was written"
         ) from None
     return changelog_entry(text, version)
 

@@ -4,7 +4,8 @@
 Refused, before anything else reads the descriptor: a file over ``MAX_BYTES``; text that is not
 UTF-8 JSON; nesting deeper than ``MAX_DEPTH``; anything but an object with a ``resources`` list of
 objects; a ``created`` that is not a real ISO 8601 date-time; and, in each resource, a ``path`` or ``hash`` that is not text, ``bytes`` that is not a
-whole number, or (for a table) an ``nkdata:parquet`` twin that is not an object with the same three properties.
+whole number, (for a table) an ``nkdata:parquet`` twin that is not an object with the same three properties, or a ``schema``
+whose fields, primary key or foreign keys are not of the shape a Table Schema gives them.
 
 A resource is a table when its ``type`` is ``table`` (or it has a schema or a Parquet twin); every other resource is a file (an archived
 text, a data card; see :mod:`nkdata.release.files`). Releases before 0.4 listed the archived texts
@@ -65,6 +66,39 @@ def _file_entry_problem(entry: Any, what: str) -> str | None:
     return None
 
 
+def _names(value: Any) -> bool:
+    """Whether ``value`` names fields as a Table Schema may: one name, or a list of names."""
+    return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+
+
+def _field_problem(f: Any, i: int, what: str) -> str | None:
+    if not isinstance(f, dict) or not isinstance(f.get("name"), str):
+        return f"{what}'s field {i} is not an object with a text 'name'"
+    bad = [k for k in ("type", "description", "format", "title") if k in f and not isinstance(f[k], str)]
+    bad += ["constraints"] if "constraints" in f and not isinstance(f["constraints"], dict) else []
+    return f"{what}'s field {f['name']!r} has a {bad[0]!r} of the wrong kind" if bad else None
+
+
+def _schema_problems(schema: Any, what: str) -> list[str]:
+    """What keeps a Table Schema from being read (every reader indexes into it, so the shape is checked once)."""
+    if not isinstance(schema, dict):
+        return [f"{what} has a 'schema' that is not an object"]
+    fields = schema.get("fields", [])
+    if not isinstance(fields, list):
+        return [f"{what} has 'schema.fields' that is not a list"]
+    problems = [p for i, f in enumerate(fields) if (p := _field_problem(f, i, what))]
+    if "primaryKey" in schema and not _names(schema["primaryKey"]):
+        problems.append(f"{what} has a 'schema.primaryKey' that is not a field name or a list of them")
+    fks = schema.get("foreignKeys", [])
+    if not isinstance(fks, list) or not all(
+        isinstance(fk, dict) and _names(fk.get("fields")) and isinstance(fk.get("reference", {}), dict)
+        and _names(fk.get("reference", {}).get("fields", [])) and isinstance(fk.get("reference", {}).get("resource", ""), str)
+        for fk in fks
+    ):
+        problems.append(f"{what} has 'schema.foreignKeys' that are not a list of {{fields, reference: {{resource, fields}}}}")
+    return problems
+
+
 def is_table(resource: dict[str, Any]) -> bool:
     """Whether a resource of a descriptor is a table rather than a file: ``type: table``, or
     anything a table has (a ``schema``, a Parquet twin), so that a table is never let through
@@ -111,8 +145,8 @@ def shape_problems(descriptor: Any) -> list[str]:
         problems += [p for p in (_file_entry_problem(res, f"resource {name!r}"),) if p]
         if is_table(res) and (problem := _file_entry_problem(res.get(PARQUET_PROPERTY), f"{name!r}'s {PARQUET_PROPERTY}")):
             problems.append(problem)
-        if "schema" in res and not isinstance(res["schema"], dict):
-            problems.append(f"resource {name!r} has a 'schema' that is not an object")
+        if "schema" in res:
+            problems += _schema_problems(res["schema"], f"resource {name!r}")
     texts = descriptor.get(TEXTS_PROPERTY, [])
     if not isinstance(texts, list):
         problems.append(f"'{TEXTS_PROPERTY}' is not a list")

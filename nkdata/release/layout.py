@@ -79,4 +79,17 @@ def published_base(template: str, version: str, origin: str = "NKDATA_BASE_URL")
             f"{origin} {template!r}: expected an https:// URL with {{version}} in it, "
             "such as https://github.com/OWNER/REPO/releases/download/v{version}/"
         )
-    return "https://" + template[8:].replace("{version}", version).rstrip("/")
+    url = "https://" + template[8:].replace("{version}", version).rstrip("/")
+    check_url(url, origin)
+    return url
+
+
+def check_url(url: str, origin: str) -> None:
+    """Raise UsageError naming ``origin`` unless ``urllib`` can parse ``url``: a bracket left open
+    (``https://[::1``) or a port that is not a number would otherwise be a ValueError where it is used."""
+    import urllib.parse  # already imported by pathlib: costs nothing
+
+    try:
+        urllib.parse.urlsplit(url).port  # noqa: B018 - parsing the port is the check
+    except ValueError as exc:
+        raise UsageError(f"{origin} {url!r} is not a valid URL ({exc}); check how it is spelled") from None

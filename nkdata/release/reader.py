@@ -5,6 +5,13 @@ no extra read and a file cannot change between check and use. Only what is
 read is verified: loading a table reads (and hashes) its Parquet file, not its
 CSV twin; the archived texts are read and hashed when they are asked for;
 :meth:`Release.verify` checks every file the descriptor lists.
+
+Before a file is opened, the reader checks what it is (a release, or a cache, can be
+tampered with): a regular file, not a symlink, inside the release folder, of the size
+``datapackage.json`` records. A FIFO would block the read forever and a device or a
+sparse file of gigabytes would be read whole; both are refused, naming the file,
+before a byte is read (the reading itself goes through
+:func:`nkdata.curated.safeopen.read_inside`, which never reads past the size allowed).
 """
 
 from __future__ import annotations
@@ -13,26 +20,34 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nkdata.curated.safeopen import NotInside, TooLarge, read_inside
 from nkdata.errors import IntegrityError, UsageError
-from nkdata.release.descriptor import file_entries, load_descriptor, table_resources
+from nkdata.release.descriptor import DescriptorError, file_entries, load_descriptor, table_resources
 from nkdata.release.hashing import verify_bytes
 from nkdata.release.layout import DESCRIPTOR, PARQUET_PROPERTY, TEXTS_DIR, TEXTS_PROPERTY
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
-__all__ = ["Release", "PARQUET_PROPERTY", "TEXTS_PROPERTY"]
+__all__ = ["Release", "PARQUET_PROPERTY", "TEXTS_PROPERTY", "MAX_UNSIZED_BYTES"]
+
+#: The most a listed file that records no ``bytes`` may hold (every release nkdata writes records them).
+MAX_UNSIZED_BYTES = 256 << 20
 
 
 class Release:
     """A release folder (``nkdata-X.Y.Z/`` with ``datapackage.json``)."""
 
-    def __init__(self, folder: Path | str):
+    def __init__(self, folder: Path | str, recovery: str = ""):
         self.folder = Path(folder)
+        #: appended to every IntegrityError about a file: how to get an intact copy (the loader's cache says how)
+        self.recovery = recovery
         descriptor = self.folder / DESCRIPTOR
         if not descriptor.is_file():
             raise UsageError(f"{self.folder} is not an nkdata release: no datapackage.json in it")
         self.descriptor: dict[str, Any] = load_descriptor(descriptor)
+        if not table_resources(self.descriptor):
+            raise DescriptorError(descriptor, "lists no tables")
 
     @property
     def version(self) -> str:
@@ -67,21 +82,42 @@ class Release:
     def read_verified(self, entry: dict[str, Any]) -> bytes:
         """The bytes of one file of the release, after checking them against ``entry``."""
         path = self.folder / str(entry["path"])
-        if not self._resolve(path).is_relative_to(self._root):
-            raise IntegrityError(f"{entry['path']}: path leaves the release folder")
         try:
-            data = path.read_bytes()
-        except OSError:
-            raise IntegrityError(f"{path}: listed in datapackage.json but missing; the release is incomplete") from None
-        verify_bytes(path, data, entry)
+            data = self._read_listed(path, entry)
+            verify_bytes(path, data, entry)
+        except IntegrityError as exc:
+            if self.recovery:
+                raise IntegrityError(f"{exc}; {self.recovery}") from None
+            raise
         return data
+
+    def _read_listed(self, path: Path, entry: dict[str, Any]) -> bytes:
+        """The bytes of ``path``, checked before it is opened: a regular file inside the release folder, not
+        a symlink, no larger than ``entry`` records (a smaller one is :func:`verify_bytes`'s to refuse)."""
+        size = entry.get("bytes")
+        try:
+            if not self._resolve(path).is_relative_to(self._root):
+                raise IntegrityError(f"{path}: path leaves the release folder")
+            if path.is_symlink():
+                raise NotInside("is a symlink")
+            return read_inside(path, self.folder, MAX_UNSIZED_BYTES if size is None else size, "the release folder")
+        except FileNotFoundError:
+            raise IntegrityError(f"{path}: listed in datapackage.json but missing; the release is incomplete") from None
+        except NotInside as exc:
+            raise IntegrityError(f"{path}: {exc}, not a regular file of the release: refusing to read it (download or build the release again)") from None
+        except TooLarge as exc:
+            said = f"datapackage.json says {size:,}" if size is not None else f"more than the {MAX_UNSIZED_BYTES:,} allowed a file without a size"
+            raise IntegrityError(f"{path}: {exc}, {said}; the file was altered: refusing to read it") from None
+        except (OSError, ValueError) as exc:  # unreadable, a name too long, a NUL in the path
+            raise IntegrityError(f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
 
     def arrow(self, table: str) -> pa.Table:
         """One table as Arrow, from its Parquet file, verified (its CSV twin is not read)."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        data = self.read_verified(self._resource(table)[PARQUET_PROPERTY])
+        entry = self._resource(table)[PARQUET_PROPERTY]
+        data = self.read_verified(entry)
         # ParquetFile.read, not pq.read_table: read_table goes through pyarrow.dataset, whose
         # Parquet scan submits each row group to Arrow's CPU thread pool even with
         # use_threads=False. That worker keeps the file reader, and through it the buffer
@@ -91,7 +127,13 @@ class Release:
         # "terminate called without an active exception" (apache/arrow#34314). This reads
         # in the calling thread and starts no Arrow thread at all; the tables are small.
         with pq.ParquetFile(pa.BufferReader(data), pre_buffer=False) as file:
-            return file.read(use_threads=False)
+            try:
+                return file.read(use_threads=False)
+            except MemoryError:  # pyarrow's ArrowMemoryError too: a few MB of Parquet can hold millions of rows
+                raise IntegrityError(
+                    f"{self.folder / str(entry['path'])}: not enough memory to read it ({file.metadata.num_rows:,} rows, "
+                    f"{len(data):,} bytes compressed); a table of nkdata is far smaller: check the release with 'nkdata validate'"
+                ) from None
 
     @cached_property
     def _text_entries(self) -> dict[str, dict[str, Any]]:

@@ -10,6 +10,7 @@ traceback, a message naming the file, nothing read from outside the tree, nothin
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -31,6 +32,8 @@ from hostile_helpers import (
     tls_env,
 )
 
+import nkdata
+
 # ============================================================ regression guards
 
 
@@ -46,6 +49,28 @@ def test_tampered_cache_is_refused(tmp_path: Path) -> None:
     r = cli("info", "--version", PINNED, env=env, timeout=60)
     assert_clean_exit(r, 1, timeout=60)
     assert "figures.parquet" in r.text and "altered" in r.text, r
+    assert f"delete {parquet.parent} and load again" in r.text, r  # how to recover, not only what is wrong
+
+
+@pytest.mark.parametrize("kind", ["sparse-6GB", "fifo"])
+def test_a_cached_file_of_another_size_or_kind_is_unpacked_anew(tmp_path: Path, kind: str) -> None:
+    """A tampered cache (a 6 GB sparse file, a FIFO) is neither read whole nor waited on: the version is
+    unpacked again from its verified zip, without any download."""
+    env = base_env(tmp_path)
+    r = cli("info", "--version", PINNED, "--mirror", PINNED_ZIP.parent.as_uri(), env=env, timeout=60)
+    assert_clean_exit(r, 0)
+    parquet = tmp_path / "cache" / f"nkdata-{PINNED}" / "figures.parquet"
+    size = parquet.stat().st_size
+    if kind == "fifo":
+        parquet.unlink()
+        os.mkfifo(parquet)
+    else:
+        with open(parquet, "r+b") as fh:
+            fh.truncate(6 * 1024**3)
+    r = cli("show", "figures", "--version", PINNED, "--limit", "1", env=env, timeout=30)
+    assert_clean_exit(r, 0, timeout=30)
+    assert parquet.is_file() and parquet.stat().st_size == size
+    assert not leftovers(tmp_path / "cache"), leftovers(tmp_path / "cache")
 
 
 def test_mirror_serving_wrong_bytes_is_refused_and_nothing_kept(tmp_path: Path) -> None:
@@ -227,3 +252,27 @@ def test_corrupted_cached_zip_is_named_as_such(tmp_path: Path) -> None:
     r = cli("info", "--version", PINNED, env=env, timeout=60)
     assert_clean_exit(r, 1, timeout=60)
     assert "not in the cache" not in r.text and PINNED_ZIP.name in r.text, r
+
+
+@pytest.mark.parametrize("url", ["https://[::1", "https://mirror.example:99x/"], ids=["bracket-left-open", "port-not-a-number"])
+def test_a_malformed_mirror_url_is_a_usage_error(tmp_path: Path, url: str, cache_dir: Path) -> None:
+    """urllib's ValueError for a URL it cannot parse was a traceback in 'download' and a plain ValueError from load()."""
+    env = base_env(tmp_path)
+    for version in ([], ["--version", PINNED]):  # the embedded release too: the mirror is checked before anything
+        r = cli("download", *version, "--dest", tmp_path / "dest", "--mirror", url, env=env, timeout=30)
+        assert_clean_exit(r, 2, timeout=30)
+        assert "is not a valid URL" in r.text, r
+    r = cli("download", "--version", PINNED, "--dest", tmp_path / "dest", env={**env, "NKDATA_BASE_URL": url + "{version}/"}, timeout=30)
+    assert_clean_exit(r, 2, timeout=30)
+    assert "NKDATA_BASE_URL" in r.text and "is not a valid URL" in r.text, r
+    with pytest.raises(nkdata.UsageError, match="is not a valid URL"):
+        nkdata.load(version=PINNED, mirror=url)
+
+
+@pytest.mark.parametrize("version", ["embedded", PINNED])
+def test_a_dest_name_too_long_is_a_usage_error(tmp_path: Path, version: str) -> None:
+    dest = tmp_path / ("a" * 300)
+    args = [] if version == "embedded" else ["--version", version, "--mirror", PINNED_ZIP.parent.as_uri()]
+    r = cli("download", *args, "--dest", dest, env=base_env(tmp_path), timeout=60)
+    assert_clean_exit(r, 2, timeout=60)
+    assert "File name too long" in r.text, r

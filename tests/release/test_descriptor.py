@@ -58,6 +58,13 @@ def test_damaged_text_is_refused_with_its_reason(tmp_path: Path, text: str, reas
         (lambda d: (d["resources"][0].pop("type"), d["resources"][0].__setitem__("nkdata:parquet", 5)), "'figures''s nkdata:parquet is not an object"),
 
         (lambda d: d.__setitem__("created", "2026-13-45T00:00:00Z"), "'created' is '2026-13-45T00:00:00Z', not an ISO 8601"),
+        # a Table Schema every reader indexes into (the SQLite export's TypeError before)
+        (lambda d: d["resources"][0]["schema"].__setitem__("fields", "x"), "resource 'figures' has 'schema.fields' that is not a list"),
+        (lambda d: d["resources"][0]["schema"].__setitem__("fields", [5]), "'figures''s field 0 is not an object with a text 'name'"),
+        (lambda d: d["resources"][0]["schema"].__setitem__("fields", [{"name": "a", "type": [1]}]), "field 'a' has a 'type' of the wrong kind"),
+        (lambda d: d["resources"][0]["schema"].__setitem__("fields", [{"name": "a", "constraints": "x"}]), "field 'a' has a 'constraints' of the wrong kind"),
+        (lambda d: d["resources"][0]["schema"].__setitem__("primaryKey", 5), "'schema.primaryKey' that is not a field name"),
+        (lambda d: d["resources"][0]["schema"].__setitem__("foreignKeys", [{"fields": "a", "reference": "b"}]), "'schema.foreignKeys' that are not a list"),
     ],
 )
 def test_a_wrong_shape_is_named(edit, reason: str) -> None:  # type: ignore[no-untyped-def]

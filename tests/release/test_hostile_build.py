@@ -11,6 +11,7 @@ traceback, a message naming the file, nothing read from outside the tree, nothin
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -138,3 +139,27 @@ def test_bad_out_is_a_clean_error(project_dir: Path, tmp_path: Path, env: dict[s
     r = cli("build", project_dir, "--out", out, "-q", env=env, timeout=60)
     assert_clean_exit(r, (1, 2), timeout=60)
     assert out.name[:40] in r.text, r
+
+
+# ============================================================ CHANGELOG.md that is not a file of the project
+
+
+@pytest.mark.parametrize("kind", ["symlink-to-dev-zero", "fifo", "symlink-out-of-the-project"])
+def test_changelog_that_is_not_a_file_of_the_project_is_refused(project_dir: Path, tmp_path: Path, env: dict[str, str], kind: str) -> None:
+    """CHANGELOG.md is read as the curated files are: /dev/zero (a MemoryError before), a FIFO (a hang
+    before) and a file outside the project (published in the release before) are refused unread."""
+    log = project_dir / "CHANGELOG.md"
+    outside = tmp_path / "outside" / "CHANGELOG.md"
+    outside.parent.mkdir()
+    outside.write_text(log.read_text(encoding="utf-8").replace("\n## [", "\nHOSTILE-SECRET-7f3a9c\n\n## [", 1), encoding="utf-8")
+    log.unlink()
+    if kind == "fifo":
+        os.mkfifo(log)
+    else:
+        log.symlink_to("/dev/zero" if kind == "symlink-to-dev-zero" else outside)
+    out = tmp_path / "out"
+    for command in (["build", project_dir, "--out", out, "-q"], ["site", project_dir, "--out", out / "site", "-q"]):
+        r = cli(*command, env=env, timeout=30)
+        assert_clean_exit(r, 1, timeout=30)
+        assert f"{log} cannot be read" in r.text and "HOSTILE-SECRET" not in r.text, r
+        assert not out.exists() or not list(out.iterdir()), list(out.iterdir())

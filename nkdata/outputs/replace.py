@@ -1,0 +1,62 @@
+"""Writing an output file whole: its path checked before anything is read, the file renamed into place.
+
+An output (``nkdata export sqlite OUT``) replaces what is at its path, so the path is checked
+first: a folder, a device, a FIFO, a socket or a symlink is refused (as root, replacing
+``/dev/full`` with a database is not an export), as is a name the system refuses (too long) or
+a folder that does not exist. The file is then written beside the target and renamed onto it
+only once complete, so an error leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+from nkdata.errors import UsageError
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISLNK(mode):
+        return "a symlink"
+    return "not a regular file (a device, FIFO or socket)"
+
+
+def check_target(target: Path, what: str) -> None:
+    """Raise UsageError unless ``target`` is a path a ``what`` (a "database") can be written to: nothing
+    there yet, or a regular file, in a folder that exists."""
+    if target.name in ("", ".", ".."):
+        raise UsageError(f"{target} is a folder: give the path of the {what} to write")
+    try:
+        st: os.stat_result | None = os.lstat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:  # a name too long; a file where a folder should be
+        raise UsageError(f"{target}: {exc.strerror or exc}: give another path for the {what}") from None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise UsageError(f"{target} is {_kind(st.st_mode)}: give the path of the {what} to write (a regular file there is replaced whole)")
+    if not target.parent.is_dir():
+        raise UsageError(f"folder {target.parent} does not exist: create it first")
+
+
+@contextlib.contextmanager
+def replaced_atomically(target: Path) -> Iterator[Path]:
+    """A temporary path beside ``target``, renamed onto it only when the block ends without error."""
+    if target.is_dir():
+        raise UsageError(f"{target} is a folder: give the path of the file to write")
+    if not target.parent.is_dir():
+        raise UsageError(f"folder {target.parent} does not exist: create it first")
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp.open("xb").close()  # created with the umask's permissions, as the final file should be
+    try:
+        yield tmp
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)

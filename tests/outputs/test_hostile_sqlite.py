@@ -1,0 +1,129 @@
+"""``nkdata export sqlite`` given a bad OUT or a hostile release: a clean error, nothing written.
+
+An OUT that is not a new or regular file (``.``, a folder, a FIFO, a device, a symlink, a name
+too long) is refused before the release is read, and left as it was; a damaged descriptor
+(fields that are not a list, no tables) is an IntegrityError; a Parquet file of millions of rows
+under a 2 GiB memory cap is "not enough memory", not an ArrowMemoryError traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hostile_helpers import assert_clean_exit, cli
+
+from nkdata.errors import IntegrityError, UsageError
+from nkdata.outputs.sqlite import export_sqlite
+
+
+def _fifo(folder: Path) -> Path:
+    os.mkfifo(folder / "out.db")
+    return folder / "out.db"
+
+
+def _char_device(folder: Path) -> Path:
+    try:
+        os.mknod(folder / "out.db", 0o600 | 0o020000, os.makedev(1, 7))  # a /dev/full of our own (S_IFCHR)
+    except PermissionError:
+        pytest.skip("creating a device node needs root")
+    return folder / "out.db"
+
+
+def _symlink(folder: Path) -> Path:
+    (folder / "elsewhere.db").write_bytes(b"kept")
+    (folder / "out.db").symlink_to("elsewhere.db")
+    return folder / "out.db"
+
+
+def _subfolder(folder: Path) -> Path:
+    (folder / "out.db").mkdir()
+    return folder / "out.db"
+
+
+BAD_OUT: dict[str, Callable[[Path], Path]] = {
+    "dot": lambda folder: Path("."),
+    "folder": _subfolder,
+    "fifo": _fifo,
+    "char-device": _char_device,
+    "symlink": _symlink,
+    "name-too-long": lambda folder: folder / ("a" * 300),
+}
+
+
+def _entries(folder: Path) -> dict[str, int]:
+    return {p.name: os.lstat(p).st_mode for p in folder.iterdir()}
+
+
+@pytest.mark.parametrize("kind", list(BAD_OUT))
+def test_an_out_that_is_not_a_new_or_regular_file_is_refused_and_left_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    out = BAD_OUT[kind](tmp_path)
+    before = _entries(tmp_path)
+    with pytest.raises(UsageError, match=r"folder|not a regular file|symlink|too long"):
+        export_sqlite(out)
+    assert _entries(tmp_path) == before  # the FIFO, the device, the link are what they were; no database beside them
+
+
+def _tampered(built: Path, tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
+    folder = shutil.copytree(built, tmp_path / built.name)
+    path = folder / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    edit(descriptor)
+    path.write_text(json.dumps(descriptor), encoding="utf-8")
+    return folder
+
+
+def _figures(d: dict[str, Any]) -> dict[str, Any]:
+    return next(r for r in d["resources"] if r["name"] == "figures")
+
+
+@pytest.mark.parametrize(
+    "edit,reason",
+    [
+        (lambda d: _figures(d)["schema"].__setitem__("fields", "x"), "'schema.fields' that is not a list"),
+        (lambda d: _figures(d)["schema"].__setitem__("foreignKeys", "x"), "'schema.foreignKeys' that are not a list"),
+        (lambda d: d.__setitem__("resources", []), "lists no tables"),
+    ],
+    ids=["fields-a-string", "foreign-keys-a-string", "no-resources"],
+)
+def test_a_damaged_descriptor_is_an_integrity_error_and_nothing_is_written(built: Path, tmp_path: Path, edit: Any, reason: str) -> None:
+    release = _tampered(built, tmp_path, edit)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(IntegrityError, match=reason):
+        export_sqlite(out / "x.db", release)
+    assert not list(out.iterdir())
+
+
+def _parquet_bomb(folder: Path, table: str, copies: int) -> None:
+    """``table``'s Parquet file repeated ``copies`` times (compresses to a few MB), its hash and size recorded."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = folder / f"{table}.parquet"
+    pq.write_table(pa.concat_tables([pq.read_table(path)] * copies), path)
+    data = path.read_bytes()
+    descriptor_path = folder / "datapackage.json"
+    descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
+    entry = next(r for r in descriptor["resources"] if r["name"] == table)["nkdata:parquet"]
+    entry.update(hash="sha256:" + hashlib.sha256(data).hexdigest(), bytes=len(data))
+    descriptor_path.write_text(json.dumps(descriptor), encoding="utf-8")
+
+
+@pytest.mark.slow  # writes a 10 MB Parquet file of 5.8 million rows
+def test_a_parquet_bomb_is_not_enough_memory_not_a_traceback(release_copy: Path, tmp_path: Path, env: dict[str, str]) -> None:
+    _parquet_bomb(release_copy, "figures", 20_000)
+    out = tmp_path / "out"
+    out.mkdir()
+    for command in (["export", "sqlite", out / "x.db", "--release", release_copy], ["plot", "--release", release_copy, "--out", out / "p.svg"]):
+        r = cli(*command, env=env, timeout=120)
+        assert_clean_exit(r, 1, timeout=120)
+        assert "figures.parquet: not enough memory to read it" in r.text, r
+    assert not list(out.iterdir())

@@ -1,0 +1,75 @@
+"""Reading a tampered release folder: every file the reader opens is checked first (a regular
+file, not a symlink, inside the release folder, of the size datapackage.json records), so a
+FIFO never blocks a command and a sparse file of gigabytes is never read.
+
+The attacks run ``nkdata`` in a child process with a memory cap and a timeout
+(tests/hostile_helpers.py): each must end quickly, exit 1, without a traceback, naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from hostile_helpers import assert_clean_exit, cli, leftovers, py
+
+from nkdata.errors import IntegrityError
+from nkdata.release.reader import Release
+
+SIX_GB = 6 * 1024**3
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["plot", "--release", "{R}", "--out", "{T}/plot.svg"],
+        ["export", "sqlite", "{T}/out.sqlite", "--release", "{R}"],
+        ["site", "--release", "{R}", "--out", "{T}/site", "-q"],
+    ],
+    ids=["plot", "export-sqlite", "site"],
+)
+def test_a_fifo_in_place_of_a_table_is_refused_not_waited_on(release_copy: Path, tmp_path: Path, env: dict[str, str], command: list[str]) -> None:
+    fifo = release_copy / "claims.parquet"
+    fifo.unlink()
+    os.mkfifo(fifo)
+    out = tmp_path / "o"
+    out.mkdir()
+    r = cli(*(a.replace("{R}", str(release_copy)).replace("{T}", str(out)) for a in command), env=env, timeout=30)
+    assert_clean_exit(r, 1, timeout=30)
+    assert "claims.parquet: is a FIFO" in r.text, r
+    assert not list(out.iterdir()) and not leftovers(out), list(out.iterdir())
+
+
+def test_a_sparse_file_of_gigabytes_is_refused_unread(release_copy: Path, env: dict[str, str]) -> None:
+    """The size is checked against datapackage.json before a byte is read: under a 2 GiB cap, no MemoryError."""
+    with open(release_copy / "figures.parquet", "r+b") as fh:
+        fh.truncate(SIX_GB)  # sparse: no disk used
+    code = (
+        "import sys, nkdata; from nkdata.release.reader import Release\n"
+        f"try: Release({str(release_copy)!r}).arrow('figures')\n"
+        "except nkdata.NkdataError as exc: sys.exit(f'{type(exc).__name__}: {exc}')"
+    )
+    r = py(code, env=env, timeout=30)
+    assert_clean_exit(r, 1, timeout=30)
+    assert f"figures.parquet: {SIX_GB:,} bytes, datapackage.json says" in r.text and "IntegrityError" in r.text, r
+
+
+def test_a_symlink_in_place_of_a_file_is_refused_even_to_the_same_bytes(built: Path, tmp_path: Path) -> None:
+    folder = shutil.copytree(built, tmp_path / built.name)
+    (folder / "entities.parquet").rename(folder / "elsewhere.parquet")
+    (folder / "entities.parquet").symlink_to("elsewhere.parquet")
+    with pytest.raises(IntegrityError, match=r"entities\.parquet: is a symlink"):
+        Release(folder).arrow("entities")
+    with pytest.raises(IntegrityError, match=r"entities\.parquet: is a symlink"):
+        Release(folder).verify()
+
+
+def test_a_folder_in_place_of_a_text_is_refused(built: Path, tmp_path: Path) -> None:
+    folder = shutil.copytree(built, tmp_path / built.name)
+    text = next(p for p in Release(folder).files() if p.startswith("seeds/"))
+    (folder / text).unlink()
+    (folder / text).mkdir()
+    with pytest.raises(IntegrityError, match=rf"{text.replace('.', '[.]')}: is a folder"):
+        Release(folder).text(text)
