@@ -84,7 +84,7 @@ class PackageCheck(PackageFiles):
         # the record tables.
         with ThreadPoolExecutor(max_workers=4) as pool:
             text_files = pool.submit(self.read_texts)
-            hashes = pool.submit(self.check_files, [e for r in self.resources.values() for e in (r, r[PARQUET_PROPERTY])])
+            hashes = pool.submit(self.check_files, self.listed_files)
             source_texts: list[Future[SourceTexts]] = []  # checked by a helper once read, while this thread goes on
             found: dict[str, Future[list[evidence.Found]]] = {}
             claims_check = _ClaimsCheck(self, pool)
