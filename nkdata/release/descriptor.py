@@ -5,8 +5,9 @@ Refused, before anything else reads the descriptor: a file over ``MAX_BYTES``; t
 UTF-8 JSON; nesting deeper than ``MAX_DEPTH``; anything but an object with a ``resources`` list of
 objects; a ``created`` that is not a real ISO 8601 date-time; and, in each resource, a ``path`` or
 ``hash`` that is not text, a ``path`` holding a NUL character (it names no file: the operating
-system refuses it), ``bytes`` that is not a whole number, or (for a table) an ``nkdata:parquet``
-twin that is not an object with the same three properties.
+system refuses it), ``bytes`` that is not a whole number, a ``schema`` whose parts nkdata reads
+(``fields`` and their names and constraints, ``primaryKey``, ``foreignKeys``) are not of their
+types, or (for a table) an ``nkdata:parquet`` twin that is not an object with the same three properties.
 
 A resource is a table when its ``type`` is ``table`` (or it has a schema or a Parquet twin); every other resource is a file (an archived
 text, a data card; see :mod:`nkdata.release.files`). Releases before 0.4 listed the archived texts
@@ -87,6 +88,25 @@ def file_entries(descriptor: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in descriptor["resources"] if not is_table(r)] + list(descriptor.get(TEXTS_PROPERTY, []))
 
 
+def _is_field(field: Any) -> bool:
+    return isinstance(field, dict) and isinstance(field.get("name"), str) and isinstance(field.get("constraints", {}), dict)
+
+
+def _schema_problem(schema: Any, name: str) -> str | None:
+    """What keeps a Table Schema from being read as one: the parts nkdata reads must have their types."""
+    if not isinstance(schema, dict):
+        return f"resource {name!r} has a 'schema' that is not an object"
+    fields = schema.get("fields", [])
+    if not isinstance(fields, list) or not all(_is_field(f) for f in fields):
+        return f"resource {name!r} has schema 'fields' that are not a list of objects, each with a text 'name' (and any 'constraints' an object)"
+    key = schema.get("primaryKey", [])
+    if not isinstance(key, str) and not (isinstance(key, list) and all(isinstance(k, str) for k in key)):
+        return f"resource {name!r} has a schema 'primaryKey' that is not a field name or a list of them"
+    if not isinstance(schema.get("foreignKeys", []), list):
+        return f"resource {name!r} has schema 'foreignKeys' that are not a list"
+    return None
+
+
 def _is_datetime(value: Any) -> bool:
     import datetime as dt
 
@@ -115,8 +135,8 @@ def shape_problems(descriptor: Any) -> list[str]:
         problems += [p for p in (_file_entry_problem(res, f"resource {name!r}"),) if p]
         if is_table(res) and (problem := _file_entry_problem(res.get(PARQUET_PROPERTY), f"{name!r}'s {PARQUET_PROPERTY}")):
             problems.append(problem)
-        if "schema" in res and not isinstance(res["schema"], dict):
-            problems.append(f"resource {name!r} has a 'schema' that is not an object")
+        if "schema" in res and (problem := _schema_problem(res["schema"], name)):
+            problems.append(problem)
     texts = descriptor.get(TEXTS_PROPERTY, [])
     if not isinstance(texts, list):
         problems.append(f"'{TEXTS_PROPERTY}' is not a list")

@@ -57,6 +57,9 @@ _MUTATIONS = {
     "parquet-str": lambda d: d["resources"][0].__setitem__("nkdata:parquet", "x"),
     "schema-int": lambda d: d["resources"][0].__setitem__("schema", 5),
     "bytes-lots": lambda d: d["resources"][0].__setitem__("bytes", "lots"),
+    "fields-str": lambda d: d["resources"][0]["schema"].__setitem__("fields", "x"),  # diff: TypeError
+    "constraints-str": lambda d: d["resources"][0]["schema"]["fields"][0].__setitem__("constraints", "x"),
+    "primary-key-int": lambda d: d["resources"][0]["schema"].__setitem__("primaryKey", 5),
     "deep": None,
 }
 
@@ -85,6 +88,7 @@ def _mutate(folder: Path, name: str) -> None:
         pytest.param("schema-int", "diff"),
         pytest.param("bytes-lots", "diff"),
         pytest.param("deep", "diff"),
+        *(pytest.param(m, c) for m in ("fields-str", "constraints-str", "primary-key-int") for c in ("validate", "diff")),
     ],
 )
 def test_malformed_descriptor(built: Path, release_copy: Path, project_dir: Path, env: dict[str, str], mutation: str, command: str) -> None:
