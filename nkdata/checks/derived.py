@@ -36,7 +36,8 @@ def _short(value: Any, n: int = 60) -> str:
 
 
 def originator_differences(figures: pa.Table) -> list[Difference]:
-    """Figures whose ``originator`` is not the first entity of their attribution chain."""
+    """Figures whose ``originator`` is not the first entity of their attribution chain (a figure
+    with no attribution is reported as that: its originator is not compared)."""
     import numpy as np
     import pyarrow.compute as pc
 
@@ -45,7 +46,7 @@ def originator_differences(figures: pa.Table) -> list[Difference]:
     first = first_items(figures["attribution"])
     same = false_for_null(pc.equal(figures["originator"], first))
     both_null = pc.and_(figures["originator"].is_null(), first.is_null())
-    rows = np.flatnonzero(~pc.or_(same, both_null).to_numpy(zero_copy_only=False))
+    rows = np.flatnonzero(pc.and_(pc.invert(pc.or_(same, both_null)), figures["attribution"].is_valid()).to_numpy(zero_copy_only=False))
     out = []
     ids, got, want = figures["figure_id"], figures["originator"], first
     for r in rows.tolist():

@@ -38,8 +38,7 @@ def describe_error(err: dict[str, Any], model: type[Record]) -> tuple[str, str |
     hint = ""
     message = err["msg"]
     if etype.startswith(("date_", "datetime_")) and "date" in str(field_name or "") or etype.startswith("date_from"):
-        code, hint = "M221", "write a real calendar date as YYYY-MM-DD"
-        message = f"{err.get('input')!r} is not a real date ({(err.get('ctx') or {}).get('error', err['msg'])})"
+        code, _, message, hint = not_a_real_date(field_name, repr(err.get("input")), (err.get("ctx") or {}).get("error", err["msg"]))
     elif etype == "extra_forbidden":
         close = difflib.get_close_matches(str(field_name), list(model.model_fields), n=1)
         message = f"unknown field {field_name!r} in {'an' if model.noun[0] in 'aeiou' else 'a'} {model.noun} record"
@@ -66,6 +65,11 @@ def describe_error(err: dict[str, Any], model: type[Record]) -> tuple[str, str |
     elif etype in KIND_CODES:  # a rule of nkdata.spec.rules: its message as the rule words it
         message = err["msg"]
     return code, field_name, message, hint
+
+
+def not_a_real_date(name: str | None, shown: str, why: str) -> Described:
+    """A date that names no calendar day (a YAML or CSV 2025-02-30, a Parquet date past year 9999)."""
+    return "M221", name, f"{shown} is not a real date ({why})", "write a real calendar date as YYYY-MM-DD"
 
 
 def unknown_column(name: str, model: type[Record] | None, hint: str = "") -> Described:

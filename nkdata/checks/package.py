@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from nkdata.checks import columns, derived, evidence, formulas, ids, texts
 from nkdata.checks.package_files import DESCRIPTOR, REBUILD, PackageFiles, Target, is_package, open_target
-from nkdata.checks.package_tables import Checked, TableReader
+from nkdata.checks.package_tables import Checked, TableReader, drop_impossible_cells, either
 from nkdata.checks.spans import SourceTexts
 from nkdata.checks.tablerows import TableRows, primary_key
 from nkdata.errors import UsageError
@@ -44,6 +44,10 @@ if TYPE_CHECKING:  # pragma: no cover
 #: The stored claims table as read (None: unreadable) and its problems, held back.
 StoredClaims = tuple["tuple[Checked, dict[str, np.ndarray]] | None", list[Problem]]
 
+#: The tables the claims derive from: a cell of theirs that holds no value where it must (null in
+#: the rows; reported) is not reported again as every claim it changes.
+CLAIM_INPUTS = frozenset({"figures", "entities", "sources"})
+
 Progress = Callable[[str, int, int], None]
 """``progress(label, done, total)``: called as work advances (the CLI draws a bar)."""
 
@@ -57,6 +61,7 @@ class PackageCheck(PackageFiles):
         self.reader = TableReader(self)
         self.tables: dict[str, Checked] = {}
         self.bad_files: set[str] = set()
+        self.incomplete: set[str] = set()  # tables with a cell that holds no value where it must (reported; null in the rows)
         self._steps = 0
         self._total = 4 + len(MODELS) + len(RECORD_TABLES)  # the calls of _step in run()
         self.timings: dict[str, float] = {}  # seconds per step, for profiling
@@ -84,7 +89,7 @@ class PackageCheck(PackageFiles):
         # the record tables.
         with ThreadPoolExecutor(max_workers=4) as pool:
             text_files = pool.submit(self.read_texts)
-            hashes = pool.submit(self.check_files, [e for r in self.resources.values() for e in (r, r[PARQUET_PROPERTY])])
+            hashes = pool.submit(self.check_files, self.listed_files)
             source_texts: list[Future[SourceTexts]] = []  # checked by a helper once read, while this thread goes on
             found: dict[str, Future[list[evidence.Found]]] = {}
             claims_check = _ClaimsCheck(self, pool)
@@ -132,6 +137,8 @@ class PackageCheck(PackageFiles):
             return
         ct, csv_bad = read
         self.tables[table] = ct
+        if any(bad.any() for bad in csv_bad.values()) or any(ct.data[f.name].null_count for f in arrow_schema(table) if not f.nullable):
+            self.incomplete.add(table)  # a cell that does not convert, or a required value missing
         if on_read is not None:
             on_read(ct)
         columns.check_fields(ct, csv_bad)
@@ -151,9 +158,11 @@ class PackageCheck(PackageFiles):
             csv_path = self.inside(csv_rel)
             csv_exists = csv_path is not None and csv_path.is_file()
             ct = Checked(table, pq_t, np.ones(pq_t.num_rows, dtype=bool), csv_shown if csv_exists else pq_shown, self)
+            pq_bad = drop_impossible_cells(ct)
             if on_rows is not None:
                 on_rows(ct)
-            return ct, self.reader.stream_compare(ct, csv_rel, schema, pq_shown) if csv_exists else {}
+            csv_bad = self.reader.stream_compare(ct, csv_rel, schema, pq_shown, pq_bad) if csv_exists else {}
+            return ct, either(csv_bad, pq_bad)
         csv_t, csv_bad = self.reader.read_csv(table, csv_rel, csv_shown, schema, None)
         if csv_t is None:
             return None
@@ -188,8 +197,8 @@ class PackageCheck(PackageFiles):
             return  # the claims table is checked against the figures, or not at all
         read, found = stored.result()
         self.sink.extend(found)
-        if read is None or any(bad.any() for bad in read[1].values()):
-            return  # unreadable, or cells that do not convert (reported)
+        if read is None or any(bad.any() for bad in read[1].values()) or self.incomplete & CLAIM_INPUTS:
+            return  # unreadable, or cells that do not convert, here or in what the claims derive from (reported)
         ct = read[0]
         told = agreed.result() if agreed is not None else None
         self._report_derived(ct, derived.claims_differences(ct.data, {name: t.data for name, t in self.tables.items()}, told))
@@ -223,7 +232,7 @@ class _ClaimsCheck:
             self.stored = self.pool.submit(self.check.read_claims)
 
     def derive(self) -> None:
-        if self.stored is not None:
+        if self.stored is not None and not self.check.incomplete & CLAIM_INPUTS:  # else not compared
             tables = self.check.tables
             entities, sources = (tables[t].data if t in tables else None for t in ("entities", "sources"))
             derived_claims = self.pool.submit(claims.derive_unordered, tables["figures"].data, entities, sources)

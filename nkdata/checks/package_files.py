@@ -89,7 +89,8 @@ class PackageFiles:
         self.problems: list[Problem] = []
         self.descriptor: dict[str, Any] = {}
         self.resources: dict[str, dict[str, Any]] = {}
-        self.text_entries: dict[str, dict[str, Any]] = {}
+        self.text_entries: dict[str, dict[str, Any]] = {}  # by path: the first entry of each
+        self.listed_files: list[dict[str, Any]] = []  # the tables' files (both twins), and any further entry of a text's path
         self._local = threading.local()
         self._root = target.folder.resolve()
         self._folder_inside: dict[Path, bool] = {}  # each folder of the package resolved once
@@ -148,6 +149,33 @@ class PackageFiles:
                 return False
             self.add(shown, None, "P802", None, None, exc.reason, REBUILD)
             return False
+        self._check_version(shown)
+        self._read_tables(shown)
+        # Every other file: the file resources, or an older release's nkdata:texts (load_descriptor
+        # checked their shape). The last entry for a path is the one read, as the loader does; any
+        # other is hash-checked all the same, so that no entry goes unchecked behind another.
+        for e in file_entries(self.descriptor):
+            if e["path"] in self.text_entries:
+                self.listed_files.append(self.text_entries[e["path"]])
+            self.text_entries[e["path"]] = e
+        self._report_listed_twice(shown)
+        return True
+
+    def _check_version(self, shown: str) -> None:
+        """P802: the version is X.Y.Z and the release folder is named after it (a zip's folder included)."""
+        from nkdata.release.layout import release_name
+        from nkdata.versioning.semver import is_version
+
+        version = self.descriptor.get("version")
+        if not isinstance(version, str) or not is_version(version):
+            what = "no 'version'" if version is None else f"'version' {version!r}, not a MAJOR.MINOR.PATCH version such as 0.3.0"
+            self.add(shown, None, "P802", None, "version", f"the descriptor has {what}", REBUILD)
+        elif self.target.folder.name != release_name(version):
+            message = f"the release of version {version} is in a folder named {self.target.folder.name!r}, not {release_name(version)!r}"
+            self.add(shown, None, "P802", None, "version", message, f"name the folder {release_name(version)} (or rebuild the release)")
+
+    def _read_tables(self, shown: str) -> None:
+        """The table resources: each an nkdata table, once, whole, with this nkdata's schema."""
         schemas = all_schemas()
         for i, res in enumerate(self.descriptor["resources"]):
             if not is_table(res):
@@ -162,28 +190,31 @@ class PackageFiles:
             if bad:
                 self.add(shown, None, "P802", None, name, f"resource {name!r} lacks {', '.join(bad)}", REBUILD)
                 continue
+            self.listed_files += [res, res[PARQUET_PROPERTY]]  # every table listed is hash-checked, one hidden by another too
+            if name in self.resources:  # the last one is read, as the loader does
+                self.add(shown, None, "P802", None, "resources", f"resource {i} is a second resource named {name!r}: one would hide the other", REBUILD)
             if res.get("schema") != schemas[name]:
+                difference = schema_difference(res.get("schema"), schemas[name])
                 self.add(
                     shown,
                     None,
                     "P802",
                     None,
                     name,
-                    f"the Table Schema of {name!r} differs from the one this nkdata's models generate ({schema_difference(res.get('schema'), schemas[name])})",
+                    f"the Table Schema of {name!r} differs from the one this nkdata's models generate ({difference})",
                     "build the package with the same nkdata version, or validate it with the version that built it",
                 )
             self.resources[name] = res
         for name in schemas:
             if name not in self.resources and not any(is_table(r) and r.get("name") == name for r in self.descriptor["resources"]):
                 self.add(shown, None, "P802", None, "resources", f"the package has no {name!r} resource", REBUILD)
-        # Every other file: the file resources, or an older release's nkdata:texts (load_descriptor
-        # checked their shape). Two entries for one path would let one hide the other.
-        files = file_entries(self.descriptor)
-        self.text_entries = {e["path"]: e for e in files}
-        if len(self.text_entries) < len(files):
-            twice = [path for path, n in Counter(e["path"] for e in files).items() if n > 1]
-            self.add(shown, None, "P802", None, "resources", f"{twice[0]} is listed twice", REBUILD)
-        return True
+
+    def _report_listed_twice(self, shown: str) -> None:
+        """P802 for each path two entries list (tables, Parquet twins and files alike): one could hide the other."""
+        paths = [e["path"] for e in self.listed_files] + list(self.text_entries)
+        for path, n in Counter(paths).items():
+            if n > 1:
+                self.add(shown, None, "P802", None, "resources", f"{path} is listed twice" if n == 2 else f"{path} is listed {n} times", REBUILD)
 
     def check_files(self, entries: list[dict[str, Any]]) -> set[str]:
         """P800/P801 for files the descriptor lists; returns the paths that failed."""

@@ -3,6 +3,9 @@
 The CSV's header is checked against the Table Schema (M200/M201, worded by
 :mod:`nkdata.checks.fields`); cells that do not convert are M202/M221; a CSV
 and Parquet that disagree are P803. With no usable Parquet the CSV alone is read.
+A null in a Parquet column the schema declares required is left to the field checks
+(M201, by row); Parquet cells no CSV could spell (a date past year 9999, a null list item)
+are reported as the CSV's would be and made null.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from nkdata.checks.columns import explain
 from nkdata.checks.fields import describe_error
 from nkdata.checks.package_files import REBUILD, PackageFiles
 from nkdata.checks.tablerows import Place, TableRows, shorten
-from nkdata.spec.columns import csv_read_type
-from nkdata.spec.conditions import false_for_null
+from nkdata.spec.columns import csv_read_type, impossible_dates
+from nkdata.spec.conditions import false_for_null, list_items
 from nkdata.spec.models import MODELS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -99,6 +102,37 @@ def _may_hold_newline(chunk: pa.Array) -> bool:
     return any(bool((view[i : i + step] == 10).any()) for i in range(0, len(view), step))
 
 
+def drop_impossible_cells(ct: Checked) -> dict[str, np.ndarray]:
+    """Parquet cells no CSV could spell, reported as the CSV's would be and then made null: a
+    date that names no calendar day (a date32 is any of ±2^31 days; a date runs from year 1 to
+    9999: M221), a list holding a null item (M202). Returns those cells, by column."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found: dict[str, np.ndarray] = {}
+    for name in ct.data.column_names:
+        col = ct.data[name]
+        if pa.types.is_date32(col.type):
+            bad = impossible_dates(col)
+            days = pc.cast(col, pa.int32())
+            for r in np.flatnonzero(bad).tolist():
+                ct.report(r, *fields.not_a_real_date(name, f"day {days[r].as_py():,} of the Parquet date32", "years run from 1 to 9999"))
+        elif pa.types.is_list(col.type):
+            items, rows, _ = list_items(col)
+            bad = np.zeros(len(col), dtype=bool)
+            bad[rows[items.is_null().to_numpy(zero_copy_only=False)]] = True
+            for r in np.flatnonzero(bad).tolist():
+                ct.report(r, *fields.not_a_list(name, shorten(json.dumps(col[r].as_py()), 60)))
+        else:
+            continue
+        if bad.any():
+            found[name] = bad
+            at = ct.data.schema.get_field_index(name)
+            ct.data = ct.data.set_column(at, ct.data.schema.field(at).with_nullable(True), pc.if_else(pa.array(bad), None, col))
+    return found
+
+
 CSV_BLOCK_MIN = 4 << 20
 CSV_BLOCK_MAX = 64 << 20
 CSV_BLOCK_FAST = 1 << 20  # tried first: parses several times faster than large blocks, in a fraction of the memory
@@ -134,12 +168,16 @@ class TableReader:
             )
             self.files.add(shown, None, "P803", None, None, f"the Parquet file's columns differ from the schema: {what}", REBUILD)
             return None
-        return t.select(schema.names).cast(schema)
+        t = t.select(schema.names)
+        if any(t[f.name].null_count for f in schema if not f.nullable):  # the checks report each such row (M201)
+            return t.cast(pa.schema([f.with_nullable(True) for f in schema], metadata=schema.metadata))
+        return t.cast(schema)
 
-    def stream_compare(self, ct: Checked, rel: str, schema: pa.Schema, pq_shown: str) -> dict[str, np.ndarray]:
+    def stream_compare(self, ct: Checked, rel: str, schema: pa.Schema, pq_shown: str, pq_bad: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Read the CSV in batches with the schema's types and compare each with the Parquet's rows (P803).
 
-        Returns the cells that do not convert (already reported), which are not compared.
+        Returns the cells that do not convert (already reported), which are not compared; nor are
+        the Parquet's cells ``pq_bad`` (reported as they were read).
         """
         import pyarrow as pa
 
@@ -153,7 +191,7 @@ class TableReader:
         for block, newlines in ((CSV_BLOCK_FAST, False), (CSV_BLOCK_FAST, True), (read.block_size, True)):
             try:
                 with self.files.buffered() as found:  # kept only if the pass completes
-                    self._compare_batches(ct, path, block, newlines, convert(text_types), pq_shown)
+                    self._compare_batches(ct, path, block, newlines, convert(text_types), pq_shown, pq_bad)
                 self.files.sink.extend(found)
                 return {}
             except pa.ArrowInvalid:
@@ -163,10 +201,10 @@ class TableReader:
                 return {}
         csv_t, bad = self.read_csv(ct.table, rel, ct.csv_shown, schema, ct.data, checked_header=True)
         if csv_t is not None:
-            compare(self.files, ct, csv_t, ct.data, bad, pq_shown)
+            compare(self.files, ct, csv_t, ct.data, either(bad, pq_bad), pq_shown)
         return bad
 
-    def _compare_batches(self, ct: Checked, path: Path, block: int, newlines: bool, convert: Any, pq_shown: str) -> None:
+    def _compare_batches(self, ct: Checked, path: Path, block: int, newlines: bool, convert: Any, pq_shown: str, pq_bad: dict[str, np.ndarray]) -> None:
         """One pass over the CSV: each run of batches compared with the Parquet's rows at the same place."""
         import pyarrow as pa
         import pyarrow.csv as pacsv
@@ -182,7 +220,8 @@ class TableReader:
                 if held < COMPARE_ROWS:
                     continue
             if held and pos + held <= pq_t.num_rows:
-                compare(self.files, ct, pa.Table.from_batches(batches), pq_t.slice(pos, held), {}, pq_shown, pos)
+                skip = {name: bad[pos : pos + held] for name, bad in pq_bad.items()}
+                compare(self.files, ct, pa.Table.from_batches(batches), pq_t.slice(pos, held), skip, pq_shown, pos)
             pos += held
             batches, held = [], 0
         if pos != pq_t.num_rows:
@@ -348,7 +387,8 @@ class TableReader:
 def compare(
     files: PackageFiles, ct: Checked, csv_t: pa.Table | pa.RecordBatch, pq_t: pa.Table, csv_bad: dict[str, np.ndarray], pq_shown: str, first_row: int = 0
 ) -> None:
-    """The CSV must say what the Parquet says, cell by cell (P803 where they differ); rows from ``first_row``."""
+    """The CSV must say what the Parquet says, cell by cell (P803 where they differ), but for the cells
+    ``csv_bad`` (reported already: a CSV cell that does not convert, a Parquet date that is none); rows from ``first_row``."""
     import numpy as np
     import pyarrow as pa
 
@@ -376,6 +416,14 @@ def compare(
         a, b = mine.take(pa.array(rows)).to_pylist(), pq_col.take(pa.array(rows)).to_pylist()
         for r, x, y in zip(rows.tolist(), a, b, strict=True):
             ct.report(first_row + r, "P803", name, f"the CSV says {shorten(repr(x), 60)} but {pq_shown} says {shorten(repr(y), 60)}", REBUILD)
+
+
+def either(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Cells flagged in ``a`` or ``b``, by column."""
+    out = dict(a)
+    for name, flagged in b.items():
+        out[name] = out[name] | flagged if name in out else flagged
+    return out
 
 
 def differs(a: pa.ChunkedArray, b: pa.ChunkedArray) -> np.ndarray:

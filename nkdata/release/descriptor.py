@@ -3,9 +3,11 @@
 
 Refused, before anything else reads the descriptor: a file over ``MAX_BYTES``; text that is not
 UTF-8 JSON; nesting deeper than ``MAX_DEPTH``; anything but an object with a ``resources`` list of
-objects; a ``created`` that is not a real ISO 8601 date-time; and, in each resource, a ``path`` or ``hash`` that is not text, ``bytes`` that is not a
-whole number, (for a table) an ``nkdata:parquet`` twin that is not an object with the same three properties, or a ``schema``
-whose fields, primary key or foreign keys are not of the shape a Table Schema gives them.
+objects; a ``created`` that is not a real ISO 8601 date-time; and, in each resource, a ``path`` or
+``hash`` that is not text, a ``path`` holding a NUL character (it names no file: the operating
+system refuses it), ``bytes`` that is not a whole number, (for a table) an ``nkdata:parquet`` twin
+that is not an object with the same three properties, or a ``schema`` whose fields, primary key or
+foreign keys are not of the shape a Table Schema gives them.
 
 A resource is a table when its ``type`` is ``table`` (or it has a schema or a Parquet twin); every other resource is a file (an archived
 text, a data card; see :mod:`nkdata.release.files`). Releases before 0.4 listed the archived texts
@@ -60,6 +62,8 @@ def _file_entry_problem(entry: Any, what: str) -> str | None:
         return f"{what} is not an object with path, hash and bytes"
     if not isinstance(entry.get("path"), str) or not isinstance(entry.get("hash"), str):
         return f"{what} needs a text 'path' and 'hash'"
+    if "\0" in entry["path"]:
+        return f"{what} has a 'path' holding a NUL character, which names no file"
     size = entry.get("bytes")
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
         return f"{what} has 'bytes' {size!r}, not a whole number of bytes"

@@ -65,6 +65,22 @@ def csv_cell(value: Any, ftype: str) -> str:
     return str(value)
 
 
+_EPOCH = dt.date(1970, 1, 1).toordinal()  # a date32 counts days from it
+
+
+def impossible_dates(values: Any) -> Any:
+    """Which cells of a date32 column name no calendar day (a numpy bool array): a date32 holds
+    any of ±2^31 days, a date (Python's, the CSV's YYYY-MM-DD) is of a year from 1 to 9999."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from nkdata.spec.conditions import false_for_null
+
+    days = pc.cast(values, pa.int32())
+    outside = pc.or_(pc.less(days, dt.date.min.toordinal() - _EPOCH), pc.greater(days, dt.date.max.toordinal() - _EPOCH))
+    return false_for_null(outside).to_numpy(zero_copy_only=False)
+
+
 def csv_read_type(t: pa.DataType) -> pa.DataType:
     """The type a CSV reader reads a column as: lists stay JSON text, to be parsed after."""
     import pyarrow as pa

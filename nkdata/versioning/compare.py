@@ -22,6 +22,13 @@ MAX_DETAILS = 1000  # changed records per table reported field by field (the res
 
 _LOWER_BOUNDS = ("minimum", "exclusiveMinimum", "minLength")
 _UPPER_BOUNDS = ("maximum", "exclusiveMaximum", "maxLength")
+_BOUNDS = _LOWER_BOUNDS + _UPPER_BOUNDS
+
+
+def _comparable(a: Any, b: Any) -> bool:
+    """Whether two bounds can be weighed (both numbers, or both texts such as dates; or one absent)."""
+    kinds = {type(x) for x in (a, b) if x is not None}
+    return kinds <= {int, float} or kinds == {str}
 
 
 def _constraint_changes(table: str, col: str, old: dict[str, Any], new: dict[str, Any]) -> Iterator[Change]:
@@ -36,6 +43,8 @@ def _constraint_changes(table: str, col: str, old: dict[str, Any], new: dict[str
                 yield Change(Level.MAJOR, table, f"{where} became {key} (constraint tightened)")
             elif bool(a) and not bool(b):
                 yield Change(Level.MINOR, table, f"{where} is no longer {key} (constraint relaxed)")
+        elif (key == "enum" and not all(isinstance(x, list) or x is None for x in (a, b))) or (key in _BOUNDS and not _comparable(a, b)):
+            yield Change(Level.MAJOR, table, f"{where}: {key} changed from {a!r} to {b!r}")  # not terms or bounds to weigh
         elif key == "enum":
             if a is None:
                 yield Change(Level.MAJOR, table, f"{where} now limited to the terms {', '.join(map(str, b or []))} (constraint tightened)")
@@ -48,7 +57,7 @@ def _constraint_changes(table: str, col: str, old: dict[str, Any], new: dict[str
                     yield Change(Level.MAJOR, table, f"{where}: vocabulary terms removed: {', '.join(map(str, gone))}")
                 if new_terms:
                     yield Change(Level.MINOR, table, f"{where}: vocabulary terms added: {', '.join(map(str, new_terms))}")
-        elif key in _LOWER_BOUNDS + _UPPER_BOUNDS:
+        elif key in _BOUNDS:
             lower = key in _LOWER_BOUNDS
             if a is None:
                 yield Change(Level.MAJOR, table, f"{where}: {key} {b} added (constraint tightened)")

@@ -16,7 +16,7 @@ from nkdata.errors import IntegrityError, UsageError
 from nkdata.release import archive
 from nkdata.release.descriptor import load_descriptor
 from nkdata.release.hashing import sha256_file
-from nkdata.release.layout import DESCRIPTOR, RELEASES_DIR, digest_name, zip_name
+from nkdata.release.layout import DESCRIPTOR, PARQUET_PROPERTY, RELEASES_DIR, digest_name, zip_name
 from nkdata.release.reader import Release
 from nkdata.versioning.semver import declared_version, is_version
 
@@ -45,7 +45,25 @@ def _descriptor_meta(descriptor: dict[str, Any]) -> dict[str, Any]:
 def _release_side(folder: Path, label: str) -> Side:
     release = Release(folder)
     schemas = {name: res.get("schema", {}) for name, res in release.resources.items()}
-    return Side(label, release.version, _descriptor_meta(release.descriptor), schemas, release.arrow)
+
+    def read(table: str) -> pa.Table:
+        return _real_dates(release.arrow(table), folder / str(release.resources[table][PARQUET_PROPERTY]["path"]))
+
+    return Side(label, release.version, _descriptor_meta(release.descriptor), schemas, read)
+
+
+def _real_dates(table: pa.Table, path: Path) -> pa.Table:
+    """``table``, once each of its dates is a calendar day: a Parquet date32 can hold days no date
+    is (years past 9999), which the rows could not be compared with."""
+    import pyarrow as pa
+
+    from nkdata.spec.columns import impossible_dates
+
+    for name in table.column_names:
+        if pa.types.is_date32(table.schema.field(name).type) and impossible_dates(table[name]).any():
+            what = f"column {name!r} holds a day that is not a real date (years run from 1 to 9999)"
+            raise IntegrityError(f"{path}: {what}; the release is damaged: build or download it again")
+    return table
 
 
 def _zip_side(zip_path: Path, label: str, stack: ExitStack) -> Side:
@@ -103,7 +121,9 @@ def _release_folder_side(folder: Path, label: str, stack: ExitStack) -> Side:
     resources = descriptor["resources"]
     if resources and all((folder / r.get("path", "")).is_file() for r in resources):
         return _release_side(folder, label)
-    version = str(descriptor.get("version"))
+    version = descriptor.get("version")
+    if not isinstance(version, str) or not is_version(version):  # it names the zip: no path of the descriptor's choosing
+        raise IntegrityError(f"{folder / DESCRIPTOR}: 'version' is {version!r}, not a MAJOR.MINOR.PATCH version; the release is damaged")
     zip_path = _recorded_zip(folder, version)
     if zip_path is None:
         raise UsageError(f"{folder} has a datapackage.json but neither the data files nor {zip_name(version)}: cannot read its records")

@@ -398,3 +398,17 @@ def test_damaged_inputs_fail_cleanly(tmp_path: Path) -> None:
         assert out.exit_code in (1, 2), (rel, out.output)
         assert needle in out.stderr and "Traceback" not in out.output, (rel, out.output)
     assert not (tmp_path.parent / "outside.txt").exists()
+
+
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        ({"enum": "abc"}, {"enum": ["a"]}),  # iterated as letters, or a TypeError for a number
+        ({"enum": 5}, {"enum": ["a"]}),
+        ({"minimum": "5"}, {"minimum": 0}),  # '<' between a text and a number: TypeError
+        ({"maxLength": [1]}, {"maxLength": 2}),
+    ],
+)
+def test_constraints_that_are_not_terms_or_bounds_are_a_major_change_not_a_traceback(old: dict[str, object], new: dict[str, object]) -> None:
+    changes = compare_schemas("t", {"fields": [{"name": "a", "constraints": old}]}, {"fields": [{"name": "a", "constraints": new}]})
+    assert [c.level for c in changes] == [Level.MAJOR] and "changed from" in changes[0].message

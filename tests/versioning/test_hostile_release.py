@@ -8,6 +8,7 @@ traceback, a message naming the file, nothing read from outside the tree, nothin
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -42,3 +43,18 @@ def test_release_check_refuses_stale_embedded_staging(tmp_path: Path, env: dict[
     r = cli("release", proj, "--check", env=env, timeout=60)
     assert_clean_exit(r, 1, timeout=60)
     assert ".release.k1ll3d" in r.text, r
+
+
+# ============================================================ a recorded release's descriptor
+
+
+def test_diff_refuses_a_recorded_descriptor_whose_version_is_a_path(built: Path, tmp_path: Path, env: dict[str, str]) -> None:
+    """Its version names the zip diff reads (nkdata-VERSION.zip beside it): '../../x' is no version."""
+    recorded = tmp_path / "recorded"
+    recorded.mkdir()
+    text = (built / "datapackage.json").read_text(encoding="utf-8")
+    version = json.loads(text)["version"]
+    (recorded / "datapackage.json").write_text(text.replace(f'"version": "{version}"', '"version": "../../x"', 1), encoding="utf-8")
+    r = cli("diff", built, recorded, env=env, timeout=60)
+    assert_clean_exit(r, 1, timeout=60)
+    assert "datapackage.json: 'version' is '../../x'" in r.text, r
