@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from nkdata.outputs.site import charts, pages, text
-from nkdata.outputs.site.data import SiteData, assemble, open_release, slug
+from nkdata.outputs.site.data import SiteData, assemble, downloads, open_release, slug
 from nkdata.outputs.site.html import Col, esc, link, page, table
 
 
@@ -218,7 +218,8 @@ def build_site(
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="nkdata-site-") as tmp:
         rel = open_release(release, project, Path(tmp))
-        data = assemble(rel, _sqlite_export(rel.folder, Path(tmp)))
+        data = assemble(rel)  # every table checked before anything else is read or written
+        data.downloads = downloads(rel, _sqlite_export(rel.folder, Path(tmp)))
         result = write_site(data, out, progress)
     return _with_time(result, time.perf_counter() - started)
 

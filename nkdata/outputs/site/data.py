@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from nkdata.errors import UsageError
+from nkdata.outputs.site.tables import read_tables
 from nkdata.release.hashing import sha256_file
 from nkdata.release.reader import PARQUET_PROPERTY, Release
 
@@ -129,16 +130,9 @@ def _sorted_claims(claims: list[Row]) -> list[Row]:
     return sorted(claims, key=lambda c: (c.get("date_start") or far, c["metric"], c["claim_id"]))
 
 
-def assemble(release: Release, sqlite: Path | None = None) -> SiteData:
-    """Read every table of ``release`` (hashes checked) into a :class:`SiteData`."""
-    arrow = {name: release.arrow(name) for name in ("figures", "sources", "entities", "statements", "events")}
-    if "claims" in release.resources:
-        arrow["claims"] = release.arrow("claims")
-    else:  # a release older than the claims table: derived from its figures as nkdata.load() does
-        from nkdata.release.rows import claims_table
-
-        arrow["claims"] = claims_table(arrow)
-    tables = {name: table.to_pylist() for name, table in arrow.items()}
+def assemble(release: Release) -> SiteData:
+    """Read every table of ``release`` (hashes and columns checked: :func:`read_tables`) into a :class:`SiteData`."""
+    tables = {name: table.to_pylist() for name, table in read_tables(release).items()}
     texts_by_path = release.texts()
     sources = {s["source_id"]: s for s in tables["sources"]}
     texts = {sid: texts_by_path[s["text_path"]] for sid, s in sources.items() if s.get("text_path") in texts_by_path}
@@ -151,7 +145,6 @@ def assemble(release: Release, sqlite: Path | None = None) -> SiteData:
         statements=tables["statements"],
         events=tables["events"],
         texts=texts,
-        downloads=downloads(release, sqlite),
     )
 
 
