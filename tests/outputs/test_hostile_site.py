@@ -1,17 +1,20 @@
-"""Hostile releases for ``nkdata site`` and ``nkdata plot``: tables whose columns are not what their
-schema says. Each ends in one line and exit 1, and writes nothing.
+"""Hostile releases for ``nkdata site`` and ``nkdata plot``: a descriptor whose file paths lead out
+of the release, tables whose columns are not what their schema says. Each ends in one line and
+exit 1, reads nothing from outside the release, and writes nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import run_cli
+from hostile_helpers import SECRET, outside_secret
 
 pytest.importorskip("matplotlib", reason="the site extra (matplotlib) is not installed")
 
@@ -25,6 +28,15 @@ def _descriptor(release: Path) -> dict[str, Any]:
 
 def _entry(desc: dict[str, Any], table: str) -> dict[str, Any]:
     return next(r for r in desc["resources"] if r.get("name") == table)
+
+
+def _point_at(release: Path, table: str, target: Path) -> None:
+    """The table's CSV entry names ``target`` by a relative path, with its true sha256 and size."""
+    desc = _descriptor(release)
+    data = target.read_bytes()
+    entry = _entry(desc, table)
+    entry.update(path=os.path.relpath(target, release), hash="sha256:" + hashlib.sha256(data).hexdigest(), bytes=len(data))
+    (release / "datapackage.json").write_text(json.dumps(desc), encoding="utf-8")
 
 
 def _retable(release: Path, table: str, edit: Callable[[pa.Table], pa.Table]) -> None:
@@ -50,6 +62,28 @@ def _set(column: str, value: Any, kind: pa.DataType | None = None) -> Callable[[
         return table.set_column(at, pa.field(column, array.type), array)
 
     return edit
+
+
+# ---------------------------------------------------------------- files read from the release
+
+
+def test_a_table_path_leading_out_of_the_release_is_refused(release_copy: Path, tmp_path: Path) -> None:
+    secret = outside_secret(tmp_path, "secret.txt", SECRET)
+    _point_at(release_copy, "figures", secret)
+    out = tmp_path / "site"
+    r = run_cli("site", "--release", str(release_copy), "--out", str(out), "-q")
+    assert r.exit_code == 1 and "leaves the release folder" in r.output, r.output
+    assert not out.exists() and SECRET not in r.output
+    assert [p for p in tmp_path.rglob("*") if p.is_file() and SECRET in p.read_text(errors="replace")] == [secret]
+
+
+def test_a_zip_beside_the_release_that_leads_out_of_its_folder_is_refused(release_copy: Path, tmp_path: Path) -> None:
+    secret = outside_secret(tmp_path, "secret.zip", SECRET)
+    (release_copy.parent / f"{release_copy.name}.zip").symlink_to(secret)
+    out = tmp_path / "site"
+    r = run_cli("site", "--release", str(release_copy), "--out", str(out), "-q")
+    assert r.exit_code == 1 and "outside the release's folder" in r.output, r.output
+    assert not out.exists()
 
 
 # ---------------------------------------------------------------- tables that are not what their schema says

@@ -191,7 +191,7 @@ def write_site(data: SiteData, out: Path | str, progress: Callable[[str, int, in
     for sid, body in data.texts.items():
         put(f"texts/{slug(sid)}.txt", body.encode("utf-8"))
     for d in data.downloads:
-        put(f"downloads/{d.name}", d.source.read_bytes())
+        put(f"downloads/{d.name}", d.data)
     for name in ("site.css", "site.js"):
         put(f"assets/{name}", _asset(name))
     return SiteResult(
