@@ -1,25 +1,30 @@
-"""Hostile releases for ``nkdata site`` and ``nkdata plot``: a descriptor whose file paths lead out
-of the release, tables whose columns are not what their schema says. Each ends in one line and
-exit 1, reads nothing from outside the release, and writes nothing.
+"""Hostile releases and output paths for ``nkdata site`` and ``nkdata plot``: a descriptor whose file
+paths lead out of the release, a folder that is not the site's own, tables whose columns are not what
+their schema says, output paths that cannot be written. Each ends in one line and exit 1 (2 for a bad
+argument), reads nothing from outside the release, and writes nothing; an earlier site stays as it was.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_cli
+from conftest import copy_project, run_cli, snapshot
 from hostile_helpers import SECRET, outside_secret
 
 pytest.importorskip("matplotlib", reason="the site extra (matplotlib) is not installed")
 
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
+
+LONG = "a" * 300  # longer than any file name a file system takes
 
 
 def _descriptor(release: Path) -> dict[str, Any]:
@@ -62,6 +67,10 @@ def _set(column: str, value: Any, kind: pa.DataType | None = None) -> Callable[[
         return table.set_column(at, pa.field(column, array.type), array)
 
     return edit
+
+
+def _names(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*")}
 
 
 # ---------------------------------------------------------------- files read from the release
@@ -124,3 +133,101 @@ def test_a_number_near_the_largest_float_is_drawn(release_copy: Path, tmp_path: 
     _retable(release_copy, "claims", lambda t: t.set_column(t.schema.get_field_index("best"), "best", pa.array([1e308] * t.num_rows, pa.float64())))
     r = run_cli("plot", "--release", str(release_copy), "--out", str(tmp_path / "chart.svg"))
     assert r.exit_code == 0 and (tmp_path / "chart.svg").is_file(), r.output
+
+
+# ---------------------------------------------------------------- where the site goes
+
+
+@pytest.fixture
+def old_site(site_out: Path, tmp_path: Path) -> Path:
+    """A copy of the session's site (marker included), as an earlier ``nkdata site`` left it."""
+    return Path(shutil.copytree(site_out, tmp_path / "old-site", symlinks=True))
+
+
+def test_the_project_data_folder_is_never_a_site(built: Path, tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "proj")
+    before = project.snapshot()
+    for out in (project.root / "data", project.root / "data" / "site", project.root / "seeds" / "site", project.root):
+        r = run_cli("site", str(project.root), "--release", str(built), "--out", str(out), "-q")
+        assert r.exit_code == 2 and "Nothing was written" in r.output, r.output
+    assert project.snapshot() == before
+
+
+def test_a_folder_that_is_not_a_site_is_refused_and_kept(built: Path, tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    (out / "claims").mkdir(parents=True)
+    (out / "claims" / "notes.txt").write_text("mine", encoding="utf-8")
+    before = snapshot(out)
+    r = run_cli("site", "--release", str(built), "--out", str(out), "-q")
+    assert r.exit_code == 2 and "did not write (claims/" in r.output, r.output
+    assert snapshot(out) == before
+
+
+def test_a_site_holding_a_file_of_its_users_is_refused_and_kept(built: Path, old_site: Path) -> None:
+    (old_site / "claims" / "notes.txt").write_text("mine", encoding="utf-8")
+    before = snapshot(old_site)
+    r = run_cli("site", "--release", str(built), "--out", str(old_site), "-q")
+    assert r.exit_code == 2 and "claims/notes.txt" in r.output, r.output
+    assert snapshot(old_site) == before
+
+
+def test_the_release_folder_is_never_a_site(release_copy: Path) -> None:
+    before = snapshot(release_copy)
+    for out in (release_copy, release_copy / "site"):
+        r = run_cli("site", "--release", str(release_copy / "datapackage.json"), "--out", str(out), "-q")
+        assert r.exit_code == 2 and "lies in the release the site shows" in r.output, r.output
+    assert snapshot(release_copy) == before
+
+
+def test_a_build_failing_midway_leaves_the_earlier_site_as_it_was(built: Path, old_site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The disk fills up after the pages are written (the last files are the assets): the earlier site stays whole."""
+    from nkdata.outputs.site import build
+
+    def full_disk(name: str) -> bytes:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(build, "_asset", full_disk)
+    before = snapshot(old_site)
+    r = run_cli("site", "--release", str(built), "--out", str(old_site), "-q")
+    assert r.exit_code == 1 and "No space left on device" in r.output and "Nothing was written" in r.output, r.output
+    assert snapshot(old_site) == before
+    assert sorted(p.name for p in old_site.parent.iterdir()) == ["old-site"]  # no staging folder left
+
+
+def test_a_site_is_replaced_whole_by_the_next_one(built: Path, site_out: Path, old_site: Path) -> None:
+    (old_site / "claims" / "clm-gone.html").write_text("a page of a claim since removed", encoding="utf-8")
+    marker = old_site / ".nkdata-site"
+    marker.write_text(marker.read_text(encoding="utf-8") + "claims/clm-gone.html\n", encoding="utf-8")  # written by the site
+    r = run_cli("site", "--release", str(built), "--out", str(old_site), "-q")
+    assert r.exit_code == 0, r.output
+    assert _names(old_site) == _names(site_out)  # the page of the removed claim is gone
+    assert sorted(p.name for p in old_site.parent.iterdir()) == ["old-site"]  # no staging folder left
+
+
+# ---------------------------------------------------------------- output paths that cannot be written
+
+
+@pytest.mark.parametrize(
+    ("command", "out", "says"),
+    [
+        ("plot", "afile/x.svg", "Not a directory"),
+        ("plot", "folder.svg", "is a folder"),
+        ("plot", "folder.svg/", "is a folder"),
+        ("plot", LONG + ".svg", "File name too long"),
+        ("site", LONG, "File name too long"),
+        ("site", "afile", "exists and is not a folder"),
+        ("site", "afile/site", "Not a directory"),
+        ("site", "/dev/null", "exists and is not a folder"),
+    ],
+)
+def test_an_output_path_that_cannot_be_written_is_one_line(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, out: str, says: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("a file", encoding="utf-8")
+    (tmp_path / "folder.svg").mkdir()
+    before = snapshot(tmp_path)
+    r = run_cli(command, "--release", str(built), "--out", out, *(["-q"] if command == "site" else []))
+    assert r.exit_code == 2 and says in r.output and "Nothing was written" in r.output, r.output
+    assert len([line for line in r.output.splitlines() if line.startswith("Error:")]) == 1 and "Traceback" not in r.output
+    assert snapshot(tmp_path) == before
