@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -11,8 +10,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from nkdata.outputs.site import charts, pages, text
-from nkdata.outputs.site.data import SiteData, assemble, open_release, slug
+from nkdata.errors import UsageError
+from nkdata.outputs.site import charts, pages, place, text
+from nkdata.outputs.site.data import SiteData, assemble, downloads, open_release, slug
 from nkdata.outputs.site.html import Col, esc, link, page, table
 
 
@@ -157,14 +157,31 @@ def _asset(name: str) -> bytes:
     return resources.files("nkdata.outputs.site").joinpath("static").joinpath(name).read_bytes()
 
 
-def write_site(data: SiteData, out: Path | str, progress: Callable[[str, int, int], None] | None = None) -> SiteResult:
-    """Write the site for ``data`` into ``out`` (created; files of an earlier site there are replaced)."""
+def write_site(
+    data: SiteData, out: Path | str, progress: Callable[[str, int, int], None] | None = None, keep_clear: Sequence[tuple[Path, str]] = ()
+) -> SiteResult:
+    """Write the site for ``data`` as the folder ``out``: staged beside it and moved into place when
+    complete, replacing an earlier site there only when it holds nothing else (:mod:`.place`). Never
+    inside the release it shows, nor inside any ``(folder, what it is)`` of ``keep_clear``."""
     started = time.perf_counter()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    with place.staged(Path(out), [*keep_clear, (data.release.folder, "the release the site shows")]) as staging:
+        written, n_pages = _write_files(data, staging, progress)
+        sizes = sum(p.stat().st_size for p in written)
+        home = (staging / "index.html").stat().st_size
+    return SiteResult(
+        out=Path(out),
+        version=data.version,
+        pages=n_pages,
+        files=len(written),
+        bytes=sizes,
+        seconds=time.perf_counter() - started,
+        home_bytes=home,
+    )
+
+
+def _write_files(data: SiteData, out: Path, progress: Callable[[str, int, int], None] | None) -> tuple[list[Path], int]:
+    """Write every file of the site into the empty folder ``out``; the files written, and how many are pages."""
     for sub in ("claims", "sources", "originators", "charts", "texts", "downloads", "assets"):
-        if (out / sub).is_dir():
-            shutil.rmtree(out / sub)
         (out / sub).mkdir()
     written: list[Path] = []
 
@@ -181,46 +198,56 @@ def write_site(data: SiteData, out: Path | str, progress: Callable[[str, int, in
     svgs = chart_svgs(data)
     for key, svg in svgs.items():
         put(f"charts/{key}.svg", '<?xml version="1.0" encoding="utf-8"?>\n' + charts.standalone(svg, "../"))
-    n_pages = 0
     all_pages = [*_chart_pages(data, svgs), *pages.iter_pages(data), ("index.html", home_page(data, svgs.get("main")))]
     for i, (rel, html_text) in enumerate(all_pages):
         put(rel, html_text)
-        n_pages += 1
         if progress and i % 50 == 0:
             progress("writing pages", i, len(all_pages))
     for sid, body in data.texts.items():
         put(f"texts/{slug(sid)}.txt", body.encode("utf-8"))
     for d in data.downloads:
-        put(f"downloads/{d.name}", d.source.read_bytes())
+        put(f"downloads/{d.name}", d.data)
     for name in ("site.css", "site.js"):
         put(f"assets/{name}", _asset(name))
-    return SiteResult(
-        out=out,
-        version=data.version,
-        pages=n_pages,
-        files=len(written),
-        bytes=sum(p.stat().st_size for p in written),
-        seconds=time.perf_counter() - started,
-        home_bytes=(out / "index.html").stat().st_size,
-    )
+    return written, len(all_pages)
 
 
 def build_site(
     out: Path | str, release: Path | str | None = None, project: Path | str | None = None, progress: Callable[[str, int, int], None] | None = None
 ) -> SiteResult:
-    """Build the static site of a release into ``out``.
+    """Build the static site of a release as the folder ``out``.
 
     ``release``: a release folder (or its datapackage.json). Without one, the project at
     ``project`` (default: the current directory) is validated and built into a temporary
     folder first, so the site shows the current data; outside a project, the release
-    embedded in the package is used.
+    embedded in the package is used. ``out`` must be new, empty, or a site nkdata wrote
+    that holds nothing else, and outside the project's data/ and seeds/ and the release
+    (else UsageError, before anything is read); it is replaced only once the new site is complete.
     """
     started = time.perf_counter()
+    keep_clear = _keep_clear(release, project)
+    place.check_out(Path(out), keep_clear)  # before the (long) build: a wrong --out is said at once
     with tempfile.TemporaryDirectory(prefix="nkdata-site-") as tmp:
         rel = open_release(release, project, Path(tmp))
-        data = assemble(rel, _sqlite_export(rel.folder, Path(tmp)))
-        result = write_site(data, out, progress)
+        data = assemble(rel)  # every table checked before anything else is read or written
+        data.downloads = downloads(rel, _sqlite_export(rel.folder, Path(tmp)))
+        result = write_site(data, out, progress, keep_clear)
     return _with_time(result, time.perf_counter() - started)
+
+
+def _keep_clear(release: Path | str | None, project: Path | str | None) -> list[tuple[Path, str]]:
+    """The folders a site must never be written into: the release it shows, and the project's data/ and seeds/."""
+    from nkdata.curated.reader import find_root
+
+    folders = []
+    if release is not None:
+        path = Path(release)
+        folders.append((path.parent if path.name == "datapackage.json" else path, "the release the site shows"))
+    try:
+        root = find_root(project)
+    except UsageError:
+        return folders
+    return [*folders, (root / "data", "the project's data/ folder"), (root / "seeds", "the project's seeds/ folder")]
 
 
 def _sqlite_export(folder: Path, tmp: Path) -> Path:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -202,12 +203,17 @@ def _panel(ax: Any, metric: str, mine: Sequence[Mapping[str, Any]], palette: Map
     ax.set_title(f"{text.label(metric)} ({text.label(unit)}){scale}", loc="left", fontsize=9)
     if log:
         ax.set_yscale("log")
-        ax.set_ylim(bottom=least / 2, top=top * 2.5)
+        ax.set_ylim(bottom=least / 2, top=_finite(top * 2.5))
     else:
-        ax.set_ylim(bottom=0, top=top * 1.2)
+        ax.set_ylim(bottom=0, top=_finite(top * 1.2))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos, u=unit: text.number(v, u)))
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
+
+
+def _finite(limit: float) -> float:
+    """An axis limit matplotlib accepts: the headroom above a number near the largest float stops there, not at inf."""
+    return min(limit, sys.float_info.max)
 
 
 def _legend(fig: Any, shown: Sequence[Mapping[str, Any]], palette: Mapping[str, str]) -> None:

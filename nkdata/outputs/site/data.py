@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nkdata.errors import UsageError
-from nkdata.release.hashing import sha256_file
+from nkdata.curated.safeopen import NotInside, TooLarge, read_inside
+from nkdata.errors import IntegrityError, UsageError
+from nkdata.outputs.site.tables import read_tables
+from nkdata.release.hashing import sha256_bytes
 from nkdata.release.reader import PARQUET_PROPERTY, Release
 
 Row = dict[str, Any]
@@ -31,13 +33,16 @@ def slug(record_id: str) -> str:
 
 @dataclass(frozen=True)
 class Download:
-    """A file offered on the home page: its name in the site, bytes and sha256."""
+    """A file offered on the home page: its name in the site, its bytes (as read, and checked, once) and sha256."""
 
     name: str
-    source: Path
-    size: int
+    data: bytes
     sha256: str
     what: str
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
 
 
 @dataclass
@@ -98,29 +103,42 @@ class SiteData:
         return min((c["date_start"] for c in self.claims if c.get("date_start") is not None), default=None)
 
 
+#: The most a file beside the release (its zip, its SQLite export) may hold to be offered for download.
+MAX_BESIDE = 2 << 30
+
+
+def _beside(path: Path, folder: Path, what: str) -> Download:
+    """A file of the release's folder ``folder`` (not a table: its zip, SQLite export, datapackage.json),
+    read only when it is a regular file inside that folder and at most :data:`MAX_BESIDE` bytes."""
+    try:
+        data = read_inside(path, folder, MAX_BESIDE, "the release's folder")
+    except (NotInside, TooLarge) as exc:
+        raise IntegrityError(f"{path}: {exc}; the site offers only the release's own files: remove or replace it") from None
+    except OSError as exc:
+        raise IntegrityError(f"{path}: {exc.strerror or exc}; the site cannot offer it for download") from None
+    return Download(path.name, data, sha256_bytes(data), what)
+
+
 def downloads(release: Release, sqlite: Path | None = None) -> list[Download]:
     """The release zip (when it lies beside the folder), datapackage.json, and every CSV and Parquet
-    file with the sha256 datapackage.json records for it; the SQLite export (``sqlite``, else one
-    that lies beside the folder)."""
+    file, each read through the release reader (inside the release, sha256 and size as datapackage.json
+    records them); the SQLite export (``sqlite``, else one that lies beside the folder)."""
     folder = release.folder
     out: list[Download] = []
     name = folder.name
     for candidate, what in ((folder.parent / f"{name}.zip", "the whole release: CSV, Parquet, datapackage.json and texts"),):
         if candidate.is_file():
-            out.append(Download(candidate.name, candidate, candidate.stat().st_size, sha256_file(candidate), what))
+            out.append(_beside(candidate, folder.parent, what))
     found = [sqlite] if sqlite is not None else sorted(folder.parent.glob(f"{name}.sqlite")) + sorted(folder.parent.glob(f"{name}.db"))
     for candidate in found:
         what = "all tables in one SQLite database (link tables for lists, full-text search; open with datasette or sqlite3)"
-        out.append(Download(candidate.name, candidate, candidate.stat().st_size, sha256_file(candidate), what))
-    descriptor = folder / "datapackage.json"
-    out.append(Download("datapackage.json", descriptor, descriptor.stat().st_size, sha256_file(descriptor), "Frictionless descriptor: tables, columns, hashes"))
+        out.append(_beside(candidate, candidate.parent, what))
+    out.append(_beside(folder / "datapackage.json", folder, "Frictionless descriptor: tables, columns, hashes"))
     for res in release.resources.values():
         for entry, what in ((res, "CSV"), (res.get(PARQUET_PROPERTY), "Parquet")):
-            if not entry:
-                continue
-            path = folder / entry["path"]
-            digest = str(entry.get("hash", "")).removeprefix("sha256:")
-            out.append(Download(entry["path"], path, int(entry.get("bytes") or path.stat().st_size), digest, f"{res['name']} table ({what})"))
+            if entry:
+                data = release.read_verified(entry)
+                out.append(Download(slug(str(entry["path"])), data, sha256_bytes(data), f"{res['name']} table ({what})"))
     return out
 
 
@@ -129,16 +147,9 @@ def _sorted_claims(claims: list[Row]) -> list[Row]:
     return sorted(claims, key=lambda c: (c.get("date_start") or far, c["metric"], c["claim_id"]))
 
 
-def assemble(release: Release, sqlite: Path | None = None) -> SiteData:
-    """Read every table of ``release`` (hashes checked) into a :class:`SiteData`."""
-    arrow = {name: release.arrow(name) for name in ("figures", "sources", "entities", "statements", "events")}
-    if "claims" in release.resources:
-        arrow["claims"] = release.arrow("claims")
-    else:  # a release older than the claims table: derived from its figures as nkdata.load() does
-        from nkdata.release.rows import claims_table
-
-        arrow["claims"] = claims_table(arrow)
-    tables = {name: table.to_pylist() for name, table in arrow.items()}
+def assemble(release: Release) -> SiteData:
+    """Read every table of ``release`` (hashes and columns checked: :func:`read_tables`) into a :class:`SiteData`."""
+    tables = {name: table.to_pylist() for name, table in read_tables(release).items()}
     texts_by_path = release.texts()
     sources = {s["source_id"]: s for s in tables["sources"]}
     texts = {sid: texts_by_path[s["text_path"]] for sid, s in sources.items() if s.get("text_path") in texts_by_path}
@@ -151,7 +162,6 @@ def assemble(release: Release, sqlite: Path | None = None) -> SiteData:
         statements=tables["statements"],
         events=tables["events"],
         texts=texts,
-        downloads=downloads(release, sqlite),
     )
 
 
