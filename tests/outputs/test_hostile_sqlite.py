@@ -122,8 +122,8 @@ def test_a_parquet_bomb_is_not_enough_memory_not_a_traceback(release_copy: Path,
     _parquet_bomb(release_copy, "figures", 20_000)
     out = tmp_path / "out"
     out.mkdir()
-    for command in (["export", "sqlite", out / "x.db", "--release", release_copy], ["plot", "--release", release_copy, "--out", out / "p.svg"]):
-        r = cli(*command, env=env, timeout=120)
-        assert_clean_exit(r, 1, timeout=120)
-        assert "figures.parquet: not enough memory to read it" in r.text, r
+    # one command: the release reader, which every command reads tables through, is what refuses it
+    r = cli("export", "sqlite", out / "x.db", "--release", release_copy, env=env, timeout=120)
+    assert_clean_exit(r, 1, timeout=120)
+    assert "figures.parquet: not enough memory to read it" in r.text, r
     assert not list(out.iterdir())
