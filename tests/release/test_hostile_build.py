@@ -158,7 +158,10 @@ def test_changelog_that_is_not_a_file_of_the_project_is_refused(project_dir: Pat
     else:
         log.symlink_to("/dev/zero" if kind == "symlink-to-dev-zero" else outside)
     out = tmp_path / "out"
-    for command in (["build", project_dir, "--out", out, "-q"], ["site", project_dir, "--out", out / "site", "-q"]):
+    commands = [["build", project_dir, "--out", out, "-q"]]
+    if kind == "fifo":  # the site builds its release through the same reader: once is enough to see it
+        commands.append(["site", project_dir, "--out", out / "site", "-q"])
+    for command in commands:
         r = cli(*command, env=env, timeout=30)
         assert_clean_exit(r, 1, timeout=30)
         assert f"{log} cannot be read" in r.text and "HOSTILE-SECRET" not in r.text, r
