@@ -84,19 +84,20 @@ def pytest_configure(config: pytest.Config) -> None:
         shm = ram_disk()
         if shm is not None:
             os.environ["PYTEST_DEBUG_TEMPROOT"] = shm
-    if not hasattr(config, "workerinput"):
-        cache_bytecode_outside_the_tree()
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        cache_bytecode_outside_the_tree()  # for the processes the tests start (a worker has its modules already)
 
 
 def cache_bytecode_outside_the_tree() -> None:
-    """Compiled modules for the workers and the ~150 processes the tests start, kept in one folder
-    outside the source tree (``PYTHONPYCACHEPREFIX``).
+    """Compiled modules for the ~150 processes the tests start, kept in one folder outside the source
+    tree (``PYTHONPYCACHEPREFIX``), so that they compile nkdata once rather than each.
 
     Run from a checkout, ``import nkdata`` reads the sources; under PYTHONDONTWRITEBYTECODE (set on
-    some CI runners and sandboxes, and here) every process compiled every module it imported, about
-    50 ms each. Bytecode written to a folder of the system's temporary directory leaves the tree
-    as clean as that setting keeps it: 89-91 s -> 86 s for a first run, 80 s once the folder is
-    filled. A prefix the user set is kept.
+    some CI runners and sandboxes, and here) every process compiled every nkdata module it imported,
+    about 50 ms each. Bytecode written to a folder of the system's temporary directory leaves the
+    tree as clean as that setting keeps it. Only the processes the tests start use it: with a prefix
+    Python reads no __pycache__ at all, so a process importing pandas, say, compiles it there once
+    (the workers, which import most, keep the bytecode pip wrote). A prefix the user set is kept.
     """
     if "PYTHONPYCACHEPREFIX" in os.environ:
         return
