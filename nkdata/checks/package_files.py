@@ -162,17 +162,14 @@ class PackageFiles:
         return True
 
     def _check_version(self, shown: str) -> None:
-        """P802: the version is X.Y.Z and the release folder is named after it (a zip's folder included)."""
-        from nkdata.release.layout import release_name
+        """P802: the version is X.Y.Z. (The folder's name is not held against it: a release unpacked
+        into a folder of one's own, or validated as ``.`` from inside, is the same release.)"""
         from nkdata.versioning.semver import is_version
 
         version = self.descriptor.get("version")
         if not isinstance(version, str) or not is_version(version):
             what = "no 'version'" if version is None else f"'version' {version!r}, not a MAJOR.MINOR.PATCH version such as 0.3.0"
             self.add(shown, None, "P802", None, "version", f"the descriptor has {what}", REBUILD)
-        elif self.target.folder.name != release_name(version):
-            message = f"the release of version {version} is in a folder named {self.target.folder.name!r}, not {release_name(version)!r}"
-            self.add(shown, None, "P802", None, "version", message, f"name the folder {release_name(version)} (or rebuild the release)")
 
     def _read_tables(self, shown: str) -> None:
         """The table resources: each an nkdata table, once, whole, with this nkdata's schema."""
