@@ -159,8 +159,19 @@ def test_a_folder_that_is_not_a_site_is_refused_and_kept(built: Path, tmp_path: 
     (out / "claims" / "notes.txt").write_text("mine", encoding="utf-8")
     before = snapshot(out)
     r = run_cli("site", "--release", str(built), "--out", str(out), "-q")
-    assert r.exit_code == 2 and "did not write (claims/" in r.output, r.output
+    assert r.exit_code == 2 and "is not empty (claims/" in r.output and "has no .nkdata-site file" in r.output, r.output
     assert snapshot(out) == before
+
+
+@pytest.mark.parametrize("out", [".", ".."], ids=["the-current-folder", "the-folder-above"])
+def test_the_current_folder_is_never_replaced(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: str) -> None:
+    """``--out .`` in an empty folder would have renamed the folder the shell stands in away and deleted it."""
+    here = tmp_path / "empty" / "here"
+    here.mkdir(parents=True)
+    monkeypatch.chdir(here)
+    r = run_cli("site", "--release", str(built), "--out", out, "-q")
+    assert r.exit_code == 2 and "the current folder" in r.output and "Nothing was written" in r.output, r.output
+    assert here.is_dir() and list(here.iterdir()) == [] and sorted(p.name for p in here.parent.iterdir()) == ["here"]
 
 
 def test_a_site_holding_a_file_of_its_users_is_refused_and_kept(built: Path, old_site: Path) -> None:

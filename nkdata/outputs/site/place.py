@@ -41,6 +41,7 @@ def check_out(out: Path, keep_clear: Sequence[tuple[Path, str]] = ()) -> None:
     """UsageError unless ``out`` may become the site: absent, an empty folder, or a site nkdata wrote
     that holds nothing else; and not inside any ``(folder, what it is)`` of ``keep_clear``."""
     where = absolute(out)
+    _refuse_the_current_folder(out, where)
     for folder, what in keep_clear:
         top = absolute(folder).resolve()
         if where.resolve() == top or top in where.resolve().parents:
@@ -57,10 +58,30 @@ def check_out(out: Path, keep_clear: Sequence[tuple[Path, str]] = ()) -> None:
     except OSError as exc:
         raise UsageError(f"{out}: cannot read it ({exc.strerror or exc}); give a folder that can be read and written. Nothing was written") from None
     if foreign:
-        more = ", ..." if len(foreign) > _SHOWN else ""
+        shown = ", ".join(foreign[:_SHOWN]) + (", ..." if len(foreign) > _SHOWN else "")
+        if _listed(where) is None:  # no marker: maybe a site of an nkdata before 0.4, maybe anything else
+            raise UsageError(
+                f"{out} is not empty ({shown}) and has no {MARKER} file, which marks a site 'nkdata site' wrote (sites written "
+                "before nkdata 0.4 have none); it replaces only a marked site: look inside, remove the folder yourself, or give a "
+                "new one. Nothing was written"
+            )
         raise UsageError(
-            f"{out} holds files 'nkdata site' did not write ({', '.join(foreign[:_SHOWN])}{more}); it replaces only a folder "
+            f"{out} holds files 'nkdata site' did not write ({shown}); it replaces only a folder "
             "holding nothing but a site it wrote: give an empty or new folder. Nothing was written"
+        )
+
+
+def _refuse_the_current_folder(out: Path, where: Path) -> None:
+    """The site replaces its folder whole: never the folder the command runs in, or one above it."""
+    try:
+        here = Path.cwd().resolve()
+    except OSError:  # the current folder is gone: nothing to protect
+        return
+    target = where.resolve()
+    if target == here or target in here.parents:
+        raise UsageError(
+            f"{out} is the current folder{'' if target == here else ' or one above it'}; the site replaces its folder whole: "
+            "give a folder of its own, e.g. --out site. Nothing was written"
         )
 
 
