@@ -247,8 +247,8 @@ class Problem:
 
 # Control characters, line and paragraph separators, and the invisible format characters: bidi
 # embeddings, overrides and isolates (which can make a line read in another order, as in "Trojan
-# Source"), zero-width characters, the soft hyphen and the byte order mark.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
+# Source"), zero-width characters, the soft hyphen, the byte order mark and the invisible tag characters.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]")
 
 
 def printable(text: str) -> str:
@@ -261,7 +261,8 @@ def printable(text: str) -> str:
 def _escape(char: str) -> str:
     if char in "\n\r\t":
         return repr(char)[1:-1]
-    return f"\\x{ord(char):02x}" if ord(char) < 256 else f"\\u{ord(char):04x}"
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def _gh_escape(value: str, prop: bool = False) -> str:

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nkdata.checks.texts import MAX_TEXT_BYTES
 from nkdata.problems import Problem
 from nkdata.release.archive import UnsafeZip, extract_release
 from nkdata.release.descriptor import DescriptorError, file_entries, is_table, load_descriptor
 from nkdata.release.hashing import sha256_file
-from nkdata.release.reader import PARQUET_PROPERTY
+from nkdata.release.reader import MAX_LISTED_BYTES, PARQUET_PROPERTY
 from nkdata.spec.schema import all_schemas
 
 DESCRIPTOR = "datapackage.json"
@@ -237,6 +238,10 @@ class PackageFiles:
         if isinstance(e.get("bytes"), int) and size != e["bytes"]:
             self.add(shown, None, "P801", None, None, f"{size:,} bytes, {DESCRIPTOR} says {e['bytes']:,}; the file was altered or truncated", REBUILD)
             return None
+        cap = MAX_TEXT_BYTES if keep else MAX_LISTED_BYTES  # kept files (texts, the card) are read whole; others hashed in blocks
+        if size > cap:
+            self.add(shown, None, "P801", None, None, f"{size:,} bytes, more than the {cap:,} such a file of a release may hold; it was altered", REBUILD)
+            return None
         expected = str(e.get("hash", "")).removeprefix("sha256:")
         data = path.read_bytes() if keep else None
         actual = hashlib.sha256(data).hexdigest() if data is not None else sha256_file(path)
@@ -253,7 +258,7 @@ class PackageFiles:
                 out[rel] = (checked[0], checked[1])
                 continue
             path = self.inside(rel)
-            if path is not None and path.is_file():  # a size that differs: its evidence is checked all the same
+            if path is not None and path.is_file() and path.stat().st_size <= MAX_TEXT_BYTES:  # a size that differs: its evidence is checked all the same
                 data = path.read_bytes()
                 out[rel] = (data, hashlib.sha256(data).hexdigest())
         return out

@@ -29,10 +29,13 @@ from nkdata.release.layout import DESCRIPTOR, PARQUET_PROPERTY, TEXTS_DIR, TEXTS
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
-__all__ = ["Release", "PARQUET_PROPERTY", "TEXTS_PROPERTY", "MAX_UNSIZED_BYTES"]
+__all__ = ["Release", "PARQUET_PROPERTY", "TEXTS_PROPERTY", "MAX_UNSIZED_BYTES", "MAX_LISTED_BYTES"]
 
 #: The most a listed file that records no ``bytes`` may hold (every release nkdata writes records them).
 MAX_UNSIZED_BYTES = 256 << 20
+#: The most any listed file may hold, whatever its ``bytes`` say: files are read whole, and the largest a
+#: build writes (the CSV of a million figures) is about 330 MB.
+MAX_LISTED_BYTES = 2 << 30
 
 
 class Release:
@@ -100,13 +103,18 @@ class Release:
                 raise IntegrityError(f"{path}: path leaves the release folder")
             if path.is_symlink():
                 raise NotInside("is a symlink")
-            return read_inside(path, self.folder, MAX_UNSIZED_BYTES if size is None else size, "the release folder")
+            return read_inside(path, self.folder, MAX_UNSIZED_BYTES if size is None else min(size, MAX_LISTED_BYTES), "the release folder")
+        except MemoryError:
+            raise IntegrityError(f"{path}: not enough memory to read it ({path.stat().st_size:,} bytes); check the release with 'nkdata validate'") from None
         except FileNotFoundError:
             raise IntegrityError(f"{path}: listed in datapackage.json but missing; the release is incomplete") from None
         except NotInside as exc:
             raise IntegrityError(f"{path}: {exc}, not a regular file of the release: refusing to read it (download or build the release again)") from None
         except TooLarge as exc:
-            said = f"datapackage.json says {size:,}" if size is not None else f"more than the {MAX_UNSIZED_BYTES:,} allowed a file without a size"
+            if size is None:
+                said = f"more than the {MAX_UNSIZED_BYTES:,} allowed a file without a size"
+            else:
+                said = f"datapackage.json says {size:,}" if size <= MAX_LISTED_BYTES else f"more than the {MAX_LISTED_BYTES:,} a file of a release may hold"
             raise IntegrityError(f"{path}: {exc}, {said}; the file was altered: refusing to read it") from None
         except (OSError, ValueError) as exc:  # unreadable, a name too long, a NUL in the path
             raise IntegrityError(f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None

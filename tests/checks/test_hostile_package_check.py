@@ -153,3 +153,18 @@ def test_a_release_validated_from_inside_or_renamed_is_the_same_release(built: P
     assert validate_package(mine) == []
     monkeypatch.chdir(mine)
     assert validate_package(Path(".")) == [] and validate_package(Path(DESCRIPTOR)) == []
+
+
+@pytest.mark.parametrize("recorded", [False, True], ids=["size-differs", "size-recorded-too"])
+def test_a_text_grown_to_gigabytes_is_refused_unread(pkg: Path, recorded: bool) -> None:
+    """A sparse 3 GB archived text: P801 from its size alone. It was read whole (to check its evidence
+    all the same, or to hash it when datapackage.json recorded the size too): a MemoryError traceback."""
+    text = next(p for p in sorted((pkg / "seeds").iterdir()) if p.suffix == ".txt")
+    rel = f"seeds/{text.name}"
+    with open(text, "r+b") as fh:
+        fh.truncate(3 * 1024**3)
+    if recorded:
+        _edit_descriptor(pkg, lambda d: next(r for r in d["resources"] if r.get("path") == rel).__setitem__("bytes", 3 * 1024**3))
+    problems = [p for p in validate_package(pkg) if p.path.endswith(rel)]
+    assert [p.code for p in problems] == ["P801"], problems
+    assert ("such a file of a release may hold" if recorded else "datapackage.json says") in problems[0].message

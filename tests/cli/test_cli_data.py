@@ -151,12 +151,12 @@ def test_problem_text_shows_invisible_and_reordering_characters_escaped():
     a problem line read otherwise than it is ("Trojan Source"); they are shown as escapes."""
     from nkdata.problems import Problem, format_problems
 
-    hidden = "\u202e\u2066\u200b\ufeff\xad"
+    hidden = "\u202e\u2066\u200b\ufeff\xad\U000e0041"
     problem = Problem("data/sources/a.yaml", 3, 5, "M200", f"fig-{hidden}x", f"met{hidden}ric", f"unknown field 'met{hidden}ric'")
     for fmt in ("text", "github"):
         out = format_problems([problem], fmt)
         assert not any(ch in out for ch in hidden), (fmt, out)
-        assert out.count("\\u202e\\u2066\\u200b\\ufeff\\xad") == 3, (fmt, out)
+        assert out.count("\\u202e\\u2066\\u200b\\ufeff\\xad\\U000e0041") == 3, (fmt, out)
     assert "Кім Чен Ин, 북한" in Problem("a", 1, 1, "M200", None, None, "Кім Чен Ин, 북한").format_text()  # letters of every script stay as they are
 
 

@@ -56,6 +56,26 @@ def test_a_sparse_file_of_gigabytes_is_refused_unread(release_copy: Path, env: d
     assert f"figures.parquet: {SIX_GB:,} bytes, datapackage.json says" in r.text and "IntegrityError" in r.text, r
 
 
+def test_a_huge_file_the_descriptor_agrees_with_is_refused_unread(release_copy: Path, env: dict[str, str]) -> None:
+    """A tamperer who records the 6 GB in datapackage.json too: no file of a release is that large, so it
+    is refused before it is read (it was read whole: a MemoryError traceback under a 2 GiB cap)."""
+    import json
+
+    with open(release_copy / "figures.parquet", "r+b") as fh:
+        fh.truncate(SIX_GB)
+    descriptor = json.loads((release_copy / "datapackage.json").read_text(encoding="utf-8"))
+    next(r for r in descriptor["resources"] if r["name"] == "figures")["nkdata:parquet"]["bytes"] = SIX_GB
+    (release_copy / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    code = (
+        "import sys, nkdata; from nkdata.release.reader import Release\n"
+        f"try: Release({str(release_copy)!r}).arrow('figures')\n"
+        "except nkdata.NkdataError as exc: sys.exit(f'{type(exc).__name__}: {exc}')"
+    )
+    r = py(code, env=env, timeout=30)
+    assert_clean_exit(r, 1, timeout=30)
+    assert "a file of a release may hold" in r.text and "IntegrityError" in r.text, r
+
+
 def test_a_symlink_in_place_of_a_file_is_refused_even_to_the_same_bytes(built: Path, tmp_path: Path) -> None:
     folder = shutil.copytree(built, tmp_path / built.name)
     (folder / "entities.parquet").rename(folder / "elsewhere.parquet")
