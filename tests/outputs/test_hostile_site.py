@@ -242,3 +242,16 @@ def test_an_output_path_that_cannot_be_written_is_one_line(
     assert r.exit_code == 2 and says in r.output and "Nothing was written" in r.output, r.output
     assert len([line for line in r.output.splitlines() if line.startswith("Error:")]) == 1 and "Traceback" not in r.output
     assert snapshot(tmp_path) == before
+
+
+def test_a_staging_name_already_taken_is_left_alone(built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The staging name beside --out is random; should it name something already there, that thing is
+    neither used nor removed (it was removed on the way out)."""
+    from nkdata.outputs.site import place
+
+    monkeypatch.setattr(place.secrets, "token_hex", lambda n: "0" * (2 * n))
+    taken = tmp_path / f".nkdata-staging.{os.getpid()}.{'0' * 8}"
+    (taken / "keep").mkdir(parents=True)
+    r = run_cli("site", "--release", str(built), "--out", str(tmp_path / "site"), "-q")
+    assert r.exit_code == 1 and "staging name already in use" in r.output and "Nothing was written" in r.output, r.output
+    assert (taken / "keep").is_dir() and not (tmp_path / "site").exists()

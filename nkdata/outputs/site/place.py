@@ -11,6 +11,7 @@ inside the release the site shows is refused too, even when empty.
 from __future__ import annotations
 
 import contextlib
+import errno
 import itertools
 import os
 import secrets
@@ -177,17 +178,21 @@ def _beside(out: Path, what: str, folder: bool) -> Iterator[Path]:
     where = absolute(out)
     made: list[Path] = []
     staging = where.parent / f"{_STAGING}{os.getpid()}.{secrets.token_hex(4)}"
+    owned = False  # only what this call made is removed: never a same-named thing that was there before
     try:
         made = _make_parents(where.parent)
+        if os.path.lexists(staging):
+            raise FileExistsError(errno.EEXIST, "a staging name already in use", str(staging))
         if folder:
             staging.mkdir()  # not mkdtemp: the site's folder gets the usual permissions, not 0700
+        owned = True
         yield staging
     except OSError as exc:
         raise BuildError(f"cannot write {what} to {out} ({exc.filename or out}: {exc.strerror or exc}). Nothing was written") from None
     finally:
-        if staging.is_dir() and not staging.is_symlink():
+        if owned and staging.is_dir() and not staging.is_symlink():
             shutil.rmtree(staging, ignore_errors=True)
-        elif os.path.lexists(staging):
+        elif owned and os.path.lexists(staging):
             staging.unlink()
         if not os.path.lexists(where):
             for parent in made:
