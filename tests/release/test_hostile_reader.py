@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hostile_helpers import assert_clean_exit, cli, leftovers, py
+from hostile_helpers import Result, assert_clean_exit, cli, leftovers, py
 
 from nkdata.errors import IntegrityError
 from nkdata.release.reader import Release
@@ -42,17 +42,23 @@ def test_a_fifo_in_place_of_a_table_is_refused_not_waited_on(release_copy: Path,
     assert not list(out.iterdir()) and not leftovers(out), list(out.iterdir())
 
 
-def test_a_sparse_file_of_gigabytes_is_refused_unread(release_copy: Path, env: dict[str, str]) -> None:
-    """The size is checked against datapackage.json before a byte is read: under a 2 GiB cap, no MemoryError."""
-    with open(release_copy / "figures.parquet", "r+b") as fh:
-        fh.truncate(SIX_GB)  # sparse: no disk used
+def _read_figures_capped(release: Path, env: dict[str, str]) -> Result:
+    """``Release(release).arrow('figures')`` in a process under the 2 GiB cap: a clean exit 1 (checked)."""
     code = (
         "import sys, nkdata; from nkdata.release.reader import Release\n"
-        f"try: Release({str(release_copy)!r}).arrow('figures')\n"
+        f"try: Release({str(release)!r}).arrow('figures')\n"
         "except nkdata.NkdataError as exc: sys.exit(f'{type(exc).__name__}: {exc}')"
     )
     r = py(code, env=env, timeout=30)
     assert_clean_exit(r, 1, timeout=30)
+    return r
+
+
+def test_a_sparse_file_of_gigabytes_is_refused_unread(release_copy: Path, env: dict[str, str]) -> None:
+    """The size is checked against datapackage.json before a byte is read: under a 2 GiB cap, no MemoryError."""
+    with open(release_copy / "figures.parquet", "r+b") as fh:
+        fh.truncate(SIX_GB)  # sparse: no disk used
+    r = _read_figures_capped(release_copy, env)
     assert f"figures.parquet: {SIX_GB:,} bytes, datapackage.json says" in r.text and "IntegrityError" in r.text, r
 
 
@@ -66,13 +72,7 @@ def test_a_huge_file_the_descriptor_agrees_with_is_refused_unread(release_copy: 
     descriptor = json.loads((release_copy / "datapackage.json").read_text(encoding="utf-8"))
     next(r for r in descriptor["resources"] if r["name"] == "figures")["nkdata:parquet"]["bytes"] = SIX_GB
     (release_copy / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
-    code = (
-        "import sys, nkdata; from nkdata.release.reader import Release\n"
-        f"try: Release({str(release_copy)!r}).arrow('figures')\n"
-        "except nkdata.NkdataError as exc: sys.exit(f'{type(exc).__name__}: {exc}')"
-    )
-    r = py(code, env=env, timeout=30)
-    assert_clean_exit(r, 1, timeout=30)
+    r = _read_figures_capped(release_copy, env)
     assert "a file of a release may hold" in r.text and "IntegrityError" in r.text, r
 
 
