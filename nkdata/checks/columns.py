@@ -18,7 +18,7 @@ from nkdata.checks import fields
 from nkdata.checks.fields import describe_error
 from nkdata.checks.tablerows import TableRows, primary_key
 from nkdata.spec import rules as rules_mod
-from nkdata.spec.conditions import ArrowColumns, false_for_null, list_items
+from nkdata.spec.conditions import ArrowColumns, false_for_null, from_numpy, list_items
 from nkdata.spec.models import MODELS, Record
 from nkdata.spec.schema import all_schemas, field_type
 
@@ -130,7 +130,6 @@ def explain(model: type[Record], name: str, value: Any) -> list[dict[str, Any]]:
 def check_fields(ct: TableRows, csv_bad: dict[str, np.ndarray]) -> None:
     """Type-level checks of every column, compiled from the model; failing cells are worded by the model."""
     import numpy as np
-    import pyarrow as pa
 
     model = MODELS[ct.table]
     bad_rows = np.zeros(ct.data.num_rows, dtype=bool)
@@ -156,7 +155,7 @@ def check_fields(ct: TableRows, csv_bad: dict[str, np.ndarray]) -> None:
             continue
         bad_rows |= rows
         hits = np.flatnonzero(rows)
-        for r, value in zip(hits.tolist(), values.take(pa.array(hits)).to_pylist(), strict=True):
+        for r, value in zip(hits.tolist(), values.take(from_numpy(hits)).to_pylist(), strict=True):
             errs = explain(model, col.name, value) if col.in_model else []
             if not errs:
                 ct.report(r, *fields.out_of_range(col.name, value, col.value.minimum, not col.in_model))
@@ -184,7 +183,7 @@ def check_rules(ct: TableRows) -> None:
             continue
         pending &= ~broken
         hits = np.flatnonzero(broken)
-        taken = {n: c.take(pa.array(hits)).to_pylist() for n, c in cols.items()}
+        taken = {n: c.take(from_numpy(hits)).to_pylist() for n, c in cols.items()}
         for k, r in enumerate(hits.tolist()):
             values = {n: v[k] for n, v in taken.items()}
             err = {"type": rule.kind, "loc": (), "msg": rule.format(values), "ctx": {"field": rule.field}}  # as the model raises it on the curated path

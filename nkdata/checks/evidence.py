@@ -21,7 +21,7 @@ from nkdata.checks.quick import numbers_alone, plain_text
 from nkdata.checks.spans import SourceTexts
 from nkdata.checks.tablerows import TableRows, shorten
 from nkdata.checks.textmatch import IndexedText, normalise, numbers_in
-from nkdata.spec.conditions import false_for_null
+from nkdata.spec.conditions import false_for_null, from_numpy
 from nkdata.spec.models import RECORD_TABLES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -179,13 +179,12 @@ def check_rows(rows: TableRows, texts: SourceTexts, misplaced_hint: str) -> list
 
 def _parts(d: pa.Table, hits: np.ndarray, columns: list[str]) -> Iterator[tuple[np.ndarray, pa.Table]]:
     """The rows ``hits`` of ``d`` (only ``columns``), a slice at a time."""
-    import pyarrow as pa
 
     d = d.select(columns)
     for lo in range(0, len(hits), EVIDENCE_SLICE):
         part = hits[lo : lo + EVIDENCE_SLICE]
         contiguous = len(part) and int(part[-1]) - int(part[0]) == len(part) - 1
-        yield part, d.slice(int(part[0]), len(part)) if contiguous else d.take(pa.array(part))
+        yield part, d.slice(int(part[0]), len(part)) if contiguous else d.take(from_numpy(part))
 
 
 def _look_closer(table: str, d: pa.Table, hits: np.ndarray, texts: SourceTexts, misplaced_hint: str) -> list[Found]:

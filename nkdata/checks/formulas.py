@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from nkdata.checks.tablerows import TableRows, shorten
-from nkdata.spec.conditions import list_items
+from nkdata.spec.conditions import from_numpy, list_items
 from nkdata.spec.models import MODELS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,7 +54,7 @@ def starts_formula(values: pa.Array) -> np.ndarray:
     # a space or a non-ASCII first character may hide one (" =", "＝"): look at those few in Python
     maybe = np.flatnonzero(nonempty & ~hits & ((first == 0x20) | (first >= 0x80)))
     if len(maybe):
-        texts = arr.take(pa.array(maybe)).to_pylist()
+        texts = arr.take(from_numpy(maybe)).to_pylist()
         hits[maybe] = [folded_formula(t) for t in texts]
     return np.asarray(hits)
 
@@ -92,4 +92,4 @@ def _formula_cells(col: pa.Array) -> list[tuple[int, str, tuple[int, ...]]]:
         items = np.flatnonzero(starts_formula(flat))
         return [(int(parents[i]), flat[int(i)].as_py(), (int(positions[i]),)) for i in items]
     found = np.flatnonzero(starts_formula(col))
-    return [(r, s, ()) for r, s in zip(found.tolist(), col.take(pa.array(found)).to_pylist(), strict=True)]
+    return [(r, s, ()) for r, s in zip(found.tolist(), col.take(from_numpy(found)).to_pylist(), strict=True)]

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from nkdata.checks.tablerows import TableRows, primary_key
-from nkdata.spec.conditions import list_items
+from nkdata.spec.conditions import from_numpy, list_items
 from nkdata.spec.models import MODELS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,10 +32,10 @@ def check_duplicates(rows: TableRows) -> None:
     valid = np.flatnonzero(rows.ok)
     if not len(valid):
         return
-    ids = rows.data[id_field].take(pa.array(valid)) if len(valid) < rows.data.num_rows else rows.data[id_field]
+    ids = rows.data[id_field].take(from_numpy(valid)) if len(valid) < rows.data.num_rows else rows.data[id_field]
     if len(ids) < 2 or pc.all(pc.less(ids.slice(0, len(ids) - 1), ids.slice(1))).as_py():
         return  # strictly increasing (as the build writes them): no id twice
-    t = pa.table({"id": ids, "row": pa.array(valid)})
+    t = pa.table({"id": ids, "row": from_numpy(valid)})
     groups = t.group_by("id", use_threads=False).aggregate([("row", "min"), ("row", "count")])
     dups = groups.filter(pc.greater(groups["row_count"], 1))
     if not dups.num_rows:
@@ -51,7 +51,7 @@ def _valid_ids(rows: TableRows | None, table: str) -> pa.Array:
 
     if rows is None:
         return pa.array([], pa.string())
-    return rows.data[MODELS[table].id_field].combine_chunks().filter(pa.array(rows.ok))
+    return rows.data[MODELS[table].id_field].combine_chunks().filter(from_numpy(rows.ok))
 
 
 def reference_fields(table: str) -> list[tuple[str, str, list[str] | None]]:
@@ -79,7 +79,7 @@ def check_references(tables: Mapping[str, TableRows]) -> None:
     """I301 and I302 for every reference of every valid row of the record tables."""
     valid = {t: _valid_ids(tables.get(t), t) for t in MODELS}
     entities = tables.get("entities")
-    kinds = entities.data["kind"].combine_chunks().filter(entities.ok) if entities is not None else None
+    kinds = entities.data["kind"].combine_chunks().filter(from_numpy(entities.ok)) if entities is not None else None
     for rows in tables.values():
         if rows.table not in MODELS:
             continue

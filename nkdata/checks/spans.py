@@ -90,7 +90,7 @@ class SourceTexts(Mapping[str, str]):
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        found = pc.index_in(source_ids, value_set=pa.array(np.array(self.ids, dtype=object), pa.string()))
+        found = pc.index_in(source_ids, value_set=pa.array(self.ids, pa.string()))
         return np.asarray(found.fill_null(pa.scalar(-1, found.type)).to_numpy(zero_copy_only=False), dtype=np.int64)
 
     def _to_bytes(self, g: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from nkdata.spec.claims import COLUMNS, LONE_PREFIX, QUALIFIER_ORDER, TABLE
 from nkdata.spec.columns import arrow_schema
-from nkdata.spec.conditions import false_for_null, true_for_null
+from nkdata.spec.conditions import false_for_null, from_numpy, true_for_null
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -49,7 +49,7 @@ def first_items(lists: pa.Array | pa.ChunkedArray) -> pa.Array:
     arr = lists.combine_chunks() if isinstance(lists, pa.ChunkedArray) else lists
     offsets = arr.offsets.to_numpy(zero_copy_only=False)
     empty = (offsets[1:] == offsets[:-1]) | ~arr.is_valid().to_numpy(zero_copy_only=False)
-    index = pa.array(offsets[:-1] - offsets[0], mask=empty, type=pa.int64())
+    index = from_numpy(offsets[:-1] - offsets[0], pa.int64(), null=empty)
     return arr.values.slice(offsets[0]).take(index) if len(arr) else pa.array([], arr.type.value_type)
 
 
@@ -88,7 +88,7 @@ def _members(figures: pa.Table, entities: pa.Table | None, sources: pa.Table | N
     return pa.table(
         {
             "claim": claim,
-            "explicit": figures["claim_id"].is_valid() if "claim_id" in col else pa.array(np.zeros(n, dtype=bool)),
+            "explicit": figures["claim_id"].is_valid() if "claim_id" in col else from_numpy(np.zeros(n, dtype=bool)),
             "figure_id": fid,
             "source_id": source,
             "originator": originator,
@@ -207,8 +207,8 @@ def _derive(figures: pa.Table, entities: pa.Table | None, sources: pa.Table | No
     del keys
     grouped = None
     if shared.any():
-        grouped = _grouped(m.filter(pa.array(shared)) if ordered else m.filter(pa.array(shared)).sort_by(by_claim))
-        m = m.filter(pa.array(~shared))  # the members of one-figure claims: the others let go of before these are built
+        grouped = _grouped(m.filter(from_numpy(shared)) if ordered else m.filter(from_numpy(shared)).sort_by(by_claim))
+        m = m.filter(from_numpy(~shared))  # the members of one-figure claims: the others let go of before these are built
     parts = [_one_figure(m)] if grouped is None else [_one_figure(m), grouped]
     out = pa.concat_tables([pa.table({c.name: p[c.name] for c in COLUMNS}).cast(schema) for p in parts])
     names = _lookup(out["originator"].combine_chunks(), entities, "entity_id", "name", pa.string())
@@ -232,14 +232,14 @@ def _shared(keys: pa.Array, explicit: pa.Array) -> np.ndarray:
         return np.asarray(false_for_null(pc.and_(pc.greater(per_row, 1), k.is_valid())).to_numpy(zero_copy_only=False), dtype=bool)
 
     named = np.asarray(explicit.to_numpy(zero_copy_only=False), dtype=bool)
-    lone = keys.filter(pa.array(~named)).drop_null()
+    lone = keys.filter(from_numpy(~named)).drop_null()
     if len(lone) > 1 and not pc.all(pc.less(lone.slice(0, len(lone) - 1), lone.slice(1))).as_py():
         return counted(keys)
     out = np.zeros(len(keys), dtype=bool)
     if not named.any():
         return out
     rows = np.flatnonzero(named)
-    mine = keys.take(pa.array(rows))
+    mine = keys.take(from_numpy(rows))
     also_lone = pc.is_in(mine, value_set=lone).to_numpy(zero_copy_only=False)
     out[rows] = counted(mine) | np.asarray(also_lone, dtype=bool)
     out[~named] = np.asarray(false_for_null(pc.is_in(keys, value_set=mine)).to_numpy(zero_copy_only=False), dtype=bool)[~named]
@@ -269,7 +269,6 @@ def same_claims(stored: pa.Table, unordered: pa.Table) -> bool:
     :func:`derive` itself.
     """
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     n = stored.num_rows
@@ -284,7 +283,7 @@ def same_claims(stored: pa.Table, unordered: pa.Table) -> bool:
     where = np.asarray(at.to_numpy(zero_copy_only=False), dtype=np.int64)
     if not (np.bincount(where, minlength=n) == 1).all():
         return False  # a claim twice (or a claim id twice among the derived rows)
-    order = pa.array(where)
+    order = from_numpy(where)
     with ThreadPoolExecutor(max_workers=2) as pool:  # two columns at a time (Arrow releases the GIL), not the whole table: less memory
         if not all(pool.map(lambda name: stored[name].equals(unordered[name].take(order)), stored.column_names)):
             return False
@@ -312,7 +311,7 @@ def _one_figure(m: pa.Table) -> dict[str, Any]:
     import pyarrow.compute as pc
 
     n = m.num_rows
-    ones = pa.array(np.arange(n + 1, dtype=np.int32))
+    ones = from_numpy(np.arange(n + 1, dtype=np.int32))
     text_nulls = pa.nulls(n, pa.string())
     return {
         "claim_id": m["claim"],
@@ -327,8 +326,8 @@ def _one_figure(m: pa.Table) -> dict[str, Any]:
         "low": m["value_low"],
         "high": m["value_high"],
         "qualifier": _qualifiers(m["rank"], m["qualifier"]),
-        "n_sources": pa.array(np.ones(n, dtype=np.int64)),
-        "n_figures": pa.array(np.ones(n, dtype=np.int64)),
+        "n_sources": from_numpy(np.ones(n, dtype=np.int64)),
+        "n_figures": from_numpy(np.ones(n, dtype=np.int64)),
         "first_reported": pc.coalesce(m["published"], m["start"]),
         "source_ids": pa.ListArray.from_arrays(ones, m["source_id"].combine_chunks()),
         "figure_ids": pa.ListArray.from_arrays(ones, m["figure_id"].combine_chunks()),

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -171,7 +172,7 @@ def test_github_titles_have_no_empty_parts():
 @pytest.mark.slow  # starts another Python in a new process
 def test_validate_and_build_do_not_import_pandas_and_pandas_works_after(tmp_path, built):
     """pyarrow would import pandas (0.15-0.25 s) on its first conversion of a Python value; ``nkdata
-    validate`` and ``nkdata build`` keep it out, still find problems, build byte for byte what the
+    validate`` and ``nkdata build`` keep it out (and a valid package's checks, numpy.ma: 16-20 ms), still find problems, build byte for byte what the
     library builds with pandas about, and leave ``import pandas`` working."""
     bad = tmp_path / "pkg"
     shutil.copytree(EMBEDDED, bad)
@@ -181,16 +182,17 @@ def test_validate_and_build_do_not_import_pandas_and_pandas_works_after(tmp_path
         "from click.testing import CliRunner\n"
         "from nkdata.cli.main import main\n"
         "good = CliRunner().invoke(main, ['validate', '-q', sys.argv[1]])\n"
+        "masked = 'numpy.ma' in sys.modules\n"
         "bad = CliRunner().invoke(main, ['validate', '-q', sys.argv[2]])\n"
         "built = CliRunner().invoke(main, ['build', '-q', sys.argv[3], '--out', sys.argv[4]])\n"
-        "print(good.exit_code, bad.exit_code, built.exit_code, 'pandas' in sys.modules)\n"
+        "print(good.exit_code, bad.exit_code, built.exit_code, 'pandas' in sys.modules, masked)\n"
         "import pandas, pyarrow\n"
         "print(type(pyarrow.table({'a': [1]}).to_pandas()).__name__)\n"
     )
     args = [str(EMBEDDED), str(bad), str(REPO), str(tmp_path / "dist")]
     proc = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=120, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == ["0", "1", "0", "False", "DataFrame"], proc.stdout
+    assert proc.stdout.split() == ["0", "1", "0", "False", "False", "DataFrame"], proc.stdout
     library_zip = built.parent / f"{built.name}.zip"
     assert (tmp_path / "dist" / library_zip.name).read_bytes() == library_zip.read_bytes()
 
@@ -221,3 +223,20 @@ def test_the_entry_point_freezes_what_is_left_and_keeps_the_exit_code(monkeypatc
         assert gc.get_freeze_count() > before
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.parametrize(("before", "after"), [(None, "1"), ("3", "3")])
+def test_the_entry_point_asks_openblas_for_no_threads_unless_told(monkeypatch, before, after):
+    """numpy's OpenBLAS threads spin at import for nothing nkdata asks of them: ``run()`` sets
+    ``OPENBLAS_NUM_THREADS=1`` before any command imports numpy, and keeps a value the user set."""
+    from nkdata.cli.main import run
+
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "placeholder")  # restored afterwards, whatever run() does
+    if before is None:
+        monkeypatch.delenv("OPENBLAS_NUM_THREADS")
+    else:
+        monkeypatch.setenv("OPENBLAS_NUM_THREADS", before)
+    monkeypatch.setattr(sys, "argv", ["nkdata", "--version"])
+    with pytest.raises(SystemExit):
+        run()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == after
