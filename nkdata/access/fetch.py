@@ -48,6 +48,7 @@ from nkdata._version import __version__
 from nkdata.access import registry as shipped
 from nkdata.access.registry import registry, sizes, versions
 from nkdata.errors import DataNotAvailable, IntegrityError, NkdataError, UsageError
+from nkdata.outputs.replace import swap_folder
 from nkdata.release import archive
 from nkdata.release.layout import DESCRIPTOR, check_url, published_base, release_name, zip_name
 
@@ -449,9 +450,7 @@ def unpack(zip_path: Path, version: str) -> Path:
         try:
             staging = Path(tempfile.mkdtemp(prefix=f".{name}.unpacking-", dir=folder))
             archive.extract(zip_path, staging, top=name)
-            if target.exists() or target.is_symlink():  # incomplete: set aside into the staging folder, removed below
-                os.replace(target, staging / "incomplete")
-            os.replace(staging / name, target)
+            swap_folder(staging / name, target)  # an incomplete one there is replaced
         except OSError as exc:
             raise DataNotAvailable(f"cannot unpack {zip_path.name} into {folder}: {exc.strerror or exc}") from None
         finally:

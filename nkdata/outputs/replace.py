@@ -1,10 +1,11 @@
-"""Writing an output file whole: its path checked before anything is read, the file renamed into place.
+"""Writing an output whole: its path checked before anything is read, then renamed into place.
 
 An output (``nkdata export sqlite OUT``) replaces what is at its path, so the path is checked
 first: a folder, a device, a FIFO, a socket or a symlink is refused (as root, replacing
 ``/dev/full`` with a database is not an export), as is a name the system refuses (too long) or
 a folder that does not exist. The file is then written beside the target and renamed onto it
-only once complete, so an error leaves nothing half-written.
+only once complete, so an error leaves nothing half-written. A folder (a site, a recorded release,
+an unpacked one) is written beside its place and swapped in by :func:`swap_folder`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,3 +62,23 @@ def replaced_atomically(target: Path) -> Iterator[Path]:
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def swap_folder(staging: Path, target: Path) -> None:
+    """Move the complete folder ``staging`` in as ``target`` (both in one folder): what was at ``target`` is
+    moved aside first, put back if the move fails, else removed. A reader finds the old folder or the new one,
+    never a half-written one; a killed process leaves ``.TARGET.PID.*.old`` beside it at worst."""
+    if not os.path.lexists(target):
+        os.rename(staging, target)
+        return
+    aside = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.old"
+    os.rename(target, aside)
+    try:
+        os.rename(staging, target)
+    except BaseException:
+        os.rename(aside, target)
+        raise
+    if aside.is_dir() and not aside.is_symlink():
+        shutil.rmtree(aside, ignore_errors=True)
+    else:
+        aside.unlink()

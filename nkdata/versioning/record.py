@@ -12,7 +12,6 @@ itself (registry generated from data/releases/, embedded copy = recorded release
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 from nkdata.curated.package_meta import read_meta
 from nkdata.curated.reader import find_root
 from nkdata.errors import BuildError, NkdataError
+from nkdata.outputs.replace import swap_folder
 from nkdata.release import archive, layout
 from nkdata.release.hashing import sha256_file
 from nkdata.release.layout import DESCRIPTOR, RELEASES_DIR, digest_name, metadata_name, release_name, sqlite_name, zip_name
@@ -104,16 +104,6 @@ def _check_history(root: Path, version: str, built: Path) -> None:
         )
 
 
-def _replace_dir(staging: Path, target: Path) -> None:
-    """Put ``staging`` where ``target`` is, removing the old one only once the new one is complete."""
-    old = target.with_name(f".{target.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(staging, target)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 @contextmanager
 def _staged(parent: Path, prefix: str) -> Iterator[Path]:
     """A staging folder in ``parent`` that is removed when the work in it fails (a full disk, a
@@ -161,13 +151,13 @@ def record_release(path: Path | str | None = None, out: Path | str | None = None
             shutil.copyfile(folder / DESCRIPTOR, staging / DESCRIPTOR)
             shutil.copyfile(zip_path, staging / zip_path.name)  # small; lets diffs, tests and mirrors work offline
             (staging / digest_name(version)).write_text(f"{sha256_file(zip_path)}  {zip_path.name}\n", encoding="utf-8")
-            _replace_dir(staging, history)
+            swap_folder(staging, history)
     embedded = root / EMBEDDED_DIR
     if _files(embedded) != _files(folder.parent, only=folder.name):
         embedded.parent.mkdir(parents=True, exist_ok=True)
         with _staged(embedded.parent, ".release.") as staging:
             shutil.copytree(folder, staging / folder.name)
-            _replace_dir(staging, embedded)
+            swap_folder(staging, embedded)
     registry = root / REGISTRY_FILE
     text = registry_text(root)
     if not registry.is_file() or registry.read_text(encoding="utf-8") != text:

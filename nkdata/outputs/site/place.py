@@ -22,6 +22,7 @@ from pathlib import Path
 
 from nkdata.curated.safeopen import NotInside, TooLarge, read_inside
 from nkdata.errors import BuildError, UsageError
+from nkdata.outputs.replace import swap_folder
 
 #: The marker file in a site's folder: a first line saying what it is, then what the site wrote.
 MARKER = ".nkdata-site"
@@ -148,7 +149,7 @@ def staged(out: Path, keep_clear: Sequence[tuple[Path, str]] = ()) -> Iterator[P
         yield staging
         mark(staging)
         check_out(out, keep_clear)  # what is there now, just before it is replaced
-        _swap(staging, absolute(out))
+        swap_folder(staging, absolute(out))
 
 
 def check_file(out: Path) -> None:
@@ -209,18 +210,3 @@ def _make_parents(folder: Path) -> list[Path]:
     for made in reversed(missing):
         made.mkdir()
     return missing
-
-
-def _swap(staging: Path, out: Path) -> None:
-    """Move ``staging`` in as ``out``; an earlier site there is moved aside first, put back if the move fails, else removed."""
-    if not os.path.lexists(out):
-        os.rename(staging, out)
-        return
-    old = out.parent / f"{_STAGING}{os.getpid()}.{secrets.token_hex(4)}.old"
-    os.rename(out, old)
-    try:
-        os.rename(staging, out)
-    except BaseException:
-        os.rename(old, out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)

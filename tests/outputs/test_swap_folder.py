@@ -1,0 +1,49 @@
+"""``swap_folder``: one way to put a finished folder in place (a site, a recorded release, an unpacked one)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from nkdata.outputs.replace import swap_folder
+
+
+def _folder(path, text):
+    path.mkdir()
+    (path / "f.txt").write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_new_folder_is_moved_in_and_an_old_one_removed(tmp_path):
+    target = _folder(tmp_path / "site", "old")
+    swap_folder(_folder(tmp_path / ".staging", "new"), target)
+    assert (target / "f.txt").read_text(encoding="utf-8") == "new"
+    assert sorted(os.listdir(tmp_path)) == ["site"]  # nothing aside, no staging left
+    swap_folder(_folder(tmp_path / ".staging", "first"), tmp_path / "absent")
+    assert (tmp_path / "absent" / "f.txt").read_text(encoding="utf-8") == "first"
+
+
+@pytest.mark.parametrize("kind", ["file", "symlink"])
+def test_what_is_there_is_replaced_whatever_it_is(tmp_path, kind):
+    """An incomplete unpacked release may be left as a file or a symlink: the folder replaces it (a
+    symlink's own target untouched)."""
+    elsewhere = _folder(tmp_path / "elsewhere", "keep")
+    target = tmp_path / "nkdata-0.3.0"
+    if kind == "file":
+        target.write_text("partial", encoding="utf-8")
+    else:
+        target.symlink_to(elsewhere, target_is_directory=True)
+    swap_folder(_folder(tmp_path / ".staging", "new"), target)
+    assert target.is_dir() and not target.is_symlink()
+    assert (target / "f.txt").read_text(encoding="utf-8") == "new"
+    assert (elsewhere / "f.txt").read_text(encoding="utf-8") == "keep"
+    assert sorted(os.listdir(tmp_path)) == ["elsewhere", "nkdata-0.3.0"]
+
+
+def test_a_move_that_fails_puts_the_old_folder_back(tmp_path):
+    target = _folder(tmp_path / "site", "old")
+    with pytest.raises(FileNotFoundError):
+        swap_folder(tmp_path / "no-such-staging", target)
+    assert (target / "f.txt").read_text(encoding="utf-8") == "old"
+    assert sorted(os.listdir(tmp_path)) == ["site"]
