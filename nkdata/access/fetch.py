@@ -48,9 +48,9 @@ from nkdata._version import __version__
 from nkdata.access import registry as shipped
 from nkdata.access.registry import registry, sizes, versions
 from nkdata.errors import DataNotAvailable, IntegrityError, NkdataError, UsageError
-from nkdata.outputs.replace import swap_folder
 from nkdata.release import archive
 from nkdata.release.layout import DESCRIPTOR, check_url, published_base, release_name, zip_name
+from nkdata.release.placing import swap_folder
 
 CACHE_ENV = "NKDATA_CACHE"
 MIRROR_ENV = "NKDATA_MIRROR"

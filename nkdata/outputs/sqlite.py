@@ -25,7 +25,7 @@ every table's and column's description for ``datasette OUT.db -m OUT.metadata.js
 The same release gives the same rows and schema (rows in release order, names
 and SQL generated in descriptor order). ``OUT`` must be a new or a regular file
 (a folder, device, FIFO or symlink is refused before the release is read), and is
-written beside itself and renamed into place (:mod:`nkdata.outputs.replace`), so an
+written beside itself and renamed into place (:mod:`nkdata.release.placing`), so an
 error leaves nothing half-written. Only the standard library's sqlite3 is needed.
 """
 
@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nkdata.errors import BuildError, NkdataError, UsageError
-from nkdata.outputs.replace import check_target, replaced_atomically
+from nkdata.release.placing import check_target, replaced_atomically
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa

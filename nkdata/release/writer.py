@@ -25,6 +25,7 @@ from nkdata.release.card import card_resources, read_changelog_entry, write_card
 from nkdata.release.files import source_entry, text_resources
 from nkdata.release.hashing import sha256_file
 from nkdata.release.layout import DESCRIPTOR, PARQUET_PROPERTY, release_name, zip_name
+from nkdata.release.placing import remove_stale
 from nkdata.release.rows import csv_lines, rows_from_project, rows_to_arrow
 from nkdata.spec import claims
 from nkdata.spec.columns import csv_cell
@@ -287,7 +288,7 @@ def _write_atomically(out_dir: Path, checked: CheckedProject, version: str, prog
     final, final_zip = out_dir / name, out_dir / zip_name(version)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        _remove_stale_staging(out_dir, name)
+        remove_stale(out_dir, f".{name}.")  # a killed build's leftovers
         staging = Path(tempfile.mkdtemp(prefix=f".{name}.{os.getpid()}.", dir=out_dir))
     except OSError as exc:
         raise BuildError(f"cannot write to {out_dir}: {exc.strerror or exc}; give --out a folder you can write to. Nothing was written") from None
@@ -301,23 +302,3 @@ def _write_atomically(out_dir: Path, checked: CheckedProject, version: str, prog
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return final
-
-
-def _remove_stale_staging(out_dir: Path, name: str) -> None:
-    """Staging folders (``.NAME.PID.*``) of builds whose process is gone: a killed build's leftovers."""
-    for stale in out_dir.glob(f".{name}.*"):
-        pid = stale.name[len(name) + 2 :].split(".", 1)[0]
-        if stale.is_dir() and not stale.is_symlink() and pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(stale, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    if os.name == "nt":  # os.kill would end the process there: keep its folder instead
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # exists, but another user's
-        return True
-    return True

@@ -22,10 +22,10 @@ from pathlib import Path
 from nkdata.curated.package_meta import read_meta
 from nkdata.curated.reader import find_root
 from nkdata.errors import BuildError, NkdataError
-from nkdata.outputs.replace import swap_folder
 from nkdata.release import archive, layout
 from nkdata.release.hashing import sha256_file
 from nkdata.release.layout import DESCRIPTOR, RELEASES_DIR, digest_name, metadata_name, release_name, sqlite_name, zip_name
+from nkdata.release.placing import swap_folder
 from nkdata.release.reader import Release
 from nkdata.release.writer import build
 from nkdata.versioning.diff import diff

@@ -255,3 +255,20 @@ def test_a_staging_name_already_taken_is_left_alone(built: Path, tmp_path: Path,
     r = run_cli("site", "--release", str(built), "--out", str(tmp_path / "site"), "-q")
     assert r.exit_code == 1 and "staging name already in use" in r.output and "Nothing was written" in r.output, r.output
     assert (taken / "keep").is_dir() and not (tmp_path / "site").exists()
+
+
+def test_a_killed_site_s_staging_folder_is_removed_by_the_next_site(built: Path, tmp_path: Path) -> None:
+    """A site killed while writing leaves its staging folder beside --out; the next site removes it
+    (its process is gone), and leaves a running one's alone."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    killed = tmp_path / f".nkdata-staging.{proc.pid}.0abc1234"
+    (killed / "figures").mkdir(parents=True)
+    running = tmp_path / f".nkdata-staging.{os.getpid()}.0abc1234"
+    running.mkdir()
+    r = run_cli("site", "--release", str(built), "--out", str(tmp_path / "site"), "-q")
+    assert r.exit_code == 0, r.output
+    assert not killed.exists() and running.is_dir() and (tmp_path / "site" / "index.html").is_file()

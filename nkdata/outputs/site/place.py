@@ -22,7 +22,7 @@ from pathlib import Path
 
 from nkdata.curated.safeopen import NotInside, TooLarge, read_inside
 from nkdata.errors import BuildError, UsageError
-from nkdata.outputs.replace import swap_folder
+from nkdata.release.placing import remove_stale, swap_folder
 
 #: The marker file in a site's folder: a first line saying what it is, then what the site wrote.
 MARKER = ".nkdata-site"
@@ -182,6 +182,7 @@ def _beside(out: Path, what: str, folder: bool) -> Iterator[Path]:
     owned = False  # only what this call made is removed: never a same-named thing that was there before
     try:
         made = _make_parents(where.parent)
+        remove_stale(where.parent, _STAGING)  # what a killed run left here
         if os.path.lexists(staging):
             raise FileExistsError(errno.EEXIST, "a staging name already in use", str(staging))
         if folder:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 
-from nkdata.outputs.replace import swap_folder
+from nkdata.release.placing import remove_stale, swap_folder
 
 
 def _folder(path, text):
@@ -47,3 +49,23 @@ def test_a_move_that_fails_puts_the_old_folder_back(tmp_path):
         swap_folder(tmp_path / "no-such-staging", target)
     assert (target / "f.txt").read_text(encoding="utf-8") == "old"
     assert sorted(os.listdir(tmp_path)) == ["site"]
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid  # gone (a new process could take the number only much later)
+
+
+def test_remove_stale_takes_only_a_gone_process_s_staging_folders(tmp_path):
+    dead = _dead_pid()
+    gone = _folder(tmp_path / f".nkdata-staging.{dead}.0abc", "half a site")
+    mine = _folder(tmp_path / f".nkdata-staging.{os.getpid()}.0abc", "being written")
+    other = _folder(tmp_path / ".nkdata-staging.notapid", "someone's")
+    a_file = tmp_path / f".nkdata-staging.{dead}.file"
+    a_file.write_text("a file, not a staging folder", encoding="utf-8")
+    a_link = tmp_path / f".nkdata-staging.{dead}.link"
+    a_link.symlink_to(other, target_is_directory=True)
+    remove_stale(tmp_path, ".nkdata-staging.")
+    assert not gone.exists()
+    assert all(p.exists() for p in (mine, other, a_file, a_link)) and (other / "f.txt").is_file()

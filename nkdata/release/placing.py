@@ -1,16 +1,19 @@
-"""Writing an output whole: its path checked before anything is read, then renamed into place.
+"""Putting what nkdata writes in place whole: written beside its place, then renamed in.
 
-An output (``nkdata export sqlite OUT``) replaces what is at its path, so the path is checked
+An output file (``nkdata export sqlite OUT``) replaces what is at its path, so the path is checked
 first: a folder, a device, a FIFO, a socket or a symlink is refused (as root, replacing
 ``/dev/full`` with a database is not an export), as is a name the system refuses (too long) or
 a folder that does not exist. The file is then written beside the target and renamed onto it
 only once complete, so an error leaves nothing half-written. A folder (a site, a recorded release,
-an unpacked one) is written beside its place and swapped in by :func:`swap_folder`.
+an unpacked one) is written beside its place and swapped in by :func:`swap_folder`. What a killed
+process left beside a place (its staging folder, named with its process id) is removed by the next
+run: :func:`remove_stale`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import secrets
 import shutil
@@ -82,3 +85,24 @@ def swap_folder(staging: Path, target: Path) -> None:
         shutil.rmtree(aside, ignore_errors=True)
     else:
         aside.unlink()
+
+
+def remove_stale(folder: Path, prefix: str) -> None:
+    """Remove the folders ``PREFIX + PID + '.' ...`` in ``folder`` whose process is gone: what a killed
+    build or site left while staging. A live process's (this one's too) stay, as does any other name."""
+    for stale in folder.glob(f"{glob.escape(prefix)}*"):
+        pid = stale.name[len(prefix) :].split(".", 1)[0]
+        if pid.isdigit() and stale.is_dir() and not stale.is_symlink() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill would end the process there: keep its folder instead
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but another user's
+        return True
+    return True
