@@ -461,8 +461,8 @@ def export_sqlite(out: Path | str, release: Path | str | None = None, metadata: 
     data = {res["name"]: ds[res["name"]] for res in _tabular(descriptor)}
     try:
         with contextlib.ExitStack() as stack:  # the database is renamed into place first, then its metadata
-            tmp_meta = stack.enter_context(replaced_atomically(meta_path)) if meta_path is not None else None
-            with replaced_atomically(out) as tmp_db:
+            tmp_meta = stack.enter_context(replaced_atomically(meta_path, "metadata")) if meta_path is not None else None
+            with replaced_atomically(out, "database") as tmp_db:
                 plans = write_database(tmp_db, descriptor, data, descriptor_bytes)
                 if tmp_meta is not None:
                     meta = datasette_metadata(descriptor, plans, out.stem)

@@ -1,10 +1,11 @@
 """Putting what nkdata writes in place whole: written beside its place, then renamed in.
 
-An output file (``nkdata export sqlite OUT``) replaces what is at its path, so the path is checked
-first: a folder, a device, a FIFO, a socket or a symlink is refused (as root, replacing
-``/dev/full`` with a database is not an export), as is a name the system refuses (too long) or
-a folder that does not exist. The file is then written beside the target and renamed onto it
-only once complete, so an error leaves nothing half-written. A folder (a site, a recorded release,
+An output file (``nkdata export sqlite OUT``, ``nkdata plot --out``) replaces what is at its path,
+so the path is checked first: a folder, a device, a FIFO, a socket or a symlink is refused (as root,
+replacing ``/dev/full`` with a database is not an export), as is a name the system refuses (too
+long, a file where a folder should be). Missing folders on the way are created. The file is then
+written beside the target and renamed onto it only once complete, so an error leaves nothing
+half-written (nor the folders made for it). A folder (a site, a recorded release,
 an unpacked one) is written beside its place and swapped in by :func:`swap_folder`. What a killed
 process left beside a place (its staging folder, named with its process id) is removed by the next
 run: :func:`remove_stale`.
@@ -33,38 +34,53 @@ def _kind(mode: int) -> str:
 
 
 def check_target(target: Path, what: str) -> None:
-    """Raise UsageError unless ``target`` is a path a ``what`` (a "database") can be written to: nothing
-    there yet, or a regular file, in a folder that exists."""
+    """Raise UsageError unless a ``what`` (a "database", a "chart") can be written at ``target``:
+    nothing there yet (its missing folders are made when it is written), or a regular file."""
     if target.name in ("", ".", ".."):
-        raise UsageError(f"{target} is a folder: give the path of the {what} to write")
+        raise UsageError(f"{target} is a folder: give the path of the {what} to write. Nothing was written")
     try:
         st: os.stat_result | None = os.lstat(target)
     except FileNotFoundError:
         st = None
     except OSError as exc:  # a name too long; a file where a folder should be
-        raise UsageError(f"{target}: {exc.strerror or exc}: give another path for the {what}") from None
+        raise UsageError(f"{target}: {exc.strerror or exc}: give another path for the {what}. Nothing was written") from None
     if st is not None and not stat.S_ISREG(st.st_mode):
-        raise UsageError(f"{target} is {_kind(st.st_mode)}: give the path of the {what} to write (a regular file there is replaced whole)")
-    if not target.parent.is_dir():
-        raise UsageError(f"folder {target.parent} does not exist: create it first")
+        raise UsageError(
+            f"{target} is {_kind(st.st_mode)}: give the path of the {what} to write (a regular file there is replaced whole). Nothing was written"
+        )
 
 
 @contextlib.contextmanager
-def replaced_atomically(target: Path) -> Iterator[Path]:
-    """A temporary path beside ``target``, renamed onto it only when the block ends without error."""
-    if target.is_dir():
-        raise UsageError(f"{target} is a folder: give the path of the file to write")
-    if not target.parent.is_dir():
-        raise UsageError(f"folder {target.parent} does not exist: create it first")
+def replaced_atomically(target: Path, what: str) -> Iterator[Path]:
+    """A temporary path beside ``target`` (its missing folders made), renamed onto it only when the
+    block ends without error and ``target`` is still a path for a ``what`` (:func:`check_target`);
+    otherwise the temporary file goes, and the folders made for it."""
+    made = make_parents(target.parent)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    tmp.open("xb").close()  # created with the umask's permissions, as the final file should be
     try:
+        tmp.open("xb").close()  # created with the umask's permissions, as the final file should be
         yield tmp
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
+        check_target(target, what)  # what is there now, just before it is replaced
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+        if not os.path.lexists(target):
+            for folder in made:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+
+
+def make_parents(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; the ones created, deepest first (to remove on failure)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        made.mkdir()
+    return missing
 
 
 def swap_folder(staging: Path, target: Path) -> None:

@@ -261,9 +261,22 @@ def test_bad_paths_are_usage_errors(tmp_path: Path) -> None:
         export.export_sqlite(tmp_path / "x.db", release=tmp_path / "missing")
     with pytest.raises(UsageError, match="not an nkdata release"):
         export.export_sqlite(tmp_path / "x.db", release=tmp_path)
-    with pytest.raises(UsageError, match="does not exist: create it first"):
-        export.export_sqlite(tmp_path / "no" / "x.db")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_folders_are_made_and_taken_away_again_when_the_export_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As ``nkdata build``, ``site`` and ``plot`` do, the export makes the folders its path needs;
+    an export that fails leaves neither a file nor those folders."""
+    done = export.export_sqlite(tmp_path / "new" / "deeper" / "x.db", metadata=False)
+    assert done.path.is_file() and sorted(p.name for p in (tmp_path / "new" / "deeper").iterdir()) == ["x.db"]
+
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export, "write_database", fail)
+    with pytest.raises(BuildError, match="No space left on device"):
+        export.export_sqlite(tmp_path / "other" / "deeper" / "x.db")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new"]
 
 
 # ---------------------------------------------------------------- driven by the descriptor: a table it has never seen

@@ -22,13 +22,13 @@ from pathlib import Path
 
 from nkdata.curated.safeopen import NotInside, TooLarge, read_inside
 from nkdata.errors import BuildError, UsageError
-from nkdata.release.placing import remove_stale, swap_folder
+from nkdata.release.placing import make_parents, remove_stale, swap_folder
 
 #: The marker file in a site's folder: a first line saying what it is, then what the site wrote.
 MARKER = ".nkdata-site"
 MARKER_HEAD = "nkdata site: the files and folders below were written by 'nkdata site', which replaces this folder only while it holds nothing else"
 MAX_MARKER = 64 << 20  # a site of a million pages lists ~40 MB
-_STAGING = ".nkdata-staging."  # beside ``out``: the site or plot being written, then the earlier site being removed
+_STAGING = ".nkdata-staging."  # beside ``out``: the site being written
 _SHOWN = 3  # foreign files named in a refusal
 
 
@@ -145,69 +145,38 @@ def staged(out: Path, keep_clear: Sequence[tuple[Path, str]] = ()) -> Iterator[P
     moved into place as ``out`` (an earlier site there removed after); when it raises, or ``out`` may
     not be replaced (:func:`check_out`, asked again at the end), nothing is left and ``out`` is as it was."""
     check_out(out, keep_clear)
-    with _beside(out, "the site", folder=True) as staging:
+    with _beside(out) as staging:
         yield staging
         mark(staging)
         check_out(out, keep_clear)  # what is there now, just before it is replaced
         swap_folder(staging, absolute(out))
 
 
-def check_file(out: Path) -> None:
-    """UsageError unless ``out`` can be written as a file: nothing there yet, or a regular file (replaced)."""
-    mode = _mode(out)
-    if mode is not None and not stat.S_ISREG(mode):
-        what = "a folder" if stat.S_ISDIR(mode) else "a symlink" if stat.S_ISLNK(mode) else "not a regular file"
-        raise UsageError(f"{out} is {what}; give the name of a file to write. Nothing was written")
-
-
 @contextlib.contextmanager
-def staged_file(out: Path) -> Iterator[Path]:
-    """A new file name beside ``out`` to write into, moved into place as ``out`` when the block ends;
-    when it raises, nothing is left and ``out`` is as it was."""
-    check_file(out)
-    with _beside(out, "the file", folder=False) as staging:
-        yield staging
-        check_file(out)
-        os.replace(staging, absolute(out))
-
-
-@contextlib.contextmanager
-def _beside(out: Path, what: str, folder: bool) -> Iterator[Path]:
-    """A new name in ``out``'s folder (created with its missing parents) to stage ``what`` under.
-    Whatever the block leaves there is removed after it, and the parents made for it when ``out`` is
-    still absent; an OSError (a full disk, a name too long, no permission) becomes one BuildError."""
+def _beside(out: Path) -> Iterator[Path]:
+    """A new folder in ``out``'s folder (created with its missing parents) to stage the site in.
+    It is removed after the block, and the parents made for it when ``out`` is still absent; an
+    OSError (a full disk, a name too long, no permission) becomes one BuildError."""
     where = absolute(out)
     made: list[Path] = []
     staging = where.parent / f"{_STAGING}{os.getpid()}.{secrets.token_hex(4)}"
     owned = False  # only what this call made is removed: never a same-named thing that was there before
     try:
-        made = _make_parents(where.parent)
+        made = make_parents(where.parent)
         remove_stale(where.parent, _STAGING)  # what a killed run left here
         if os.path.lexists(staging):
             raise FileExistsError(errno.EEXIST, "a staging name already in use", str(staging))
-        if folder:
-            staging.mkdir()  # not mkdtemp: the site's folder gets the usual permissions, not 0700
+        staging.mkdir()  # not mkdtemp: the site's folder gets the usual permissions, not 0700
         owned = True
         yield staging
     except OSError as exc:
-        raise BuildError(f"cannot write {what} to {out} ({exc.filename or out}: {exc.strerror or exc}). Nothing was written") from None
+        raise BuildError(f"cannot write the site to {out} ({exc.filename or out}: {exc.strerror or exc}). Nothing was written") from None
     finally:
         if owned and staging.is_dir() and not staging.is_symlink():
             shutil.rmtree(staging, ignore_errors=True)
-        elif owned and os.path.lexists(staging):
+        elif owned and os.path.lexists(staging):  # something put in its place meanwhile: the name goes, not what it leads to
             staging.unlink()
         if not os.path.lexists(where):
             for parent in made:
                 with contextlib.suppress(OSError):
                     parent.rmdir()
-
-
-def _make_parents(folder: Path) -> list[Path]:
-    """Create ``folder`` and its missing parents; the ones created, deepest first (to remove on failure)."""
-    missing = []
-    while not folder.exists():
-        missing.append(folder)
-        folder = folder.parent
-    for made in reversed(missing):
-        made.mkdir()
-    return missing

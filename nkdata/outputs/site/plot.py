@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nkdata.errors import UsageError
-from nkdata.outputs.site import charts, place
+from nkdata.errors import BuildError, UsageError
+from nkdata.outputs.site import charts
 from nkdata.outputs.site.data import assemble, open_release, slug
+from nkdata.release.placing import check_target, replaced_atomically
 
 #: Drawn when no metric is asked for: the casualty metrics, as on the site's home page.
 DEFAULT_METRICS = ("casualties", "killed", "wounded")
@@ -56,7 +57,7 @@ def plot(
     kind = out.suffix.lower()
     if kind not in (".svg", ".png"):
         raise UsageError(f"{out}: the plot is written as SVG or PNG; name the file .svg or .png")
-    place.check_file(out)  # before drawing: a path that cannot be written is said at once
+    check_target(out, "chart")  # before drawing: a path that cannot be written is said at once
     wanted = tuple(metrics) or DEFAULT_METRICS
     with tempfile.TemporaryDirectory(prefix="nkdata-plot-") as tmp:
         data = assemble(open_release(release, project, Path(tmp)))
@@ -69,14 +70,17 @@ def plot(
     heading = title if title is not None else f"{', '.join(m.replace('_', ' ') for m in wanted).capitalize()}: claims over time (nkdata {data.version})"
     fig = charts.figure(claims, heading, slug, width=width, metrics=wanted)
     fig.text(0.99, 0.005, f"Source: nkdata {data.version} (CC BY 4.0). Ranges as bars, bounds as arrows.", ha="right", va="bottom", fontsize=7, color="#555555")
-    with place.staged_file(out) as staging:  # written beside, then moved in: a failed write leaves nothing
-        if kind == ".svg":
-            svg = charts.svg_text(fig)
-            svg = svg.replace("<metadata>", f"<desc>{label}</desc>\n <metadata>", 1)
-            staging.write_text(svg, encoding="utf-8", newline="\n")
-        else:
-            import matplotlib.pyplot as plt
+    try:
+        with replaced_atomically(out, "chart") as staging:  # written beside, then moved in: a failed write leaves nothing
+            if kind == ".svg":
+                svg = charts.svg_text(fig)
+                svg = svg.replace("<metadata>", f"<desc>{label}</desc>\n <metadata>", 1)
+                staging.write_text(svg, encoding="utf-8", newline="\n")
+            else:
+                import matplotlib.pyplot as plt
 
-            fig.savefig(staging, format="png", dpi=150, metadata={"Software": None, "Description": label})
-            plt.close(fig)
+                fig.savefig(staging, format="png", dpi=150, metadata={"Software": None, "Description": label})
+                plt.close(fig)
+    except OSError as exc:  # a full disk, no permission
+        raise BuildError(f"cannot write the chart to {out} ({exc.filename or out}: {exc.strerror or exc}). Nothing was written") from None
     return out
