@@ -17,6 +17,8 @@ in a custom property, ``nkdata:texts``, instead: :func:`file_entries` reads both
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -163,7 +165,10 @@ def load_descriptor(path: Path | str) -> dict[str, Any]:
     """The descriptor at ``path``, checked as the module docstring says; raises :class:`DescriptorError`."""
     path = Path(path)
     try:
-        with open(path, "rb") as fh:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO put in its place must not block
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise DescriptorError(path, "is not a regular file (a folder, device, FIFO or socket)")
             raw = fh.read(MAX_BYTES + 1)
     except OSError as exc:
         raise DescriptorError(path, f"cannot be read ({exc.strerror})") from None

@@ -79,3 +79,33 @@ def test_tables_and_files_are_told_apart_and_both_forms_of_texts_are_read() -> N
     assert [e["path"] for e in file_entries(GOOD)] == ["seeds/a.txt", "seeds/old.txt"]
     assert not is_table({"name": "readme.md", "path": "README.md"})
     assert is_table({"name": "x", "schema": {}}) and is_table({"name": "x", "nkdata:parquet": {}})
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "device"])
+def test_a_descriptor_that_is_no_regular_file_is_refused_unread(tmp_path: Path, kind: str) -> None:
+    """A FIFO put where datapackage.json was (after a caller looked) must not hang the reader; a
+    folder or a device is refused as plainly."""
+    import os
+    import threading
+
+    path = tmp_path / "datapackage.json"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        path = Path("/dev/zero")
+    outcome: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            load_descriptor(path)
+        except BaseException as exc:  # kept for the assertion below
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)  # a hang fails the test instead of the suite
+    reader.start()
+    reader.join(timeout=10)
+    assert not reader.is_alive(), "load_descriptor waited on the file"
+    assert len(outcome) == 1 and isinstance(outcome[0], DescriptorError), outcome
+    assert "regular file" in str(outcome[0]) or "cannot be read" in str(outcome[0])
