@@ -86,8 +86,18 @@ def changelog_entry(text: str, version: str) -> str:
     )
 
 
+def has_changelog_entry(text: str, version: str) -> bool:
+    """Whether the CHANGELOG.md ``text`` has a section for ``version``."""
+    return any(m["version"] == version for m in _HEADING.finditer(text))
+
+
 def read_changelog_entry(root: Path, version: str) -> str:
-    """This version's entry of the project's CHANGELOG.md (:func:`changelog_entry`); BuildError when there is none.
+    """This version's entry of the project's CHANGELOG.md (:func:`changelog_entry`); BuildError when there is none."""
+    return changelog_entry(read_changelog(root, version), version)
+
+
+def read_changelog(root: Path, version: str) -> str:
+    """The project's CHANGELOG.md, which must hold an entry for ``version``; BuildError when it cannot be read.
 
     Read as every curated file is (:func:`nkdata.curated.safeopen.read_inside`): a symlink out of the
     project (whose text would be published), a FIFO (which would block the build) or a device such as
@@ -105,7 +115,7 @@ def read_changelog_entry(root: Path, version: str) -> str:
             f"{path} cannot be read ({why}): a release carries its changelog entry; "
             f"make {CHANGELOG} a UTF-8 file in the project with a '## [{version}] - YYYY-MM-DD' section. Nothing was written"
         ) from None
-    return changelog_entry(text, version)
+    return text
 
 
 def _fill(text: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -216,3 +217,19 @@ def test_check_finds_an_altered_embedded_file(root: Path) -> None:
 def test_declared_version_is_read_from_the_tree(root: Path) -> None:
     assert declared_version(root) == BASE
     assert declared_version(REPO) == __import__("nkdata").__version__
+
+
+@pytest.mark.slow  # starts the CLI in a new process (a hang must end in its timeout, not the suite's)
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_check_reads_the_changelog_as_the_build_does(root: Path, kind: str) -> None:
+    """``release --check`` read CHANGELOG.md with ``read_text``: a FIFO hung it, ``/dev/zero`` filled
+    the memory. Now it is read as the build reads it: one line, exit 1, nothing read."""
+    log = root / "CHANGELOG.md"
+    log.unlink()
+    if kind == "fifo":
+        os.mkfifo(log)
+    else:
+        log.symlink_to("/dev/zero")
+    out = run_cli_subprocess("release", str(root), "--check", timeout=60)
+    assert out.exit_code == 1 and "Traceback" not in out.output, out.output
+    assert "CHANGELOG.md cannot be read" in out.output, out.output
