@@ -200,7 +200,7 @@ def _sha256(path: Path) -> str | None:
     """The sha256 of a regular file, or None when it is missing, not a regular file or unreadable."""
     h = hashlib.sha256()
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO planted in the cache must not block
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))  # a FIFO planted in the cache must not block
         with os.fdopen(fd, "rb") as fh:
             if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
                 return None
@@ -450,7 +450,7 @@ def unpack(zip_path: Path, version: str) -> Path:
         try:
             staging = Path(tempfile.mkdtemp(prefix=f".{name}.unpacking-", dir=folder))
             archive.extract(zip_path, staging, top=name)
-            swap_folder(staging / name, target)  # an incomplete one there is replaced
+            swap_folder(staging / name, target, staging / "incomplete")  # an incomplete one there goes, with the staging folder
         except OSError as exc:
             raise DataNotAvailable(f"cannot unpack {zip_path.name} into {folder}: {exc.strerror or exc}") from None
         finally:

@@ -165,7 +165,7 @@ def load_descriptor(path: Path | str) -> dict[str, Any]:
     """The descriptor at ``path``, checked as the module docstring says; raises :class:`DescriptorError`."""
     path = Path(path)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO put in its place must not block
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))  # a FIFO put in its place must not block
         with os.fdopen(fd, "rb") as fh:
             if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
                 raise DescriptorError(path, "is not a regular file (a folder, device, FIFO or socket)")

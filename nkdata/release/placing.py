@@ -6,9 +6,9 @@ replacing ``/dev/full`` with a database is not an export), as is a name the syst
 long, a file where a folder should be). Missing folders on the way are created. The file is then
 written beside the target and renamed onto it only once complete, so an error leaves nothing
 half-written (nor the folders made for it). A folder (a site, a recorded release,
-an unpacked one) is written beside its place and swapped in by :func:`swap_folder`. What a killed
-process left beside a place (its staging folder, named with its process id) is removed by the next
-run: :func:`remove_stale`.
+an unpacked one) is written beside its place and swapped in by :func:`swap_folder`. The staging
+folder a killed build or site left beside its place (named with its process id) is removed by the
+next one: :func:`remove_stale`.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def replaced_atomically(target: Path, what: str) -> Iterator[Path]:
     block ends without error and ``target`` is still a path for a ``what`` (:func:`check_target`);
     otherwise the temporary file goes, and the folders made for it."""
     made = make_parents(target.parent)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp = target.with_name(f".nkdata-staging.{os.getpid()}.{secrets.token_hex(4)}.tmp")  # not from the name: as long as any
     try:
         tmp.open("xb").close()  # created with the umask's permissions, as the final file should be
         yield tmp
@@ -73,24 +73,33 @@ def replaced_atomically(target: Path, what: str) -> Iterator[Path]:
 
 
 def make_parents(folder: Path) -> list[Path]:
-    """Create ``folder`` and its missing parents; the ones created, deepest first (to remove on failure)."""
+    """Create ``folder`` and its missing parents; the ones created, deepest first (to remove on failure).
+    When one cannot be made (a full disk, no permission), those made before it are removed again."""
     missing = []
     while not folder.exists():
         missing.append(folder)
         folder = folder.parent
-    for made in reversed(missing):
-        made.mkdir()
+    made: list[Path] = []
+    try:
+        for parent in reversed(missing):
+            parent.mkdir()
+            made.insert(0, parent)
+    except OSError:
+        for parent in made:
+            with contextlib.suppress(OSError):
+                parent.rmdir()
+        raise
     return missing
 
 
-def swap_folder(staging: Path, target: Path) -> None:
-    """Move the complete folder ``staging`` in as ``target`` (both in one folder): what was at ``target`` is
-    moved aside first, put back if the move fails, else removed. A reader finds the old folder or the new one,
-    never a half-written one; a killed process leaves ``.TARGET.PID.*.old`` beside it at worst."""
+def swap_folder(staging: Path, target: Path, aside: Path) -> None:
+    """Move the complete folder ``staging`` in as ``target``: what was at ``target`` is moved to ``aside``
+    first, put back if the move fails, else removed. A reader finds the old folder or the new one, never a
+    half-written one. All three are on one file system; ``aside`` is a name the caller's own cleanup of a
+    killed run covers (beside its staging folder, or inside it)."""
     if not os.path.lexists(target):
         os.rename(staging, target)
         return
-    aside = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.old"
     os.rename(target, aside)
     try:
         os.rename(staging, target)
@@ -100,7 +109,8 @@ def swap_folder(staging: Path, target: Path) -> None:
     if aside.is_dir() and not aside.is_symlink():
         shutil.rmtree(aside, ignore_errors=True)
     else:
-        aside.unlink()
+        with contextlib.suppress(OSError):  # the new folder is in place: what is left of the old one is no failure
+            aside.unlink()
 
 
 def remove_stale(folder: Path, prefix: str) -> None:

@@ -151,13 +151,13 @@ def record_release(path: Path | str | None = None, out: Path | str | None = None
             shutil.copyfile(folder / DESCRIPTOR, staging / DESCRIPTOR)
             shutil.copyfile(zip_path, staging / zip_path.name)  # small; lets diffs, tests and mirrors work offline
             (staging / digest_name(version)).write_text(f"{sha256_file(zip_path)}  {zip_path.name}\n", encoding="utf-8")
-            swap_folder(staging, history)
+            swap_folder(staging, history, staging.with_name(staging.name + ".old"))
     embedded = root / EMBEDDED_DIR
     if _files(embedded) != _files(folder.parent, only=folder.name):
         embedded.parent.mkdir(parents=True, exist_ok=True)
         with _staged(embedded.parent, ".release.") as staging:
             shutil.copytree(folder, staging / folder.name)
-            swap_folder(staging, embedded)
+            swap_folder(staging, embedded, staging.with_name(staging.name + ".old"))  # .release.*: kept out of the wheel
     registry = root / REGISTRY_FILE
     text = registry_text(root)
     if not registry.is_file() or registry.read_text(encoding="utf-8") != text:

@@ -228,7 +228,10 @@ def test_the_entry_point_freezes_what_is_left_and_keeps_the_exit_code(monkeypatc
 @pytest.mark.parametrize(("before", "after"), [(None, "1"), ("3", "3")])
 def test_the_entry_point_asks_openblas_for_no_threads_unless_told(monkeypatch, before, after):
     """numpy's OpenBLAS threads spin at import for nothing nkdata asks of them: ``run()`` sets
-    ``OPENBLAS_NUM_THREADS=1`` before any command imports numpy, and keeps a value the user set."""
+    ``OPENBLAS_NUM_THREADS=1`` (before any command imports numpy: the module that defines it does not),
+    and keeps a value the user set."""
+    import gc
+
     from nkdata.cli.main import run
 
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "placeholder")  # restored afterwards, whatever run() does
@@ -237,6 +240,12 @@ def test_the_entry_point_asks_openblas_for_no_threads_unless_told(monkeypatch, b
     else:
         monkeypatch.setenv("OPENBLAS_NUM_THREADS", before)
     monkeypatch.setattr(sys, "argv", ["nkdata", "--version"])
-    with pytest.raises(SystemExit):
-        run()
+    try:
+        with pytest.raises(SystemExit):
+            run()
+    finally:
+        gc.unfreeze()
     assert os.environ["OPENBLAS_NUM_THREADS"] == after
+    if before is None:  # once is enough: the command's module is imported before run() and must not bring numpy
+        proc = subprocess.run([sys.executable, "-c", "import sys, nkdata.cli.main; print('numpy' in sys.modules)"], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0 and proc.stdout.strip() == "False", proc.stdout + proc.stderr

@@ -39,3 +39,15 @@ def test_numbers_are_not_copied():
     got = from_numpy(values)
     values[0] = 99  # the Arrow array reads the same memory
     assert got[0].as_py() == 99
+
+
+def test_another_byte_order_is_read_as_numbers_and_dates_as_dates():
+    assert from_numpy(np.array([1, 2, 300], dtype=">i8")).to_pylist() == [1, 2, 300]
+    assert from_numpy(np.array([1.5, -2.0], dtype=">f4")).to_pylist() == [1.5, -2.0]
+    days = np.array(["2025-01-31", "2025-02-01"], dtype="datetime64[D]")
+    assert from_numpy(days).equals(pa.array(days))
+
+
+def test_null_flags_must_match_the_values():
+    with pytest.raises(ValueError, match="2 null flags for 3 values"):
+        from_numpy(np.arange(3), null=np.array([True, False]))

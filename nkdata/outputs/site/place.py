@@ -149,7 +149,7 @@ def staged(out: Path, keep_clear: Sequence[tuple[Path, str]] = ()) -> Iterator[P
         yield staging
         mark(staging)
         check_out(out, keep_clear)  # what is there now, just before it is replaced
-        swap_folder(staging, absolute(out))
+        swap_folder(staging, absolute(out), staging.with_name(staging.name + ".old"))  # cleaned as the staging folder is
 
 
 @contextlib.contextmanager
