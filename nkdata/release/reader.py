@@ -124,8 +124,10 @@ class Release:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        entry = self._resource(table)[PARQUET_PROPERTY]
+        resource = self._resource(table)
+        entry = resource[PARQUET_PROPERTY]
         data = self.read_verified(entry)
+        path = self.folder / str(entry["path"])
         # ParquetFile.read, not pq.read_table: read_table goes through pyarrow.dataset, whose
         # Parquet scan submits each row group to Arrow's CPU thread pool even with
         # use_threads=False. That worker keeps the file reader, and through it the buffer
@@ -134,14 +136,39 @@ class Release:
         # GIL, the thread is killed inside a C++ destructor, and the process aborts with
         # "terminate called without an active exception" (apache/arrow#34314). This reads
         # in the calling thread and starts no Arrow thread at all; the tables are small.
-        with pq.ParquetFile(pa.BufferReader(data), pre_buffer=False) as file:
-            try:
-                return file.read(use_threads=False)
-            except MemoryError:  # pyarrow's ArrowMemoryError too: a few MB of Parquet can hold millions of rows
-                raise IntegrityError(
-                    f"{self.folder / str(entry['path'])}: not enough memory to read it ({file.metadata.num_rows:,} rows, "
-                    f"{len(data):,} bytes compressed); a table of nkdata is far smaller: check the release with 'nkdata validate'"
-                ) from None
+        try:
+            with pq.ParquetFile(pa.BufferReader(data), pre_buffer=False) as file:
+                self._check_columns(path, resource, file.schema_arrow)
+                try:
+                    return file.read(use_threads=False)
+                except MemoryError:  # pyarrow's ArrowMemoryError too: a few MB of Parquet can hold millions of rows
+                    raise IntegrityError(
+                        f"{path}: not enough memory to read it ({file.metadata.num_rows:,} rows, "
+                        f"{len(data):,} bytes compressed); a table of nkdata is far smaller: check the release with 'nkdata validate'"
+                    ) from None
+        except (pa.ArrowException, OSError) as exc:  # bytes that match their sha256 but are no Parquet file (a forger recomputed it)
+            raise self._damaged(path, f"is not a readable Parquet file ({' '.join(str(exc).split())})") from None
+
+    def _damaged(self, path: Path, what: str) -> IntegrityError:
+        recovery = self.recovery or "build or download the release again"
+        return IntegrityError(f"{path}: {what}; the release is damaged: {recovery}")
+
+    def _check_columns(self, path: Path, resource: dict[str, Any], schema: pa.Schema) -> None:
+        """Refuse a Parquet file whose columns are not, in order and type, those its schema in
+        datapackage.json lists: every reader (diff, info, show) indexes rows by those names and types,
+        and a file can match its recorded sha256 when the descriptor was rewritten with it."""
+        from nkdata.spec.columns import ARROW_TYPES, arrow_type
+
+        fields = resource.get("schema", {}).get("fields", [])
+        listed = [f["name"] for f in fields]
+        if schema.names != listed:
+            missing, extra = [n for n in listed if n not in schema.names], [n for n in schema.names if n not in listed]
+            how = "; ".join(x for x in (missing and f"missing {', '.join(missing)}", extra and f"unexpected {', '.join(extra)}") if x)
+            raise self._damaged(path, f"its columns differ from those datapackage.json lists ({how or 'repeated or in another order'})")
+        for f in fields:
+            ftype = f.get("type", "string")
+            if ftype not in ARROW_TYPES or schema.field(f["name"]).type != arrow_type(ftype):
+                raise self._damaged(path, f"column {f['name']!r} is {schema.field(f['name']).type}, not the {ftype!r} datapackage.json gives it")
 
     @cached_property
     def _text_entries(self) -> dict[str, dict[str, Any]]:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import run_cli
 from hostile_helpers import Result, assert_clean_exit, cli, leftovers, py
 
 from nkdata.errors import IntegrityError
@@ -93,3 +95,50 @@ def test_a_folder_in_place_of_a_text_is_refused(built: Path, tmp_path: Path) -> 
     (folder / text).mkdir()
     with pytest.raises(IntegrityError, match=rf"{text.replace('.', '[.]')}: is a folder"):
         Release(folder).text(text)
+
+
+# ============================================================ a table forged with its sha256 recomputed
+
+
+def _forge_table(folder: Path, table: str, data: bytes) -> None:
+    """Put ``data`` in place of ``table``'s Parquet file and record its sha256 and size, as a careful forger would."""
+    import hashlib
+    import json
+
+    (folder / f"{table}.parquet").write_bytes(data)
+    path = folder / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    entry = next(r for r in descriptor["resources"] if r["name"] == table)["nkdata:parquet"]
+    entry.update(hash=f"sha256:{hashlib.sha256(data).hexdigest()}", bytes=len(data))
+    path.write_text(json.dumps(descriptor), encoding="utf-8")
+
+
+def _parquet(table: object) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return bytes(sink.getvalue())
+
+
+@pytest.mark.parametrize(
+    ("forge", "said"),
+    [
+        (lambda t: _parquet(t.drop(["figure_id"])), "its columns differ from those datapackage.json lists (missing figure_id)"),
+        (lambda t: _parquet(t.set_column(t.column_names.index("date_start"), "date_start", t["date_start"].cast("string"))),
+         "column 'date_start' is string, not the 'date' datapackage.json gives it"),
+        (lambda t: b"figure_id\nfig-x\n", "is not a readable Parquet file"),
+    ],
+    ids=["column-dropped", "date-as-text", "not-parquet"],
+)
+def test_a_table_forged_with_its_hash_is_refused_by_its_columns(built: Path, tmp_path: Path, forge: Any, said: str) -> None:
+    """The bytes match the sha256 the forger wrote, so only the columns can tell: diff read them and
+    failed with a KeyError (or ArrowInvalid) traceback, info with a ValueError; now one line, exit 1."""
+    import pyarrow.parquet as pq
+
+    folder = shutil.copytree(built, tmp_path / built.name)
+    _forge_table(folder, "figures", forge(pq.read_table(folder / "figures.parquet")))
+    r = run_cli("diff", str(built), str(folder))
+    assert r.exit_code == 1 and f"{folder / 'figures.parquet'}: {said}" in r.stderr, r
+    assert "Traceback" not in r.stdout + r.stderr

@@ -47,14 +47,41 @@ def add_figure(p: Project) -> None:
 
 
 def schema_copy(base: Path, tmp_path: Path, edit) -> Path:
-    """A copy of a built release whose datapackage.json schemas were changed by ``edit(resources)``."""
+    """A copy of a built release whose datapackage.json schemas were changed by ``edit(resources)``, each
+    Parquet file whose columns changed rewritten to match (the reader refuses one that does not)."""
     folder = tmp_path / base.name
     shutil.copytree(base, folder)
     desc_path = folder / "datapackage.json"
     desc = json.loads(desc_path.read_text(encoding="utf-8"))
-    edit({r["name"]: r["schema"] for r in desc["resources"] if "schema" in r})
+    tables = [r for r in desc["resources"] if "schema" in r]
+    before = [[(f["name"], f["type"]) for f in r["schema"]["fields"]] for r in tables]
+    edit({r["name"]: r["schema"] for r in tables})
+    for r, columns in zip(tables, before, strict=True):
+        if columns != [(f["name"], f["type"]) for f in r["schema"]["fields"]]:
+            _fit_parquet(folder, r)
     desc_path.write_text(json.dumps(desc, indent=2, ensure_ascii=False), encoding="utf-8")
     return folder
+
+
+def _fit_parquet(folder: Path, resource: dict) -> None:
+    """Rewrite a table's Parquet file with the columns its schema lists (kept values cast, new ones null), and record its hash."""
+    import hashlib
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from nkdata.spec.columns import arrow_type
+
+    entry = resource["nkdata:parquet"]
+    path = folder / entry["path"]
+    old = pq.read_table(path)
+    columns = {
+        f["name"]: old[f["name"]].cast(arrow_type(f["type"])) if f["name"] in old.column_names else pa.nulls(old.num_rows, arrow_type(f["type"]))
+        for f in resource["schema"]["fields"]
+    }
+    pq.write_table(pa.table(columns), path)
+    data = path.read_bytes()
+    entry.update(hash=f"sha256:{hashlib.sha256(data).hexdigest()}", bytes=len(data))
 
 
 MINOR_NEXT = bump(__version__, Level.MINOR)  # what adding records to the current release requires
