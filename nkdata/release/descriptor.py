@@ -85,6 +85,12 @@ def _field_problem(f: Any, i: int, what: str) -> str | None:
     return f"{what}'s field {f['name']!r} has a {bad[0]!r} of the wrong kind" if bad else None
 
 
+def _unknown_key_fields(key: str | list[str], fields: list[dict[str, Any]]) -> list[str]:
+    """The names a primary key gives that no field has (the readers match records by the key's column)."""
+    names = {f["name"] for f in fields}
+    return [n for n in ([key] if isinstance(key, str) else key) if n not in names]
+
+
 def _schema_problems(schema: Any, what: str) -> list[str]:
     """What keeps a Table Schema from being read (every reader indexes into it, so the shape is checked once)."""
     if not isinstance(schema, dict):
@@ -95,6 +101,8 @@ def _schema_problems(schema: Any, what: str) -> list[str]:
     problems = [p for i, f in enumerate(fields) if (p := _field_problem(f, i, what))]
     if "primaryKey" in schema and not _names(schema["primaryKey"]):
         problems.append(f"{what} has a 'schema.primaryKey' that is not a field name or a list of them")
+    elif not problems and (unknown := _unknown_key_fields(schema.get("primaryKey", []), fields)):
+        problems.append(f"{what} has a 'schema.primaryKey' naming {', '.join(map(repr, unknown))}, not a field of its schema")
     fks = schema.get("foreignKeys", [])
     if not isinstance(fks, list) or not all(
         isinstance(fk, dict) and _names(fk.get("fields")) and isinstance(fk.get("reference", {}), dict)

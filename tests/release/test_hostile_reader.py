@@ -142,3 +142,21 @@ def test_a_table_forged_with_its_hash_is_refused_by_its_columns(built: Path, tmp
     r = run_cli("diff", str(built), str(folder))
     assert r.exit_code == 1 and f"{folder / 'figures.parquet'}: {said}" in r.stderr, r
     assert "Traceback" not in r.stdout + r.stderr
+
+
+def _edit_descriptor(folder: Path, edit: Any) -> Path:
+    import json
+
+    path = folder / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    edit({r["name"]: r for r in descriptor["resources"]}, descriptor)
+    path.write_text(json.dumps(descriptor), encoding="utf-8")
+    return path
+
+
+def test_a_primary_key_naming_no_column_is_refused_with_the_descriptor(built: Path, tmp_path: Path) -> None:
+    """diff matches records by the key's column: one the schema does not have was a KeyError traceback."""
+    folder = shutil.copytree(built, tmp_path / built.name)
+    path = _edit_descriptor(folder, lambda res, d: res["figures"]["schema"].update(primaryKey=["fig_id"]))
+    r = run_cli("diff", str(built), str(folder))
+    assert r.exit_code == 1 and f"{path}: resource 'figures' has a 'schema.primaryKey' naming 'fig_id', not a field of its schema" in r.stderr, r
