@@ -102,8 +102,8 @@ def compare_schemas(table: str, old: dict[str, Any], new: dict[str, Any]) -> lis
             out.append(Change(Level.PATCH, table, f"column {name!r} description changed"))
         if a.get("categories") != b.get("categories") and a.get("constraints", {}).get("enum") == b.get("constraints", {}).get("enum"):
             out.append(Change(Level.PATCH, table, f"column {name!r} categories changed (labels or definitions)"))  # terms: the enum above
-    if old.get("primaryKey") != new.get("primaryKey"):
-        out.append(Change(Level.MAJOR, table, f"primary key changed: {old.get('primaryKey')} -> {new.get('primaryKey')}"))
+    if _key_fields(old) != _key_fields(new):
+        out.append(Change(Level.MAJOR, table, f"primary key changed: {_key_fields(old)} -> {_key_fields(new)}"))
     fk_old = {json.dumps(fk, sort_keys=True) for fk in old.get("foreignKeys", [])}
     fk_new = {json.dumps(fk, sort_keys=True) for fk in new.get("foreignKeys", [])}
     for fk in sorted(fk_new - fk_old):
@@ -118,8 +118,14 @@ def compare_schemas(table: str, old: dict[str, Any], new: dict[str, Any]) -> lis
 # ---------------------------------------------------------------- record comparison
 
 
-def _key(schema: dict[str, Any]) -> str | None:
+def _key_fields(schema: dict[str, Any]) -> list[str]:
+    """The primary key's fields: a Table Schema may give one field's name as text, not a list."""
     pk = schema.get("primaryKey") or []
+    return [pk] if isinstance(pk, str) else list(pk)
+
+
+def _key(schema: dict[str, Any]) -> str | None:
+    pk = _key_fields(schema)
     return pk[0] if pk else None
 
 

@@ -12,7 +12,7 @@ import json
 import shutil
 from pathlib import Path
 
-from conftest import copy_project
+from conftest import copy_project, run_cli
 from hostile_helpers import (
     REPO,
     assert_clean_exit,
@@ -58,3 +58,15 @@ def test_diff_refuses_a_recorded_descriptor_whose_version_is_a_path(built: Path,
     r = cli("diff", built, recorded, env=env, timeout=60)
     assert_clean_exit(r, 1, timeout=60)
     assert "datapackage.json: 'version' is '../../x'" in r.text, r
+
+
+def test_diff_reads_a_primary_key_given_as_text(built: Path, tmp_path: Path) -> None:
+    """Table Schema lets a one-field primaryKey be its name as text: diff took its first letter for the
+    key's column (a KeyError traceback), and would have called the same key a MAJOR change."""
+    folder = shutil.copytree(built, tmp_path / built.name)
+    path = folder / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    next(r for r in descriptor["resources"] if r["name"] == "figures")["schema"]["primaryKey"] = "figure_id"
+    path.write_text(json.dumps(descriptor), encoding="utf-8")
+    r = run_cli("diff", str(built), str(folder))
+    assert r.exit_code == 0 and "change level: NONE" in r.stdout, r
