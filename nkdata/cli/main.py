@@ -8,6 +8,7 @@ diagnostics to stderr.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import gc
 import os
@@ -51,8 +52,18 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(1)
         except NkdataError as exc:
             raise click.ClickException(str(exc)) from None
+        except OSError as exc:  # Python 3.11's Path.is_dir() raises for a path argument too long, rather than answer False
+            if exc.errno != errno.ENAMETOOLONG:
+                raise
+            raise click.UsageError(_too_long(exc.filename)) from None
 
     return wrapper
+
+
+def _too_long(name: object) -> str:
+    """One line for a path longer than the system allows (ENAMETOOLONG), the path shortened."""
+    text = os.fsdecode(name) if isinstance(name, (str, bytes)) else str(name)
+    return f"{text if len(text) <= 80 else text[:60] + '…' + text[-10:]}: a path of {len(text):,} characters, too long for this system"
 
 
 def _arrow_allocator() -> None:

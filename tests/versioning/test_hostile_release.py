@@ -12,6 +12,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from conftest import copy_project, run_cli
 from hostile_helpers import (
     REPO,
@@ -70,3 +71,11 @@ def test_diff_reads_a_primary_key_given_as_text(built: Path, tmp_path: Path) -> 
     path.write_text(json.dumps(descriptor), encoding="utf-8")
     r = run_cli("diff", str(built), str(folder))
     assert r.exit_code == 0 and "change level: NONE" in r.stdout, r
+
+
+@pytest.mark.parametrize("args", [["diff", "a" * 5000, "none"], ["diff", "none", "none", "--root", "a" * 5000]], ids=["side", "root"])
+def test_a_path_argument_too_long_for_the_system_is_a_usage_error(args: list[str]) -> None:
+    """Python 3.11's Path.is_dir() raises ENAMETOOLONG rather than answer False: an OSError traceback."""
+    r = run_cli(*args)
+    assert r.exit_code == 2 and "a path of 5,0" in r.stderr and "characters, too long for this system" in r.stderr, r
+    assert len(r.stderr) < 600, r  # the path is shortened, not echoed whole
