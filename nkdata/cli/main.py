@@ -301,7 +301,7 @@ def show(table: str, limit: int, fmt: str, version: str | None) -> None:
         from nkdata.release.rows import csv_text, json_text
 
         rows = load(table, version=version, format="arrow")
-        rows = rows.slice(0, limit) if limit else rows
+        rows = rows.slice(0, limit) if 0 < limit < rows.num_rows else rows  # Arrow takes no length past a C long
         click.echo(csv_text(rows) if fmt == "csv" else json_text(rows), nl=fmt == "json")
         return
     df = load(table, version=version)

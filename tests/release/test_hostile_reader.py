@@ -160,3 +160,14 @@ def test_a_primary_key_naming_no_column_is_refused_with_the_descriptor(built: Pa
     path = _edit_descriptor(folder, lambda res, d: res["figures"]["schema"].update(primaryKey=["fig_id"]))
     r = run_cli("diff", str(built), str(folder))
     assert r.exit_code == 1 and f"{path}: resource 'figures' has a 'schema.primaryKey' naming 'fig_id', not a field of its schema" in r.stderr, r
+
+
+# ============================================================ hostile arguments
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_show_takes_a_limit_past_what_arrow_can_count_as_all_rows(fmt: str) -> None:
+    """--limit accepts any whole number >= 0; one past a C long was an OverflowError traceback from Arrow's slice."""
+    everything = run_cli("show", "events", "--limit", "0", "--format", fmt)
+    r = run_cli("show", "events", "--limit", str(10**30), "--format", fmt)
+    assert r.exit_code == 0 and r.stdout == everything.stdout, r
