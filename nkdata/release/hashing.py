@@ -7,12 +7,16 @@ them), so that no reader imports the writer.
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 from pathlib import Path
 from typing import Any
 
+from nkdata.curated.safeopen import NotInside, TooLarge, read_inside
 from nkdata.errors import IntegrityError
 
 BLOCK = 1 << 22  # bytes read at a time when hashing a file
+DIGEST_FILE_BYTES = 4096  # a nkdata-X.Y.Z.zip.sha256 holds one line: the digest and the zip's name
 
 
 def sha256_file(path: Path | str) -> str:
@@ -42,3 +46,22 @@ def verify_bytes(path: Path | str, data: bytes, entry: dict[str, Any]) -> None:
     expected, actual = expected_sha256(entry), sha256_bytes(data)
     if actual != expected:
         raise IntegrityError(f"{path}: sha256 {actual} does not match datapackage.json ({expected}); the file was altered: refusing to load it")
+
+
+def recorded_sha256(path: Path) -> str | None:
+    """The sha256 a recorded release's ``nkdata-X.Y.Z.zip.sha256`` gives (its first word); None when there is
+    no such file. One that is not a small UTF-8 file starting with a sha256 (empty, another encoding, a FIFO,
+    a link out of its folder) is an IntegrityError, as the zip it vouches for cannot be checked."""
+    if not os.path.lexists(path):
+        return None
+    try:
+        words = read_inside(path, path.parent, DIGEST_FILE_BYTES, "its folder").decode("utf-8").split()
+    except (NotInside, TooLarge) as exc:
+        raise IntegrityError(f"{path}: {exc}, not the one-line sha256 file of a recorded release; restore it (git checkout)") from None
+    except UnicodeDecodeError:
+        words = []
+    except OSError as exc:
+        raise IntegrityError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if not words or not re.fullmatch(r"[0-9a-f]{64}", words[0]):
+        raise IntegrityError(f"{path}: does not start with a sha256 (64 hex digits); restore it (git checkout)")
+    return words[0]

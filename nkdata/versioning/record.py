@@ -24,7 +24,7 @@ from nkdata.curated.reader import find_root
 from nkdata.errors import BuildError, NkdataError
 from nkdata.release import archive, layout
 from nkdata.release.card import CHANGELOG, has_changelog_entry, read_changelog
-from nkdata.release.hashing import sha256_file
+from nkdata.release.hashing import recorded_sha256, sha256_file
 from nkdata.release.layout import DESCRIPTOR, RELEASES_DIR, digest_name, metadata_name, release_name, sqlite_name, zip_name
 from nkdata.release.placing import swap_folder
 from nkdata.release.reader import Release
@@ -58,7 +58,7 @@ def registry_text(root: Path) -> str:
         zip_path = root / RELEASES_DIR / version / zip_name(version)
         if digest_file.is_file():
             size = f" bytes:{zip_path.stat().st_size}" if zip_path.is_file() else ""
-            lines.append(f"{zip_name(version)} sha256:{digest_file.read_text(encoding='utf-8').split()[0]}{size}\n")
+            lines.append(f"{zip_name(version)} sha256:{recorded_sha256(digest_file)}{size}\n")
     return "".join(lines)
 
 
@@ -211,7 +211,7 @@ def check_recorded(path: Path | str | None = None) -> list[str]:
         zip_path, digest_file = folder / zip_name(version), folder / digest_name(version)
         if not zip_path.is_file() or not digest_file.is_file():
             problems.append(f"{RELEASES_DIR}/{version}: {zip_path.name} and {digest_file.name} are both needed")
-        elif sha256_file(zip_path) != digest_file.read_text(encoding="utf-8").split()[0]:
+        elif sha256_file(zip_path) != recorded_sha256(digest_file):
             problems.append(f"{RELEASES_DIR}/{version}/{zip_path.name}: sha256 differs from {digest_file.name}; a released version never changes")
         else:
             try:

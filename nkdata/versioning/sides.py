@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from nkdata.errors import IntegrityError, UsageError
 from nkdata.release import archive
 from nkdata.release.descriptor import load_descriptor
-from nkdata.release.hashing import sha256_file
+from nkdata.release.hashing import recorded_sha256, sha256_file
 from nkdata.release.layout import DESCRIPTOR, PARQUET_PROPERTY, RELEASES_DIR, digest_name, zip_name
 from nkdata.release.reader import Release
 from nkdata.versioning.semver import declared_version, is_version
@@ -108,10 +108,9 @@ def _recorded_zip(folder: Path, version: str) -> Path | None:
     if not zip_path.is_file():
         return None
     digest_file = folder / digest_name(version)
-    if digest_file.is_file():
-        expected = digest_file.read_text(encoding="utf-8").split()[0]
-        if sha256_file(zip_path) != expected:
-            raise IntegrityError(f"{zip_path}: sha256 differs from {digest_file.name}; the recorded release was altered")
+    expected = recorded_sha256(digest_file)
+    if expected is not None and sha256_file(zip_path) != expected:
+        raise IntegrityError(f"{zip_path}: sha256 differs from {digest_file.name}; the recorded release was altered")
     return zip_path
 
 

@@ -79,3 +79,15 @@ def test_a_path_argument_too_long_for_the_system_is_a_usage_error(args: list[str
     r = run_cli(*args)
     assert r.exit_code == 2 and "a path of 5,0" in r.stderr and "characters, too long for this system" in r.stderr, r
     assert len(r.stderr) < 600, r  # the path is shortened, not echoed whole
+
+
+@pytest.mark.parametrize("content", [b"", b"\xff\xfe not utf-8\n"], ids=["empty", "not-utf8"])
+def test_diff_refuses_a_recorded_sha256_file_it_cannot_read(tmp_path: Path, content: bytes) -> None:
+    """data/releases/X.Y.Z/nkdata-X.Y.Z.zip.sha256 vouches for the recorded zip diff reads: an empty one
+    was an IndexError traceback, one in another encoding a UnicodeDecodeError."""
+    recorded = tmp_path / "data" / "releases" / "0.2.0"
+    shutil.copytree(REPO / "data" / "releases" / "0.2.0", recorded)
+    digest = recorded / "nkdata-0.2.0.zip.sha256"
+    digest.write_bytes(content)
+    r = run_cli("diff", "0.2.0", "none", "--root", str(tmp_path))
+    assert r.exit_code == 1 and f"{digest}: does not start with a sha256 (64 hex digits)" in r.stderr, r
