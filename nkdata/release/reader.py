@@ -29,6 +29,19 @@ from nkdata.release.layout import DESCRIPTOR, PARQUET_PROPERTY, TEXTS_DIR, TEXTS
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
+
+def _columns_differ(listed: list[str], found: list[str]) -> str:
+    """How a Parquet file's columns differ from those its datapackage.json lists, naming one column."""
+    for name in listed:
+        if name not in found:
+            return f"column {name} is missing (datapackage.json lists it)"
+        if found.count(name) > 1:
+            return f"column {name} appears {found.count(name)} times"
+    extra = next(n for n in found if n not in listed) if set(found) - set(listed) else None
+    if extra is not None:
+        return f"column {extra} is not one datapackage.json lists"
+    return f"its columns are in another order than datapackage.json lists ({', '.join(found)})"
+
 __all__ = ["Release", "PARQUET_PROPERTY", "TEXTS_PROPERTY", "MAX_UNSIZED_BYTES", "MAX_LISTED_BYTES"]
 
 #: The most a listed file that records no ``bytes`` may hold (every release nkdata writes records them).
@@ -162,13 +175,11 @@ class Release:
         fields = resource.get("schema", {}).get("fields", [])
         listed = [f["name"] for f in fields]
         if schema.names != listed:
-            missing, extra = [n for n in listed if n not in schema.names], [n for n in schema.names if n not in listed]
-            how = "; ".join(x for x in (missing and f"missing {', '.join(missing)}", extra and f"unexpected {', '.join(extra)}") if x)
-            raise self._damaged(path, f"its columns differ from those datapackage.json lists ({how or 'repeated or in another order'})")
+            raise self._damaged(path, _columns_differ(listed, schema.names))
         for f in fields:
             ftype = f.get("type", "string")
             if ftype not in ARROW_TYPES or schema.field(f["name"]).type != arrow_type(ftype):
-                raise self._damaged(path, f"column {f['name']!r} is {schema.field(f['name']).type}, not the {ftype!r} datapackage.json gives it")
+                raise self._damaged(path, f"column {f['name']} is of type {schema.field(f['name']).type}, not {ftype} (as datapackage.json says)")
 
     @cached_property
     def _text_entries(self) -> dict[str, dict[str, Any]]:

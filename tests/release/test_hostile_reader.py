@@ -125,12 +125,14 @@ def _parquet(table: object) -> bytes:
 @pytest.mark.parametrize(
     ("forge", "said"),
     [
-        (lambda t: _parquet(t.drop(["figure_id"])), "its columns differ from those datapackage.json lists (missing figure_id)"),
+        (lambda t: _parquet(t.drop(["figure_id"])), "column figure_id is missing (datapackage.json lists it)"),
         (lambda t: _parquet(t.set_column(t.column_names.index("date_start"), "date_start", t["date_start"].cast("string"))),
-         "column 'date_start' is string, not the 'date' datapackage.json gives it"),
+         "column date_start is of type string, not date (as datapackage.json says)"),
         (lambda t: b"figure_id\nfig-x\n", "is not a readable Parquet file"),
+        (lambda t: _parquet(t.append_column("extra", t["figure_id"])), "column extra is not one datapackage.json lists"),
+        (lambda t: _parquet(t.select(t.column_names[::-1])), "its columns are in another order than datapackage.json lists"),
     ],
-    ids=["column-dropped", "date-as-text", "not-parquet"],
+    ids=["column-dropped", "date-as-text", "not-parquet", "column-added", "columns-reordered"],
 )
 def test_a_table_forged_with_its_hash_is_refused_by_its_columns(built: Path, tmp_path: Path, forge: Any, said: str) -> None:
     """The bytes match the sha256 the forger wrote, so only the columns can tell: diff read them and
