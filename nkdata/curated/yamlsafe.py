@@ -170,7 +170,12 @@ class _Builder:
         self.quick = quick  # the document has no anchors or aliases: a tree, checked while it is built
         self.nodes = 0
         self.marks: dict[Path_, tuple[int, int]] = {}
-        self._scalars = _Loader("")  # used only for its scalar constructors
+        self._scalars: Any = _Loader("")  # used only for its resolver and scalar constructors (untyped)
+
+    def _fits(self, node: yaml.ScalarNode) -> bool:
+        """Whether a scalar's tag is the one its value has untagged: ``!!bool abc`` or ``!!null 4000`` is
+        refused here, not turned into a traceback (no boolean ``abc``) or a silent null."""
+        return bool(self._scalars.resolve(yaml.ScalarNode, node.value, (True, False)) == node.tag)
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
         self.nodes += 1
@@ -189,6 +194,9 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode):
             if node.tag not in _SCALAR_TAGS:
                 raise YamlProblem("Y101", f"tag {node.tag!r} is not allowed", *_mark(node), "remove the tag; write a plain value")
+            if node.tag != _STR and not self._fits(node):
+                message = f"tag {node.tag!r} does not fit the value {node.value[:60]!r}"
+                raise YamlProblem("Y101", message, *_mark(node), "remove the tag; write a plain value")
             if node.tag in (_STR, "tag:yaml.org,2002:timestamp") or not _plain_number(node):
                 return node.value
             if node.tag == _INT:

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import SRC_001, Project, run_cli
 from hostile_helpers import (
     SECRET,
     SEED,
@@ -26,6 +27,8 @@ from hostile_helpers import (
     leftovers,
     outside_secret,
 )
+
+from nkdata.problems import Problem
 
 # ============================================================ regression guards
 
@@ -164,3 +167,31 @@ def test_unread_yaml_in_data_is_reported(project_dir: Path, env: dict[str, str])
     r = cli("validate", project_dir, env=env, timeout=30)
     assert_clean_exit(r, 1, timeout=30)
     assert "data/figures.yaml" in r.out, r
+
+
+# ============================================================ in-process: located problems, not tracebacks
+
+
+def _only_problem(project: Project, rel: str) -> Problem:
+    problems = project.validate()
+    assert len(problems) == 1, [p.format_text() for p in problems]
+    assert problems[0].path == rel
+    return problems[0]
+
+
+@pytest.mark.parametrize(
+    "old,new,needle",
+    [
+        ("    value: 4000\n", "    value: !!bool abc\n", "!!bool abc"),  # was a KeyError traceback
+        ("    value: 4000\n", "    value: !!null 4000\n", "!!null 4000"),  # was a silent null
+        ("    unit: persons\n", "    unit: !!int persons\n", "!!int persons"),  # was silently the text 'persons'
+    ],
+    ids=["bool", "null", "int"],
+)
+def test_an_explicit_tag_that_does_not_fit_its_value_is_y101(project: Project, old: str, new: str, needle: str) -> None:
+    project.replace(SRC_001, old, new)
+    problem = _only_problem(project, SRC_001)
+    assert (problem.code, (problem.line, problem.col)) == ("Y101", project.line_col(SRC_001, needle)), problem
+    assert "does not fit the value" in problem.message
+    res = run_cli("validate", str(project.root))
+    assert res.exit_code == 1 and "Y101" in res.stdout
