@@ -247,8 +247,13 @@ class Problem:
 
 # Control characters, line and paragraph separators, and the invisible format characters: bidi
 # embeddings, overrides and isolates (which can make a line read in another order, as in "Trojan
-# Source"), zero-width characters, the soft hyphen, the byte order mark and the invisible tag characters.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]")
+# Source"), zero-width characters, the soft hyphen, the byte order mark and the invisible tag characters;
+# and lone surrogates: a file name that is not UTF-8 (seeds/a\xffb.txt) is decoded with them, and a
+# UTF-8 terminal cannot print them (a UnicodeEncodeError).
+_CONTROL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb\U000e0000-\U000e007f]"
+)
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def printable(text: str) -> str:
@@ -276,11 +281,12 @@ def _gh_escape(value: str, prop: bool = False) -> str:
 def format_problems(problems: list[Problem], fmt: str = "text") -> str:
     """Render problems for a terminal (``text``), a program (``json``) or GitHub (``github``)."""
     if fmt == "json":
-        return json.dumps(
+        text = json.dumps(
             {"valid": not problems, "count": len(problems), "problems": [p.as_dict() for p in problems]},
             ensure_ascii=False,
             indent=2,
         )
+        return _SURROGATE.sub(lambda m: _escape(m.group()), text)  # a JSON escape: json.loads gives the same string back
     if fmt == "github":
         lines = []
         for p in problems:

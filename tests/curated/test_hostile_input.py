@@ -195,3 +195,18 @@ def test_an_explicit_tag_that_does_not_fit_its_value_is_y101(project: Project, o
     assert "does not fit the value" in problem.message
     res = run_cli("validate", str(project.root))
     assert res.exit_code == 1 and "Y101" in res.stdout
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github"])
+def test_a_file_name_that_is_not_utf8_is_reported_not_a_traceback(project: Project, fmt: str) -> None:
+    """Linux allows any bytes in a name; Python decodes the others as lone surrogates, which a UTF-8
+    stdout refused to print (UnicodeEncodeError) once the name was in a problem (F702 here)."""
+    try:
+        (project.root / "seeds").joinpath(os.fsdecode(b"stray-\xff.txt")).write_bytes(b"text\n")
+    except (OSError, UnicodeError):
+        pytest.skip("this file system keeps names in UTF-8")
+    res = run_cli("validate", str(project.root), "--format", fmt)  # CliRunner's stdout is strict UTF-8, as most terminals
+    assert res.exit_code == 1
+    assert "F702" in res.stdout and "seeds/stray-\\udcff.txt" in res.stdout, res.stdout
+    if fmt == "json":
+        assert [p["path"] for p in json.loads(res.stdout)["problems"]] == [os.fsdecode(b"seeds/stray-\xff.txt")]
