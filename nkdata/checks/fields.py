@@ -60,6 +60,10 @@ def describe_error(err: dict[str, Any], model: type[Record]) -> tuple[str, str |
             hint = "ids are " + ID_RULE
         else:
             message = f"{err.get('input')!r} does not match the pattern {(err.get('ctx') or {}).get('pattern')}"
+    elif etype == "string_type" and isinstance(err.get("input"), (bool, int, float)):  # YAML typed a plain word
+        read_as = "true/false" if isinstance(err["input"], bool) else "a number"
+        message = f"{field_name} is text, but YAML reads this value as {read_as} ({err['input']!r})"
+        hint = "put the text in quotes, as the source writes it (e.g. \"4000\")"
     elif etype == "finite_number":
         message, hint = f"{err.get('input')!r} is not a finite number", "write the number the text states, in digits"
     elif etype in KIND_CODES:  # a rule of nkdata.spec.rules: its message as the rule words it

@@ -137,12 +137,20 @@ _PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
 _PLAIN_FLOAT = re.compile(r"[-+]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
 
 
-def _plain_number(node: yaml.ScalarNode) -> bool:
-    """Whether an int or float scalar is spelled in decimal (every other scalar: True)."""
+# Booleans likewise: YAML 1.1 also reads yes/no/on/off as true/false, so Norway's country code NO, the
+# language code no or a title "Yes" became a boolean, refused as "not a valid string". They stay text: a
+# text field keeps them as written, and a true/false field still takes yes/no/on/off (the models read them).
+_PLAIN_BOOLS = frozenset({"true", "True", "TRUE", "false", "False", "FALSE"})
+
+
+def _plain_value(node: yaml.ScalarNode) -> bool:
+    """Whether an int, float or bool scalar is spelled as a curator means it (every other scalar: True)."""
     if node.tag == _INT:
         return _PLAIN_INT.fullmatch(node.value) is not None
     if node.tag == "tag:yaml.org,2002:float":
         return _PLAIN_FLOAT.fullmatch(node.value) is not None
+    if node.tag == "tag:yaml.org,2002:bool":
+        return node.value in _PLAIN_BOOLS
     return True
 
 
@@ -197,7 +205,7 @@ class _Builder:
             if node.tag != _STR and not self._fits(node):
                 message = f"tag {node.tag!r} does not fit the value {node.value[:60]!r}"
                 raise YamlProblem("Y101", message, *_mark(node), "remove the tag; write a plain value")
-            if node.tag in (_STR, "tag:yaml.org,2002:timestamp") or not _plain_number(node):
+            if node.tag in (_STR, "tag:yaml.org,2002:timestamp") or not _plain_value(node):
                 return node.value
             if node.tag == _INT:
                 return _construct_int(self._scalars, node)

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import SRC_001, Project, run_cli
+from conftest import ENTITIES, SRC_001, Project, run_cli
 from hostile_helpers import (
     SECRET,
     SEED,
@@ -28,6 +28,7 @@ from hostile_helpers import (
     outside_secret,
 )
 
+from nkdata.curated.reader import read_project
 from nkdata.problems import Problem
 
 # ============================================================ regression guards
@@ -210,3 +211,24 @@ def test_a_file_name_that_is_not_utf8_is_reported_not_a_traceback(project: Proje
     assert "F702" in res.stdout and "seeds/stray-\\udcff.txt" in res.stdout, res.stdout
     if fmt == "json":
         assert [p["path"] for p in json.loads(res.stdout)["problems"]] == [os.fsdecode(b"seeds/stray-\xff.txt")]
+
+
+def test_yes_no_on_off_are_words_not_booleans(project: Project) -> None:
+    """YAML 1.1 reads NO (Norway), no (Norwegian) and On as false/true: text fields refused them as
+    "Input should be a valid string". They stay the words written; true/false fields still take yes/no."""
+    project.replace(ENTITIES, "    kind: country\n    country: RU\n", "    kind: country\n    country: NO\n")
+    project.replace(ENTITIES, "    aliases: [Russia]\n", "    aliases: [Russia, On]\n")
+    project.replace(SRC_001, "  language: en\n", "  language: no\n")
+    project.replace(SRC_001, "  published_inferred: true\n", "  published_inferred: no\n")
+    assert project.validate() == []
+    cur = read_project(project.root)
+    russia = next(loc.record for loc in cur.records["entities"] if loc.record.record_id == "ent-russia")
+    source = next(loc.record for loc in cur.records["sources"] if loc.doc.path == SRC_001)
+    assert (russia.country, russia.aliases, source.language, source.published_inferred) == ("NO", ["Russia", "On"], "no", False)  # type: ignore[attr-defined]
+
+
+def test_a_number_in_a_text_field_is_told_to_be_quoted(project: Project) -> None:
+    project.replace(SRC_001, "    value_text: surpassed 4,000\n", "    value_text: 4000\n")
+    problem = _only_problem(project, SRC_001)
+    assert (problem.code, problem.field) == ("M202", "value_text")
+    assert "YAML reads this value as a number (4000)" in problem.message and "quotes" in problem.hint, problem
