@@ -66,6 +66,22 @@ def _existing_sources(root: Path) -> tuple[dict[str, str], dict[str, str]]:
     return ids, texts
 
 
+def _check_folders(root: Path, seeds: Path) -> None:
+    """UsageError unless seeds/ and data/sources/ are folders of the project, or not there yet (they are
+    made): a link out of the project would have new-source write there, a file in their place fail."""
+    places = (
+        (seeds, "archived texts live in the project's own seeds/ folder"),
+        (root / SOURCES_DIR, "source files live in the project's own data/sources/ folder"),
+    )
+    for folder, what in places:
+        try:
+            check_folder(folder, root)
+        except NotInside as exc:
+            raise UsageError(f"{folder} {exc}: {what}") from None
+        if (folder.exists() or folder.is_symlink()) and not folder.is_dir():
+            raise UsageError(f"{folder} is not a folder: {what}; move the file away")
+
+
 def _read_existing(target: Path, seeds: Path) -> bytes | None:
     """The bytes of a text already in seeds/, or None if it is not a plain file there (validate says why)."""
     try:
@@ -204,10 +220,7 @@ def new_source(
     if not LANGUAGE.fullmatch(language):
         raise UsageError(f"--language {language!r} is not a BCP 47 code such as en, ko or pt-BR")
     seeds = root / "seeds"
-    try:
-        check_folder(seeds, root)
-    except NotInside as exc:
-        raise UsageError(f"{seeds} {exc}: archived texts live in the project's own seeds/ folder") from None
+    _check_folders(root, seeds)
     if src.resolve().parent != seeds.resolve() and seeds.resolve() in src.resolve().parents:
         raise UsageError(f"{src}: texts live directly in seeds/, not in a subfolder")
     target = seeds / src.name

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -186,3 +187,22 @@ def test_refuses_a_seeds_folder_linked_out_of_the_project(project: Project, tmp_
     before = sorted(p.name for p in outside.iterdir())
     refused(project, str(text_file), str(project.root), code=2, needle="is a symlink leading outside the project")
     assert sorted(p.name for p in outside.iterdir()) == before
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks")
+def test_refuses_a_sources_folder_linked_out_of_the_project(project: Project, tmp_path: Path, text_file: Path) -> None:
+    """The scaffold was written through the link, out of the project (and the text archived for it)."""
+    outside = tmp_path / "outside-sources"
+    os.rename(project.path("data/sources"), outside)
+    project.path("data/sources").symlink_to(outside, target_is_directory=True)
+    before = sorted(p.name for p in outside.iterdir())
+    refused(project, str(text_file), str(project.root), code=2, needle="is a symlink leading outside the project")
+    assert sorted(p.name for p in outside.iterdir()) == before
+
+
+@pytest.mark.parametrize("folder", ["seeds", "data/sources"])
+def test_refuses_a_file_where_a_folder_should_be(project: Project, text_file: Path, folder: str) -> None:
+    """It was a FileExistsError traceback (from making the folder)."""
+    shutil.rmtree(project.path(folder))
+    project.write(folder, "not a folder\n")
+    refused(project, str(text_file), str(project.root), code=2, needle=f"{folder} is not a folder")
