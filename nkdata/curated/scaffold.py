@@ -18,6 +18,7 @@ from nkdata.checks.texts import MAX_TEXT_BYTES
 from nkdata.curated.reader import SOURCES_DIR, find_root
 from nkdata.curated.safeopen import NotInside, TooLarge, check_folder, read_inside
 from nkdata.errors import NkdataError, UsageError
+from nkdata.problems import printable
 from nkdata.spec.models import ID_PATTERNS, ID_RULE
 
 # What a source's text_path allows after seeds/, and no leading '.' or '-' (no '..txt', no '-rf.txt'
@@ -25,6 +26,10 @@ from nkdata.spec.models import ID_PATTERNS, ID_RULE
 # re.match accepts a trailing newline.
 TEXT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.txt")
 LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Z]{2})?")
+MAX_TEXT_NAME = 200
+# Controls, line and paragraph separators, and lone surrogates (a --title in bytes that are not UTF-8): none
+# is in a one-line title, and a surrogate cannot be written as UTF-8. Joiners and bidi marks can be (Persian, Hebrew).
+NOT_IN_A_TITLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 class ScaffoldRefused(NkdataError):
@@ -105,17 +110,22 @@ def _read_text(path: Path) -> bytes:
 
 
 def _write_new(path: Path, data: bytes) -> None:
-    """Write a file that must not exist yet ('x' mode: never overwrite), completely or not at all."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write a file that must not exist yet ('x' mode: never overwrite), completely or not at all;
+    a file system that refuses (full, read-only, too large a file) is a one-line NkdataError."""
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fh = open(path, "xb")
     except FileExistsError:
         raise ScaffoldRefused(f"{path} already exists; nothing was written") from None
+    except OSError as exc:
+        raise NkdataError(f"cannot write {path}: {exc.strerror}; nothing was written") from None
     try:
         with fh:
             fh.write(data)
-    except BaseException:
+    except BaseException as exc:
         path.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise NkdataError(f"cannot write {path}: {exc.strerror}; nothing was written") from None
         raise
 
 
@@ -217,6 +227,10 @@ def new_source(
         raise UsageError(
             f"{src.name!r}: rename the text to letters, digits, '.', '_' or '-' ending in .txt, starting with a letter or digit (e.g. 002_korea-herald.txt)"
         )
+    if len(src.name) > MAX_TEXT_NAME:  # its source file's name, NAME.yaml, must fit the file system's 255 bytes
+        raise UsageError(f"{src.name[:40]}...: rename the text to at most {MAX_TEXT_NAME} characters")
+    if title is not None and NOT_IN_A_TITLE.search(title):
+        raise UsageError(f"--title '{printable(title)[:80]}' holds a control character or line break: give the title on one line, as the text gives it")
     if not LANGUAGE.fullmatch(language):
         raise UsageError(f"--language {language!r} is not a BCP 47 code such as en, ko or pt-BR")
     seeds = root / "seeds"

@@ -6,12 +6,13 @@ import hashlib
 import os
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import SEED_000, Project, run_cli
+from conftest import REPO, SEED_000, Project, run_cli
 
 from nkdata.curated.scaffold import default_source_id, render
 from nkdata.spec.models import ID_PATTERNS, MODELS
@@ -206,3 +207,34 @@ def test_refuses_a_file_where_a_folder_should_be(project: Project, text_file: Pa
     shutil.rmtree(project.path(folder))
     project.write(folder, "not a folder\n")
     refused(project, str(text_file), str(project.root), code=2, needle=f"{folder} is not a folder")
+
+
+@pytest.mark.parametrize(
+    ("title", "shown"),
+    [("a\nsource: x", "a\\nsource: x"), ("red \x1b[31m!", "red \\x1b[31m!"), (os.fsdecode(b"caf\xe9"), "caf\\udce9")],
+    ids=["newline", "escape", "not-utf8"],  # not-utf8: a --title in Latin-1 bytes was a UnicodeEncodeError traceback
+)
+def test_refuses_a_title_with_control_characters(project: Project, text_file: Path, title: str, shown: str) -> None:
+    refused(project, str(text_file), str(project.root), "--title", title, code=2, needle=f"--title '{shown}' holds a control character")
+
+
+def test_refuses_a_name_too_long_for_its_source_file(project: Project, tmp_path: Path) -> None:
+    """NAME.txt of 251 to 255 bytes fits, NAME.yaml does not: it was an OSError traceback (File name too long)."""
+    path = tmp_path / ("a" * 251 + ".txt")
+    path.write_text(TEXT, encoding="utf-8")
+    refused(project, str(path), str(project.root), code=2, needle="rename the text to at most 200 characters")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE")
+def test_a_full_disk_is_one_line_and_leaves_nothing(project: Project, tmp_path: Path) -> None:
+    """A file system that refuses the write (EFBIG here, as ENOSPC would) was an OSError traceback."""
+    big = tmp_path / "002_big.txt"
+    big.write_text("North Korea sent troops.\n" * 8000, encoding="utf-8")  # 200 kB, past the 64 kB limit below
+    files = lambda: {k: v for k, v in project.snapshot().items() if v[0] != "dir"}  # noqa: E731 (folders' times change)
+    before = files()
+    limit = "import resource, signal; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))"
+    code = f"{limit}; import sys; from nkdata.cli.main import main; sys.argv = ['nkdata', 'new-source', {str(big)!r}, {str(project.root)!r}]; main()"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "cannot write" in r.stderr and "nothing was written" in r.stderr, r.stderr
+    assert files() == before
