@@ -21,8 +21,12 @@ from nkdata.problems import Problem
 
 try:  # the C composer is ~10x faster; fall back to pure Python where it is missing
     from yaml import CSafeLoader as _Loader
+
+    _OFFSET_IN_BYTES = True  # libyaml counts a ReaderError's position in UTF-8 bytes, PyYAML in characters
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+    _OFFSET_IN_BYTES = False
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_NODES = 1_000_000
@@ -235,6 +239,19 @@ class _Builder:
         raise YamlProblem("Y101", "unsupported YAML node", *_mark(node), "")  # pragma: no cover
 
 
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")  # YAML 1.1's, as the line of every other problem counts them
+
+
+def _bad_character(raw: bytes, text: str, exc: yaml.reader.ReaderError) -> YamlProblem:
+    """Y100 at the line and column of a character YAML refuses (a NUL, DEL, ...): invisible in most
+    editors, so a message without its place left the curator searching the whole file."""
+    before = raw[: exc.position].decode("utf-8", "replace") if _OFFSET_IN_BYTES else text[: exc.position]
+    lines = _LINE_BREAK.split(before)
+    message = f"the control character U+{exc.character:04X} is not allowed in YAML"
+    hint = "delete it (editors often do not show it); a file full of U+0000 is UTF-16: save it as UTF-8"
+    return YamlProblem("Y100", message, len(lines), len(lines[-1]) + 1, hint)
+
+
 def read_yaml(path: Path, display: str | None = None, root: Path | None = None) -> YamlDoc:
     """Parse one curated YAML file; raise :class:`YamlProblem` with its location.
 
@@ -263,6 +280,8 @@ def read_yaml(path: Path, display: str | None = None, root: Path | None = None) 
         if "maximum nesting depth" in msg:  # the parser's own limit (libyaml: 1,000 levels), far past ours
             raise YamlProblem("Y104", f"values nested more than {MAX_DEPTH} levels deep", line, col, DEEP_HINT) from None
         raise YamlProblem("Y100", msg or "invalid YAML", line, col, "check indentation, colons and quoting near this line") from None
+    except yaml.reader.ReaderError as exc:
+        raise _bad_character(raw, text, exc) from None
     except yaml.YAMLError as exc:
         raise YamlProblem("Y100", str(exc).splitlines()[0], None, None, "check the file's YAML syntax") from None
     if node is None:

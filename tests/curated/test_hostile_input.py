@@ -232,3 +232,16 @@ def test_a_number_in_a_text_field_is_told_to_be_quoted(project: Project) -> None
     problem = _only_problem(project, SRC_001)
     assert (problem.code, problem.field) == ("M202", "value_text")
     assert "YAML reads this value as a number (4000)" in problem.message and "quotes" in problem.hint, problem
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x7f", "\x01"], ids=["nul", "del", "soh"])
+def test_a_control_character_is_located(project: Project, char: str) -> None:
+    """It was 'unacceptable character #x0000: control characters are not allowed', with no line: an
+    invisible character somewhere in a file of hundreds of lines. After a multi-byte character and a
+    CRLF, to count characters and lines as the other problems do."""
+    text = project.read(SRC_001).replace("    unit: persons\n", f"    unit: é{char}persons\n", 1).replace("\n", "\r\n")
+    project.path(SRC_001).write_bytes(text.encode("utf-8"))
+    problem = _only_problem(project, SRC_001)
+    line, col = project.line_col(SRC_001, char)
+    assert (problem.code, problem.line, problem.col) == ("Y100", line, col), problem
+    assert f"U+{ord(char):04X}" in problem.message and "delete it" in problem.hint
