@@ -137,8 +137,8 @@ def test_endless_response_is_cut_at_the_registry_size(tmp_path: Path, cert: tupl
 
 @pytest.mark.slow
 def test_slow_drip_mirror_hits_the_deadline(tmp_path: Path, cert: tuple[Path, Path]) -> None:
-    env = tls_env(tmp_path, cert, NKDATA_DOWNLOAD_TIMEOUT="2")
-    with Mirror("drip", cert, interval=1.0) as mirror:
+    env = tls_env(tmp_path, cert, NKDATA_DOWNLOAD_TIMEOUT="1")
+    with Mirror("drip", cert, interval=0.3) as mirror:  # a byte at a time well within any read's timeout: only the deadline ends it
         r = cli("info", "--version", PINNED, "--mirror", mirror.url, env=env, timeout=8)
     assert_clean_exit(r, 1, timeout=8)
     assert "NKDATA_DOWNLOAD_TIMEOUT" in r.text or "deadline" in r.text or "timed out" in r.text, r

@@ -159,7 +159,7 @@ class Case:
     hint: str | None = None  # a substring the hint must contain
     message: Callable[[Project], str] | None = None  # a substring the message must contain
     extra: list = field(default_factory=list)  # further (code, path, Where, record_id, field) expected
-    hostile: bool = False  # also run through a real subprocess
+    hostile: bool = False  # also run through a real subprocess: an input that could hang, exhaust memory, run code or follow a link
 
 
 CLAIMED = frozenset({"I303"})  # the seed figure shares its claim with another source's figure
@@ -216,14 +216,14 @@ def _outside_file(p: Project) -> Path:
 CASES: list[Case] = [
     # ------------------------------------------------------------ Y: reading YAML
     Case("Y100-syntax-error", rep(SRC_001, "    value_text: surpassed 4,000\n", "    value_text: surpassed: 4,000\n"),
-         "Y100", SRC_001, at(SRC_001, ": 4,000"), None, None, hostile=True),
+         "Y100", SRC_001, at(SRC_001, ": 4,000"), None, None),
     Case("Y100-not-utf8", edit_bytes(SRC_001, bytes_rep(b"# Curated records", b"# Curated \xff records")),
          "Y100", SRC_001, nowhere, None, None, hint="UTF-8"),
     Case("Y101-python-object-tag", _python_tag, "Y101", SRC_001, at(SRC_001, "!!python"), None, None, hostile=True),
     Case("Y101-custom-tag", rep(SRC_001, "    unit: persons\n", "    unit: !unit persons\n"),
          "Y101", SRC_001, at(SRC_001, "!unit"), None, None),
     Case("Y101-merge-key", rep(SRC_001, "    unit: persons\n", "    <<: {unit: persons}\n"),
-         "Y101", SRC_001, at(SRC_001, "<<:"), None, None, hostile=True),
+         "Y101", SRC_001, at(SRC_001, "<<:"), None, None),
     Case("Y101-number-key", rep(SRC_001, "    unit: persons\n", "    unit: persons\n    2025: persons\n"),
          "Y101", SRC_001, at(SRC_001, "2025: persons"), None, None),
     Case("Y101-complex-key", rep(SRC_001, "    unit: persons\n", "    unit: persons\n    ? [a, b]\n    : persons\n"),
@@ -244,7 +244,7 @@ CASES: list[Case] = [
     Case("Y104-nested-past-the-parser", append(SRC_001, "deep: " + "[" * 5000 + "]" * 5000 + "\n"),
          "Y104", SRC_001, at(SRC_001, "deep: ", col=False), None, None),  # the column: where libyaml stops
     Case("Y105-duplicate-field", rep(SRC_001, "    metric: casualties\n", "    metric: casualties\n    metric: killed\n"),
-         "Y105", SRC_001, at(SRC_001, "metric: killed"), None, None, hostile=True),
+         "Y105", SRC_001, at(SRC_001, "metric: killed"), None, None),
     Case("Y105-duplicate-section", append(SRC_001, "figures: []\n"),
          "Y105", SRC_001, at(SRC_001, "figures: []"), None, None),
     Case("Y106-symlink-outside-project", lambda p: os.symlink(_outside_file(p), p.path("data/sources/zz.yaml")),
@@ -398,7 +398,7 @@ CASES: list[Case] = [
          "T504", SRC_001, at(SRC_001, "text_path:"), SRC1, "text_path"),
     # ------------------------------------------------------------ C: spreadsheet formulas
     Case("C600-equals", rep(SRC_001, "    summary: North Korea sends 11,000 military personnel to support Russia.\n", '    summary: "=HYPERLINK(\\"http://x\\")"\n'),
-         "C600", SRC_001, at(SRC_001, "summary: \"=HYPERLINK"), "evt-kpa-deployment-11000", "summary", hostile=True),
+         "C600", SRC_001, at(SRC_001, "summary: \"=HYPERLINK"), "evt-kpa-deployment-11000", "summary"),
     Case("C600-at-in-list", rep(ENTITIES, "    aliases: [Russia]\n", '    aliases: [Russia, "@Russia"]\n'),
          "C600", ENTITIES, at(ENTITIES, '"@Russia"'), "ent-russia", "aliases"),
     Case("C600-plus", rep(SRC_001, "    notes: The text does not date the deployment.\n", '    notes: "+cmd|calc"\n'),
