@@ -151,6 +151,10 @@ def shape_problems(descriptor: Any) -> list[str]:
     created = descriptor.get("created")
     if created is not None and not _is_datetime(created):
         problems.append(f"'created' is {created!r}, not an ISO 8601 date-time such as 2026-11-27T00:00:00Z")
+    for key, item, kind in (("keywords", str, "strings"), ("licenses", dict, "objects"), ("contributors", dict, "objects")):
+        value = descriptor.get(key)
+        if value is not None and not (isinstance(value, list) and all(isinstance(x, item) for x in value)):
+            problems.append(f"'{key}' is not a list of {kind}")
     for i, res in enumerate(descriptor["resources"]):
         if not isinstance(res, dict) or not isinstance(res.get("name"), str):
             problems.append(f"resource {i} is not an object with a 'name'")

@@ -40,7 +40,7 @@ class About:
         """The names to credit: the contributors' titles (else given and family name, else organisation)."""
         out = []
         for c in self.contributors:
-            name = c.get("title") or " ".join(p for p in (c.get("givenName"), c.get("familyName")) if p) or c.get("organization")
+            name = c.get("title") or " ".join(str(p) for p in (c.get("givenName"), c.get("familyName")) if p) or c.get("organization")
             if name:
                 out.append(str(name))
         return out

@@ -58,6 +58,10 @@ def test_damaged_text_is_refused_with_its_reason(tmp_path: Path, text: str, reas
         (lambda d: (d["resources"][0].pop("type"), d["resources"][0].__setitem__("nkdata:parquet", 5)), "'figures''s nkdata:parquet is not an object"),
 
         (lambda d: d.__setitem__("created", "2026-13-45T00:00:00Z"), "'created' is '2026-13-45T00:00:00Z', not an ISO 8601"),
+        # the release's own metadata, which 'nkdata info' prints (a ValueError or TypeError before)
+        (lambda d: d.__setitem__("licenses", "CC-BY-4.0"), "'licenses' is not a list of objects"),
+        (lambda d: d.__setitem__("contributors", [["Kim"]]), "'contributors' is not a list of objects"),
+        (lambda d: d.__setitem__("keywords", "war"), "'keywords' is not a list of strings"),
         # a Table Schema every reader indexes into (the SQLite export's TypeError before)
         (lambda d: d["resources"][0]["schema"].__setitem__("fields", "x"), "resource 'figures' has 'schema.fields' that is not a list"),
         (lambda d: d["resources"][0]["schema"].__setitem__("fields", [5]), "'figures''s field 0 is not an object with a text 'name'"),
