@@ -10,6 +10,7 @@ the generators need beyond the Python type: ``vocab`` (a vocabulary in
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NamedTuple, TypeAlias
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
@@ -29,11 +30,16 @@ ID_PATTERNS: dict[str, str] = {
 }
 ID_RULE = "a prefix (src-, ent-, fig-, stm-, evt-, clm-) then lower-case letters and digits in groups joined by single hyphens, e.g. fig-nis-casualties-2025-03"
 
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
 
 def _date_input(value: Any) -> Any:
-    """YAML gives dates as text; a bare number would otherwise be read as a Unix timestamp."""
+    """YAML gives dates as text; a bare number would otherwise be read as a Unix timestamp, and a
+    date-time at midnight ('2025-03-11T00:00:00Z') as its day, though a record's dates are days."""
     if isinstance(value, (bool, int, float)):
         raise PydanticCustomError("date_type", "a date is written YYYY-MM-DD, not as a number")
+    if isinstance(value, str) and not _DAY.fullmatch(value):
+        raise PydanticCustomError("date_type", "a date is written YYYY-MM-DD, without a time")
     return value
 
 

@@ -245,3 +245,12 @@ def test_a_control_character_is_located(project: Project, char: str) -> None:
     line, col = project.line_col(SRC_001, char)
     assert (problem.code, problem.line, problem.col) == ("Y100", line, col), problem
     assert f"U+{ord(char):04X}" in problem.message and "delete it" in problem.hint
+
+
+@pytest.mark.parametrize("written", ["2025-03-11T00:00:00Z", "2025-03-11 00:00:00", "2025-3-11"], ids=["iso-utc", "space", "one-digit"])
+def test_a_date_with_a_time_or_short_digits_is_not_taken_as_its_day(project: Project, written: str) -> None:
+    """A record's dates are days written YYYY-MM-DD: a midnight date-time was silently read as its day."""
+    project.replace(SRC_001, "    date_start: 2025-03-11\n", f"    date_start: {written}\n")
+    problem = _only_problem(project, SRC_001)
+    assert (problem.code, problem.field) == ("M221", "date_start"), problem
+    assert "YYYY-MM-DD" in problem.message + problem.hint and problem.line == project.line_col(SRC_001, written)[0], problem
