@@ -86,9 +86,10 @@ def _field_problem(f: Any, i: int, what: str) -> str | None:
 
 
 def _unknown_key_fields(key: str | list[str], fields: list[dict[str, Any]]) -> list[str]:
-    """The names a primary key gives that no field has (the readers match records by the key's column)."""
-    names = {f["name"] for f in fields}
-    return [n for n in ([key] if isinstance(key, str) else key) if n not in names]
+    """The names a primary key gives that no field has, or whose values are lists or objects (the
+    readers match records by the key's values, which must be single values)."""
+    types = {f["name"]: f.get("type", "string") for f in fields}
+    return [n for n in ([key] if isinstance(key, str) else key) if types.get(n, "array") in ("array", "object")]
 
 
 def _schema_problems(schema: Any, what: str) -> list[str]:
@@ -102,7 +103,7 @@ def _schema_problems(schema: Any, what: str) -> list[str]:
     if "primaryKey" in schema and not _names(schema["primaryKey"]):
         problems.append(f"{what} has a 'schema.primaryKey' that is not a field name or a list of them")
     elif not problems and (unknown := _unknown_key_fields(schema.get("primaryKey", []), fields)):
-        problems.append(f"{what} has a 'schema.primaryKey' naming {', '.join(map(repr, unknown))}, not a field of its schema")
+        problems.append(f"{what} has a 'schema.primaryKey' naming {', '.join(map(repr, unknown))}, not a field of its schema with single values")
     fks = schema.get("foreignKeys", [])
     if not isinstance(fks, list) or not all(
         isinstance(fk, dict) and _names(fk.get("fields")) and isinstance(fk.get("reference", {}), dict)

@@ -156,12 +156,15 @@ def _edit_descriptor(folder: Path, edit: Any) -> Path:
     return path
 
 
-def test_a_primary_key_naming_no_column_is_refused_with_the_descriptor(built: Path, tmp_path: Path) -> None:
-    """diff matches records by the key's column: one the schema does not have was a KeyError traceback."""
+@pytest.mark.parametrize("key", ["fig_id", "attribution"], ids=["no-such-column", "a-list-column"])
+def test_a_primary_key_naming_no_column_is_refused_with_the_descriptor(built: Path, tmp_path: Path, key: str) -> None:
+    """diff matches records by the key's values: a column the schema does not have was a KeyError
+    traceback, a column of lists (unhashable) a TypeError."""
     folder = shutil.copytree(built, tmp_path / built.name)
-    path = _edit_descriptor(folder, lambda res, d: res["figures"]["schema"].update(primaryKey=["fig_id"]))
+    path = _edit_descriptor(folder, lambda res, d: res["figures"]["schema"].update(primaryKey=[key]))
     r = run_cli("diff", str(built), str(folder))
-    assert r.exit_code == 1 and f"{path}: resource 'figures' has a 'schema.primaryKey' naming 'fig_id', not a field of its schema" in r.stderr, r
+    said = f"{path}: resource 'figures' has a 'schema.primaryKey' naming {key!r}, not a field of its schema with single values"
+    assert r.exit_code == 1 and said in r.stderr, r
 
 
 # ============================================================ hostile arguments
