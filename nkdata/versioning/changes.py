@@ -96,12 +96,13 @@ class Diff:
 
     @property
     def required_version(self) -> str:
+        parse_version(self.old_version, f"OLD ({self.old_label})'s version")
         return bump(self.old_version, self.level)
 
     def version_check(self) -> tuple[bool, str]:
         """Whether NEW's declared version is high enough for the change, and a sentence saying so."""
         need = self.required_version
-        ok = parse_version(self.new_version, "NEW's version") >= parse_version(need)
+        ok = parse_version(self.new_version, f"NEW ({self.new_label})'s version") >= parse_version(need)
         why = "; ".join(f"{c.table + ': ' if c.table else ''}{c.message}" for c in self.changes() if c.level == self.level)
         if self.level is Level.NONE:
             reason = "no changes"

@@ -91,3 +91,15 @@ def test_diff_refuses_a_recorded_sha256_file_it_cannot_read(tmp_path: Path, cont
     digest.write_bytes(content)
     r = run_cli("diff", "0.2.0", "none", "--root", str(tmp_path))
     assert r.exit_code == 1 and f"{digest}: does not start with a sha256 (64 hex digits)" in r.stderr, r
+
+
+@pytest.mark.parametrize("side", ["old", "new"])
+def test_check_version_names_the_release_whose_version_is_no_version(built: Path, tmp_path: Path, side: str) -> None:
+    """'--check-version' said "NEW's version '3' is not ..." without naming the release it read it from."""
+    folder = shutil.copytree(built, tmp_path / built.name)
+    descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor["version"] = "3"
+    (folder / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    sides = (folder, built) if side == "old" else (built, folder)
+    r = run_cli("diff", str(sides[0]), str(sides[1]), "--check-version")
+    assert r.exit_code == 2 and f"{side.upper()} ({folder})'s version '3' is not a MAJOR.MINOR.PATCH version" in r.output, r.output
