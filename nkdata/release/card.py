@@ -63,6 +63,7 @@ CARD_TITLES: dict[str, str] = {
 MAX_CHANGELOG_BYTES = 8 << 20
 _HEADING = re.compile(r"^##\s+\[?(?P<version>[^\]\s]+)\]?.*$", re.MULTILINE)
 _WIDTH = 78
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # invisible in an editor, carried into every copy of the card
 _RELATIVE_LINK = re.compile(r"\]\((?![a-z][a-z0-9+.-]*:|#|/)([^)\s]+)\)")
 
 
@@ -72,13 +73,25 @@ def changelog_entry(text: str, version: str) -> str:
     Raises
     ------
     BuildError
-        CHANGELOG.md has no section for ``version``.
+        CHANGELOG.md has no section for ``version``, two of them (which would the release carry?), or
+        one with nothing under its heading.
     """
     headings = list(_HEADING.finditer(text))
-    for i, m in enumerate(headings):
-        if m["version"] == version:
-            end = headings[i + 1].start() if i + 1 < len(headings) else len(text)
-            return text[m.start() : end].rstrip() + "\n"
+    mine = [i for i, m in enumerate(headings) if m["version"] == version]
+    if len(mine) > 1:
+        lines = ", ".join(str(text.count("\n", 0, headings[i].start()) + 1) for i in mine)
+        raise BuildError(f"{CHANGELOG} has {len(mine)} entries for {version} (lines {lines}): merge them into one. Nothing was written")
+    for i in mine:
+        m = headings[i]
+        end = headings[i + 1].start() if i + 1 < len(headings) else len(text)
+        entry = text[m.start() : end].rstrip() + "\n"
+        if not entry[m.end() - m.start() :].strip():
+            raise BuildError(f"{CHANGELOG}'s entry for {version} is only a heading: say what changed in it. Nothing was written")
+        if bad := _CONTROL.search(entry):
+            line = text.count("\n", 0, m.start() + bad.start()) + 1
+            char = f"U+{ord(bad.group()):04X}"
+            raise BuildError(f"{CHANGELOG} line {line}: the entry for {version} holds the control character {char}: delete it. Nothing was written")
+        return entry
     raise BuildError(
         f"{CHANGELOG} has no entry for {version}: a release carries its changelog entry, so add a "
         f"'## [{version}] - YYYY-MM-DD' section to {CHANGELOG} (draft it with 'nkdata diff --format markdown'), "

@@ -134,6 +134,17 @@ def test_a_version_without_a_changelog_entry_is_refused() -> None:
         changelog_entry("## [1.0.0-rc1]\n", "1.0.0")
 
 
+def test_a_changelog_entry_twice_or_empty_is_refused() -> None:
+    """Which of two entries would the release carry? And a heading alone tells nothing."""
+    with pytest.raises(BuildError, match=r"has 2 entries for 1\.0\.0 \(lines 1, 5\): merge them"):
+        changelog_entry("## [1.0.0] - x\n\nA.\n\n## [1.0.0] - y\n\nB.\n", "1.0.0")
+    with pytest.raises(BuildError, match=r"entry for 1\.0\.0 is only a heading"):
+        changelog_entry("## [1.0.0] - 2026-11-28\n\n\n## [0.9.0]\n\nB.\n", "1.0.0")
+    with pytest.raises(BuildError, match=r"line 3: the entry for 1\.0\.0 holds the control character U\+0000"):
+        changelog_entry("## [1.0.0] - x\n\nA\x00.\n", "1.0.0")
+    assert changelog_entry("## [1.0.0] - x\n\n\tA.\r\n", "1.0.0") == "## [1.0.0] - x\n\n\tA.\n"  # a tab is text; a CR ends a line
+
+
 @pytest.mark.slow  # starts the CLI in a new process
 def test_build_without_a_changelog_entry_fails_cleanly_and_writes_nothing(tmp_path: Path) -> None:
     project = copy_project(tmp_path / "project")
