@@ -46,12 +46,13 @@ def check_duplicates(rows: TableRows) -> None:
             rows.report(r, "I300", id_field, f"id {rid!r} is already used at {rows.where(first[rid])}", "give every record its own id")
 
 
-def _valid_ids(rows: TableRows | None, table: str) -> pa.Array:
+def _ids(rows: TableRows | None, table: str, failed: set[str]) -> pa.Array:
+    """The ids of a table's records, those with problems included: its rows' in row order (an entity's
+    position is its kind's), then ``failed``."""
     import pyarrow as pa
 
-    if rows is None:
-        return pa.array([], pa.string())
-    return rows.data[MODELS[table].id_field].combine_chunks().filter(from_numpy(rows.ok))
+    own = pa.array([], pa.string()) if rows is None else rows.data[MODELS[table].id_field].combine_chunks()
+    return pa.concat_arrays([own, pa.array(sorted(failed), pa.string())]) if failed else own
 
 
 def reference_fields(table: str) -> list[tuple[str, str, list[str] | None]]:
@@ -75,26 +76,39 @@ def _items(col: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray | None]:
     return list_items(col)
 
 
-def check_references(tables: Mapping[str, TableRows]) -> None:
-    """I301 and I302 for every reference of every valid row of the record tables."""
-    valid = {t: _valid_ids(tables.get(t), t) for t in MODELS}
+def check_references(tables: Mapping[str, TableRows], failed: Mapping[str, set[str]] | None = None) -> None:
+    """I301 and I302 for every reference of every valid row of the record tables.
+
+    A reference to a record that is there but has problems of its own is not I301: that record's
+    problems say what to fix (every figure citing a source with one bad field reported "not a known
+    source id", with a "did you mean" pointing elsewhere). Its kind is checked only once it is valid.
+    Such records are rows with problems in a package; in curated YAML, ``failed`` gives the ids of
+    those that failed their model (they are no rows).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids = {t: _ids(tables.get(t), t, (failed or {}).get(t, set())) for t in MODELS}
     entities = tables.get("entities")
-    kinds = entities.data["kind"].combine_chunks().filter(from_numpy(entities.ok)) if entities is not None else None
+    kinds = None
+    if entities is not None:  # an entity with problems has no kind to hold against a reference (null: not checked)
+        kinds = pc.if_else(from_numpy(entities.ok), entities.data["kind"].combine_chunks(), None)
+        kinds = pa.concat_arrays([kinds, pa.nulls(len(ids["entities"]) - len(kinds), kinds.type)])  # and the failed ones' none
     for rows in tables.values():
         if rows.table not in MODELS:
             continue
         for name, target, allowed in reference_fields(rows.table):
-            _check_column(rows, name, target, allowed, valid[target], kinds)
+            _check_column(rows, name, target, allowed, ids[target], kinds)
 
 
-def _check_column(rows: TableRows, name: str, target: str, allowed: list[str] | None, valid: pa.Array, kinds: pa.Array | None) -> None:
+def _check_column(rows: TableRows, name: str, target: str, allowed: list[str] | None, ids: pa.Array, kinds: pa.Array | None) -> None:
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     values, parents, positions = _items(rows.data[name].combine_chunks())
     keep = rows.ok[parents] & values.is_valid().to_numpy(zero_copy_only=False)
-    index = pc.index_in(values, value_set=valid)
+    index = pc.index_in(values, value_set=ids)
     found = index.is_valid().to_numpy(zero_copy_only=False)
 
     def sub(i: int) -> tuple[Any, ...]:
@@ -102,7 +116,7 @@ def _check_column(rows: TableRows, name: str, target: str, allowed: list[str] | 
 
     dangling = np.flatnonzero(keep & ~found)
     if len(dangling):
-        known = valid.to_pylist() if len(valid) <= CLOSE_MATCH_LIMIT else []
+        known = [k for k in ids.to_pylist() if k is not None] if len(ids) <= CLOSE_MATCH_LIMIT else []
         place = "data/entities.yaml" if target == "entities" else "its source file"
         for i in dangling.tolist():
             v = values[i].as_py()
@@ -115,7 +129,8 @@ def _check_column(rows: TableRows, name: str, target: str, allowed: list[str] | 
     if not len(hits):
         return
     where = index.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-    right_kind = np.asarray(pc.is_in(kinds, value_set=pa.array(allowed, kinds.type)).to_numpy(zero_copy_only=False), dtype=bool)  # each entity's, once
+    right_kind = pc.or_kleene(pc.is_in(kinds, value_set=pa.array(allowed, kinds.type)), pc.is_null(kinds))  # null: an entity with problems, not checked
+    right_kind = np.asarray(right_kind.to_numpy(zero_copy_only=False), dtype=bool)  # each entity's, once
     for i in hits[~right_kind[where[hits]]].tolist():
         kind = kinds[int(where[i])].as_py()
         rows.report(

@@ -191,7 +191,7 @@ def run_all(cur: Curated) -> tuple[dict[str, IndexedText], dict[str, tuple[int, 
     tables = curated_rows(cur)
     for rows in tables.values():
         ids.check_duplicates(rows)
-    ids.check_references(tables)
+    ids.check_references(tables, cur.failed_ids)
     for rows in tables.values():
         formulas.check_formulas(rows)
     texts = text_checks.check_curated(cur)

@@ -62,6 +62,8 @@ class Curated:
     package: dict[str, Any] = field(default_factory=dict)
     records: dict[str, list[Located]] = field(default_factory=lambda: {t: [] for t in MODELS})
     problems: list[Problem] = field(default_factory=list)
+    #: The ids of records that failed their model (reported): still there, so a reference to one is no I301.
+    failed_ids: dict[str, set[str]] = field(default_factory=lambda: {t: set() for t in MODELS})
 
 
 def find_root(path: Path | str | None) -> Path:
@@ -100,6 +102,8 @@ def _validate_record(model: type[Record], raw: Any, doc: YamlDoc, section: str, 
     except ValidationError as exc:
         for err in exc.errors():
             out.problems.append(_error_to_problem(dict(err), model, raw, doc, section, index))
+        if isinstance(raw.get(model.id_field), str):
+            out.failed_ids[model.table].add(raw[model.id_field])
         return None
     return Located(record, doc, section, index)
 

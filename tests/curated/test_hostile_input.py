@@ -254,3 +254,14 @@ def test_a_date_with_a_time_or_short_digits_is_not_taken_as_its_day(project: Pro
     problem = _only_problem(project, SRC_001)
     assert (problem.code, problem.field) == ("M221", "date_start"), problem
     assert "YYYY-MM-DD" in problem.message + problem.hint and problem.line == project.line_col(SRC_001, written)[0], problem
+
+
+def test_a_reference_to_a_record_with_a_problem_is_not_called_unknown(project: Project) -> None:
+    """An entity with one bad field made every record citing it report "'ent-nis' is not a known entity
+    id" (two dozen lines here, some with a "did you mean" pointing elsewhere); the entity's own problem
+    says what to fix."""
+    assert project.read(SRC_001).count("ent-nis") > 10  # cited all over the source
+    before = "    kind: government_agency\n    country: KR\n    aliases: [NIS,"
+    project.replace(ENTITIES, before, before.replace("country: KR", "country: Korea"))
+    problems = project.validate()
+    assert [(p.path, p.record_id, p.field) for p in problems] == [(ENTITIES, "ent-nis", "country")], [p.format_text() for p in problems]
