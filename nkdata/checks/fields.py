@@ -37,7 +37,7 @@ def describe_error(err: dict[str, Any], model: type[Record]) -> tuple[str, str |
     code = _TYPE_CODES.get(etype, "M202")
     hint = ""
     message = err["msg"]
-    if etype.startswith(("date_", "datetime_")) and "date" in str(field_name or "") or etype.startswith("date_from"):
+    if etype.startswith(("date_", "datetime_")) and "date" in str(field_name or "") or etype.startswith("date_from") or etype == "date_type":
         code, _, message, hint = not_a_real_date(field_name, repr(err.get("input")), (err.get("ctx") or {}).get("error", err["msg"]))
     elif etype == "extra_forbidden":
         close = difflib.get_close_matches(str(field_name), list(model.model_fields), n=1)

@@ -1,8 +1,9 @@
 """Ids and references (I300, I301, I302), on the rows of every table, curated or built.
 
-I300: an id used twice in one table. I301: a reference to an id that no valid
-record has. I302: a reference to an entity of a kind the field does not take.
-Only rows that passed their field checks are looked at, as both paths require.
+I300: an id used twice in one table. I301: a reference to an id that no record
+has (a record with problems of its own is there: its problems say what to fix).
+I302: a reference to a valid entity of a kind the field does not take. Only the
+references of rows that passed their field checks are looked at, on both paths.
 """
 
 from __future__ import annotations
@@ -47,12 +48,17 @@ def check_duplicates(rows: TableRows) -> None:
 
 
 def _ids(rows: TableRows | None, table: str, failed: set[str]) -> pa.Array:
-    """The ids of a table's records, those with problems included: its rows' in row order (an entity's
-    position is its kind's), then ``failed``."""
+    """The ids of a table's records, those with problems included: first the valid rows' in row order
+    (an entity's position is its kind's, and an id given twice is found as its valid record), then the
+    other rows', then ``failed``."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    own = pa.array([], pa.string()) if rows is None else rows.data[MODELS[table].id_field].combine_chunks()
-    return pa.concat_arrays([own, pa.array(sorted(failed), pa.string())]) if failed else own
+    if rows is None:
+        return pa.array(sorted(failed), pa.string())
+    own = rows.data[MODELS[table].id_field].combine_chunks()
+    ok = from_numpy(rows.ok)
+    return pa.concat_arrays([own.filter(ok), own.filter(pc.invert(ok)), pa.array(sorted(failed), pa.string())])
 
 
 def reference_fields(table: str) -> list[tuple[str, str, list[str] | None]]:
@@ -86,14 +92,13 @@ def check_references(tables: Mapping[str, TableRows], failed: Mapping[str, set[s
     those that failed their model (they are no rows).
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     ids = {t: _ids(tables.get(t), t, (failed or {}).get(t, set())) for t in MODELS}
     entities = tables.get("entities")
     kinds = None
     if entities is not None:  # an entity with problems has no kind to hold against a reference (null: not checked)
-        kinds = pc.if_else(from_numpy(entities.ok), entities.data["kind"].combine_chunks(), None)
-        kinds = pa.concat_arrays([kinds, pa.nulls(len(ids["entities"]) - len(kinds), kinds.type)])  # and the failed ones' none
+        kinds = entities.data["kind"].combine_chunks().filter(from_numpy(entities.ok))  # the valid entities', as in ids
+        kinds = pa.concat_arrays([kinds, pa.nulls(len(ids["entities"]) - len(kinds), kinds.type)])  # the others' unchecked
     for rows in tables.values():
         if rows.table not in MODELS:
             continue

@@ -7,7 +7,9 @@ objects; a ``created`` that is not a real ISO 8601 date-time; and, in each resou
 ``hash`` that is not text, a ``path`` holding a NUL character (it names no file: the operating
 system refuses it), ``bytes`` that is not a whole number, (for a table) an ``nkdata:parquet`` twin
 that is not an object with the same three properties, or a ``schema`` whose fields, primary key or
-foreign keys are not of the shape a Table Schema gives them.
+foreign keys are not of the shape a Table Schema gives them (a field listed twice; a primary key of
+a field that is not there, or whose values are lists or objects). The release's ``keywords`` must be
+a list of text, its ``licenses`` and ``contributors`` lists of objects (``nkdata info`` prints them).
 
 A resource is a table when its ``type`` is ``table`` (or it has a schema or a Parquet twin); every other resource is a file (an archived
 text, a data card; see :mod:`nkdata.release.files`). Releases before 0.4 listed the archived texts
@@ -19,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +103,8 @@ def _schema_problems(schema: Any, what: str) -> list[str]:
     if not isinstance(fields, list):
         return [f"{what} has 'schema.fields' that is not a list"]
     problems = [p for i, f in enumerate(fields) if (p := _field_problem(f, i, what))]
+    if not problems and (twice := sorted(n for n, k in Counter(f["name"] for f in fields).items() if k > 1)):
+        problems.append(f"{what}'s schema lists the field {twice[0]!r} more than once")
     if "primaryKey" in schema and not _names(schema["primaryKey"]):
         problems.append(f"{what} has a 'schema.primaryKey' that is not a field name or a list of them")
     elif not problems and (unknown := _unknown_key_fields(schema.get("primaryKey", []), fields)):

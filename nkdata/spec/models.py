@@ -39,7 +39,7 @@ def _date_input(value: Any) -> Any:
     if isinstance(value, (bool, int, float)):
         raise PydanticCustomError("date_type", "a date is written YYYY-MM-DD, not as a number")
     if isinstance(value, str) and not _DAY.fullmatch(value):
-        raise PydanticCustomError("date_type", "a date is written YYYY-MM-DD, without a time")
+        raise PydanticCustomError("date_type", "a date is a day written YYYY-MM-DD, with no time")
     return value
 
 

@@ -256,6 +256,13 @@ def test_a_date_with_a_time_or_short_digits_is_not_taken_as_its_day(project: Pro
     assert "YYYY-MM-DD" in problem.message + problem.hint and problem.line == project.line_col(SRC_001, written)[0], problem
 
 
+def test_a_publication_date_with_a_time_is_the_same_problem(project: Project) -> None:
+    """Every date field words it alike (a field without 'date' in its name was M202, with no hint)."""
+    project.replace(SRC_001, "  published_start: 2025-03-31", "  published_start: 2025-03-31T00:00:00Z")
+    problem = _only_problem(project, SRC_001)
+    assert (problem.code, problem.field) == ("M221", "published_start") and "YYYY-MM-DD" in problem.message + problem.hint, problem
+
+
 def test_a_reference_to_a_record_with_a_problem_is_not_called_unknown(project: Project) -> None:
     """An entity with one bad field made every record citing it report "'ent-nis' is not a known entity
     id" (two dozen lines here, some with a "did you mean" pointing elsewhere); the entity's own problem

@@ -65,6 +65,8 @@ def test_damaged_text_is_refused_with_its_reason(tmp_path: Path, text: str, reas
         # a Table Schema every reader indexes into (the SQLite export's TypeError before)
         (lambda d: d["resources"][0]["schema"].__setitem__("fields", "x"), "resource 'figures' has 'schema.fields' that is not a list"),
         (lambda d: d["resources"][0]["schema"].__setitem__("fields", [5]), "'figures''s field 0 is not an object with a text 'name'"),
+        (lambda d: d["resources"][0]["schema"].__setitem__("fields", [{"name": "figure_id"}, {"name": "figure_id"}]),
+         "schema lists the field 'figure_id' more than once"),
         (lambda d: d["resources"][0]["schema"].__setitem__("fields", [{"name": "a", "type": [1]}]), "field 'a' has a 'type' of the wrong kind"),
         (lambda d: d["resources"][0]["schema"].__setitem__("fields", [{"name": "a", "constraints": "x"}]), "field 'a' has a 'constraints' of the wrong kind"),
         (lambda d: d["resources"][0]["schema"].__setitem__("primaryKey", 5), "'schema.primaryKey' that is not a field name"),
