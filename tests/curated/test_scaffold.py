@@ -180,22 +180,13 @@ def test_missing_text_and_non_project(project: Project, tmp_path: Path, text_fil
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="symlinks")
-def test_refuses_a_seeds_folder_linked_out_of_the_project(project: Project, tmp_path: Path, text_file: Path) -> None:
-    """new-source would copy the text through the link, out of the project: it refuses and writes nothing."""
-    outside = tmp_path / "outside-seeds"
-    os.rename(project.path("seeds"), outside)
-    project.path("seeds").symlink_to(outside, target_is_directory=True)
-    before = sorted(p.name for p in outside.iterdir())
-    refused(project, str(text_file), str(project.root), code=2, needle="is a symlink leading outside the project")
-    assert sorted(p.name for p in outside.iterdir()) == before
-
-
-@pytest.mark.skipif(sys.platform == "win32", reason="symlinks")
-def test_refuses_a_sources_folder_linked_out_of_the_project(project: Project, tmp_path: Path, text_file: Path) -> None:
-    """The scaffold was written through the link, out of the project (and the text archived for it)."""
-    outside = tmp_path / "outside-sources"
-    os.rename(project.path("data/sources"), outside)
-    project.path("data/sources").symlink_to(outside, target_is_directory=True)
+@pytest.mark.parametrize("folder", ["seeds", "data/sources"])
+def test_refuses_a_folder_linked_out_of_the_project(project: Project, tmp_path: Path, text_file: Path, folder: str) -> None:
+    """new-source would copy the text (seeds/) or write the scaffold (data/sources/, which it did before)
+    through the link, out of the project: it refuses and writes nothing there."""
+    outside = tmp_path / "outside"
+    os.rename(project.path(folder), outside)
+    project.path(folder).symlink_to(outside, target_is_directory=True)
     before = sorted(p.name for p in outside.iterdir())
     refused(project, str(text_file), str(project.root), code=2, needle="is a symlink leading outside the project")
     assert sorted(p.name for p in outside.iterdir()) == before
