@@ -488,12 +488,20 @@ def run() -> None:
     about 0.1 s of CPU waiting for matrix work that no command gives it (numpy comes with
     pyarrow): on a 2-core machine, a tenth of validating 100k figures. The command asks for
     none (``OPENBLAS_NUM_THREADS=1``) unless the environment says otherwise.
+
+    Python's cyclic garbage collector runs a fraction as often (every 100,000 new containers rather
+    than 700): importing pyarrow, pydantic and the models, then holding a package's rows as Python
+    values, started thousands of collections, the full ones walking everything alive; 4-5 % of
+    validating 100k figures (docs/benchmarks.md). Cycles are still collected, less often.
     """
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
     try:
         main()
     finally:
         gc.freeze()
+        gc.set_threshold(*thresholds)  # as it was: run() is also called in-process (tests)
 
 
 if __name__ == "__main__":  # pragma: no cover

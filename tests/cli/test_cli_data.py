@@ -249,3 +249,20 @@ def test_the_entry_point_asks_openblas_for_no_threads_unless_told(monkeypatch, b
     if before is None:  # once is enough: the command's module is imported before run() and must not bring numpy
         proc = subprocess.run([sys.executable, "-c", "import sys, nkdata.cli.main; print('numpy' in sys.modules)"], capture_output=True, text=True, timeout=60)
         assert proc.returncode == 0 and proc.stdout.strip() == "False", proc.stdout + proc.stderr
+
+
+def test_the_entry_point_collects_cycles_less_often_while_the_command_runs(monkeypatch):
+    """A command runs with the collector's first threshold at 100,000 (imports and a package's rows as
+    Python values started thousands of collections); afterwards the thresholds are as they were."""
+    import gc
+
+    import nkdata.cli.main as cli_main
+
+    seen: list[tuple[int, int, int]] = []
+    monkeypatch.setattr(cli_main, "main", lambda: seen.append(gc.get_threshold()))
+    before = gc.get_threshold()
+    try:
+        cli_main.run()
+    finally:
+        gc.unfreeze()
+    assert seen == [(100_000, 50, 100)] and gc.get_threshold() == before != seen[0]
