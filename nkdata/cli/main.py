@@ -7,19 +7,18 @@ diagnostics to stderr.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import functools
-import gc
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from nkdata._version import __version__
+from nkdata.cli.process import arrow_allocator, command_process, without_pandas
 from nkdata.errors import NkdataError, UsageError, ValidationFailed
 
 #: What an invalid project means for each command that validates first.
@@ -66,58 +65,6 @@ def _too_long(name: object) -> str:
     return f"{text if len(text) <= 80 else text[:60] + '…' + text[-10:]}: a path of {len(text):,} characters, too long for this system"
 
 
-def _arrow_allocator() -> None:
-    """Give this process's Arrow jemalloc where the wheel has it: validating a million-row package
-    then takes less CPU and memory than with the default (mimalloc; measured in docs/benchmarks.md).
-    jemalloc reserves address space generously, so under an address-space limit (``ulimit -v``)
-    the default stays. The command owns its process; the library never changes the memory pool."""
-    try:
-        import resource
-    except ImportError:  # pragma: no cover - Windows, whose pyarrow has no jemalloc
-        return
-    if resource.getrlimit(resource.RLIMIT_AS)[0] != resource.RLIM_INFINITY:
-        return
-    import pyarrow as pa
-
-    try:
-        pa.set_memory_pool(pa.jemalloc_memory_pool())
-        pa.jemalloc_set_decay_ms(100)  # hand freed pages back soon: batches come and go by the hundred
-    except NotImplementedError:  # pragma: no cover - a pyarrow built without jemalloc
-        pass
-
-
-@contextlib.contextmanager
-def _without_pandas() -> Iterator[None]:
-    """Within: ``import pandas`` fails, unless pandas is imported already.
-
-    pyarrow imports pandas (about 0.15-0.25 s of CPU: a fifth of validating 100k figures, a sixth of
-    building the release) the first time a Python value becomes an Arrow value, typed or not, only to
-    recognise pandas' own objects (``pd.NA``, ``Timestamp``), which validate, build and release never
-    hand it; told pandas is absent, it converts as it does where pandas is not installed, and tries
-    again next time. Nothing those commands run imports pandas itself (``nkdata show`` does, outside).
-    Afterwards ``import pandas`` works as before.
-    """
-    if "pandas" in sys.modules:
-        yield
-        return
-    hook = _NoPandas()
-    sys.meta_path.insert(0, hook)
-    try:
-        yield
-    finally:
-        sys.meta_path.remove(hook)
-
-
-class _NoPandas:
-    """An import hook under which ``import pandas`` fails (see ``_without_pandas``); a meta path
-    finder needs only ``find_spec`` (subclassing ``importlib.abc.MetaPathFinder`` would import 8 ms of
-    ``importlib.resources`` for nothing)."""
-
-    def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
-        if fullname == "pandas":
-            raise ImportError("this nkdata command does not import pandas", name=fullname)
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="nkdata")
 def main() -> None:
@@ -149,8 +96,8 @@ def validate(path: Path | None, fmt: str | None, quiet: bool) -> None:
     from nkdata.problems import format_problems
 
     fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
-    _arrow_allocator()
-    with bar.terminal(quiet) as progress, _without_pandas():
+    arrow_allocator()
+    with bar.terminal(quiet) as progress, without_pandas():
         problems = run(path, progress)
     if fmt == "json":
         click.echo(format_problems(problems, "json"))
@@ -204,7 +151,7 @@ def build(path: Path | None, out: Path, quiet: bool) -> None:
     from nkdata.cli import progress as bar
     from nkdata.release.writer import build as run
 
-    with bar.terminal(quiet) as progress, _without_pandas():
+    with bar.terminal(quiet) as progress, without_pandas():
         folder = run(path, out, progress=progress)
     click.echo(f"built {folder} and {folder}.zip")
 
@@ -228,7 +175,7 @@ def release(path: Path | None, out: Path | None, check: bool) -> None:
     from nkdata.versioning.record import check_recorded, record_release
 
     if check:
-        with _without_pandas():
+        with without_pandas():
             problems = check_recorded(path)
         for line in problems:
             click.echo(line, err=True)
@@ -236,7 +183,7 @@ def release(path: Path | None, out: Path | None, check: bool) -> None:
             sys.exit(1)
         click.echo("release: recorded releases, registry and embedded copy agree.")
         return
-    with _without_pandas():
+    with without_pandas():
         folder = record_release(path, out)
     click.echo(f"released {folder.name}: {folder}.zip, recorded in data/releases/ and nkdata/registry.txt")
     click.echo(f"wrote {folder}.sqlite and {folder}.metadata.json (published with the zip, not recorded)")
@@ -472,36 +419,10 @@ def plot(path: Path | None, metrics: tuple[str, ...], release: Path | None, titl
 
 
 def run() -> None:
-    """Console-script entry point (``nkdata``).
-
-    The process ends through normal interpreter shutdown, which flushes stdout and
-    stderr and exits with the command's code. The loader starts no native thread
-    that could outlive a command and abort the interpreter at exit (see
-    ``Release.arrow``; apache/arrow#34314), so no ``os._exit`` is needed to hide one.
-
-    Once the command is done, ``gc.freeze()`` spares that shutdown a last search for reference
-    cycles among everything still alive (the modules, a package's rows): 30-40 ms of a 0.7 s
-    ``nkdata validate``. Nothing is left unflushed or unclosed by it; the process's memory goes
-    back to the system as it exits.
-
-    numpy's OpenBLAS starts a thread per extra core when numpy is imported, which spins for
-    about 0.1 s of CPU waiting for matrix work that no command gives it (numpy comes with
-    pyarrow): on a 2-core machine, a tenth of validating 100k figures. The command asks for
-    none (``OPENBLAS_NUM_THREADS=1``) unless the environment says otherwise.
-
-    Python's cyclic garbage collector runs a fraction as often (every 100,000 new containers rather
-    than 700): importing pyarrow, pydantic and the models, then holding a package's rows as Python
-    values, started thousands of collections, the full ones walking everything alive; 4-5 % of
-    validating 100k figures (docs/benchmarks.md). Cycles are still collected, less often.
-    """
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    thresholds = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 100)
-    try:
+    """Console-script entry point (``nkdata``): the command, in a process set up for it
+    (:func:`nkdata.cli.process.command_process`: what that changes, and why)."""
+    with command_process():
         main()
-    finally:
-        gc.freeze()
-        gc.set_threshold(*thresholds)  # as it was: run() is also called in-process (tests)
 
 
 if __name__ == "__main__":  # pragma: no cover
