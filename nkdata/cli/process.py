@@ -36,7 +36,7 @@ def command_process() -> Iterator[None]:
     than 700): importing pyarrow, pydantic and the models, then holding a package's rows as Python
     values, started thousands of collections, the full ones walking everything alive; 4-5 % of
     validating 100k figures (docs/benchmarks.md). Cycles are still collected, less often. The
-    thresholds are restored on the way out (a test may run a command in its own process).
+    thresholds are restored on the way out (tests run commands inside the test process).
     """
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     thresholds = gc.get_threshold()
