@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nkdata.errors import BuildError, NkdataError, UsageError
+from nkdata.release.descriptor import field_names
 from nkdata.release.placing import check_target, replaced_atomically
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -119,13 +120,8 @@ def _tabular(descriptor: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in descriptor.get("resources", []) if isinstance(r.get("schema"), dict) and r.get("name")]
 
 
-def _pk(schema: dict[str, Any]) -> tuple[str, ...]:
-    pk = schema.get("primaryKey") or []
-    return (pk,) if isinstance(pk, str) else tuple(pk)
-
-
 def _as_tuple(value: Any) -> tuple[str, ...]:
-    return (value,) if isinstance(value, str) else tuple(value or ())
+    return tuple(field_names(value))
 
 
 def _prefix(f: dict[str, Any]) -> str | None:
@@ -165,7 +161,8 @@ def plan_tables(descriptor: dict[str, Any], data: dict[str, pa.Table]) -> list[T
         for fk in schema.get("foreignKeys", []):
             ref = fk.get("reference", {})
             fks.append(ForeignKey(_as_tuple(fk["fields"]), ref.get("resource") or res["name"], _as_tuple(ref.get("fields"))))
-        plans[res["name"]] = TablePlan(res["name"], res.get("title", res["name"]), res.get("description", ""), columns, _pk(schema), fks, resource=res)
+        key = _as_tuple(schema.get("primaryKey"))
+        plans[res["name"]] = TablePlan(res["name"], res.get("title", res["name"]), res.get("description", ""), columns, key, fks, resource=res)
     missing = [f"{t}.{c.name}" for t, p in plans.items() for c in p.columns if c.name not in data[t].column_names]
     if missing:
         raise BuildError(f"the release's files lack columns its datapackage.json declares: {', '.join(missing)}; the release is damaged")

@@ -88,11 +88,22 @@ def _field_problem(f: Any, i: int, what: str) -> str | None:
     return f"{what}'s field {f['name']!r} has a {bad[0]!r} of the wrong kind" if bad else None
 
 
-def _unknown_key_fields(key: str | list[str], fields: list[dict[str, Any]]) -> list[str]:
+def field_names(value: Any) -> list[str]:
+    """Field names as a Table Schema gives them (a primary key, a foreign key's fields): a list, or one
+    name as text; none for a missing value."""
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def key_fields(schema: dict[str, Any]) -> list[str]:
+    """A Table Schema's primary key as a list of field names."""
+    return field_names(schema.get("primaryKey"))
+
+
+def _unknown_key_fields(schema: dict[str, Any], fields: list[dict[str, Any]]) -> list[str]:
     """The names a primary key gives that no field has, or whose values are lists or objects (the
     readers match records by the key's values, which must be single values)."""
     types = {f["name"]: f.get("type", "string") for f in fields}
-    return [n for n in ([key] if isinstance(key, str) else key) if types.get(n, "array") in ("array", "object")]
+    return [n for n in key_fields(schema) if types.get(n, "array") in ("array", "object")]
 
 
 def _schema_problems(schema: Any, what: str) -> list[str]:
@@ -107,7 +118,7 @@ def _schema_problems(schema: Any, what: str) -> list[str]:
         problems.append(f"{what}'s schema lists the field {twice[0]!r} more than once")
     if "primaryKey" in schema and not _names(schema["primaryKey"]):
         problems.append(f"{what} has a 'schema.primaryKey' that is not a field name or a list of them")
-    elif not problems and (unknown := _unknown_key_fields(schema.get("primaryKey", []), fields)):
+    elif not problems and (unknown := _unknown_key_fields(schema, fields)):
         problems.append(f"{what} has a 'schema.primaryKey' naming {', '.join(map(repr, unknown))}, not a field of its schema with single values")
     fks = schema.get("foreignKeys", [])
     if not isinstance(fks, list) or not all(

@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from nkdata.release.descriptor import key_fields
 from nkdata.versioning.changes import Change, Diff, FieldChange, RecordChange, TableDiff, plural
 from nkdata.versioning.semver import Level
 from nkdata.versioning.sides import META_KEYS, Side
@@ -102,8 +103,8 @@ def compare_schemas(table: str, old: dict[str, Any], new: dict[str, Any]) -> lis
             out.append(Change(Level.PATCH, table, f"column {name!r} description changed"))
         if a.get("categories") != b.get("categories") and a.get("constraints", {}).get("enum") == b.get("constraints", {}).get("enum"):
             out.append(Change(Level.PATCH, table, f"column {name!r} categories changed (labels or definitions)"))  # terms: the enum above
-    if _key_fields(old) != _key_fields(new):
-        out.append(Change(Level.MAJOR, table, f"primary key changed: {_key_fields(old)} -> {_key_fields(new)}"))
+    if key_fields(old) != key_fields(new):
+        out.append(Change(Level.MAJOR, table, f"primary key changed: {key_fields(old)} -> {key_fields(new)}"))
     fk_old = {json.dumps(fk, sort_keys=True) for fk in old.get("foreignKeys", [])}
     fk_new = {json.dumps(fk, sort_keys=True) for fk in new.get("foreignKeys", [])}
     for fk in sorted(fk_new - fk_old):
@@ -118,14 +119,8 @@ def compare_schemas(table: str, old: dict[str, Any], new: dict[str, Any]) -> lis
 # ---------------------------------------------------------------- record comparison
 
 
-def _key_fields(schema: dict[str, Any]) -> list[str]:
-    """The primary key's fields: a Table Schema may give one field's name as text, not a list."""
-    pk = schema.get("primaryKey") or []
-    return [pk] if isinstance(pk, str) else list(pk)
-
-
 def _key(schema: dict[str, Any]) -> str | None:
-    pk = _key_fields(schema)
+    pk = key_fields(schema)
     return pk[0] if pk else None
 
 
