@@ -37,7 +37,7 @@ def _columns_differ(listed: list[str], found: list[str]) -> str:
             return f"column {name} is missing (datapackage.json lists it)"
         if found.count(name) > 1:
             return f"column {name} appears {found.count(name)} times"
-    extra = next(n for n in found if n not in listed) if set(found) - set(listed) else None
+    extra = next((n for n in found if n not in listed), None)
     if extra is not None:
         return f"column {extra} is not one datapackage.json lists"
     return f"its columns are in another order than datapackage.json lists ({', '.join(found)})"
