@@ -154,7 +154,19 @@ def write(root: Path) -> list[str]:
     return generated.write(root, expected(root))
 
 
-def _main(argv: list[str]) -> int:
+USAGE = "usage: python -m nkdata.cli.docs [--check]   (from the project root; --check: exit 1 if a generated file is stale)"
+
+
+def run(argv: list[str]) -> int:
+    """The command: an argument it does not know is refused before anything is written (a typo of
+    ``--check``, or ``--help``, must not rewrite the files)."""
+    if "-h" in argv or "--help" in argv:
+        print(USAGE)
+        return 0
+    unknown = [a for a in argv if a != "--check"]
+    if unknown:
+        print(f"unknown argument {unknown[0]!r}; {USAGE}", file=sys.stderr)
+        return 2
     root = Path.cwd()  # the project checkout (not the installed package's folder)
     if not (root / CONTRIBUTING).is_file():
         print(f"run this from the project root: no {CONTRIBUTING} in {root}", file=sys.stderr)
@@ -170,4 +182,4 @@ def _main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(_main(sys.argv[1:]))
+    sys.exit(run(sys.argv[1:]))

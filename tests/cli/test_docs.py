@@ -5,6 +5,7 @@ problem code with its fix and the normalisation the matcher really applies."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import click
 import pytest
@@ -93,3 +94,21 @@ def test_readme_gives_the_direct_addresses_data_package_yaml_configures() -> Non
     assert re.findall(r"<(https://[^>]+)>", block) == [base + name for name in names]
     assert f"curl -fL -O {base}nkdata-{v}.zip -O {base}nkdata-{v}.zip.sha256" in block
     assert clidocs.expected(REPO)[clidocs.README] == readme, "README.md is stale: run 'python -m nkdata.cli.docs'"
+
+
+@pytest.mark.parametrize("argv", [["--chek"], ["--help"], ["-h"], ["check"]])
+def test_the_generator_writes_nothing_for_an_argument_it_does_not_run(argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """A typo of --check, or asking for --help, must not rewrite the generated files (it used to, silently)."""
+    for rel in (clidocs.CONTRIBUTING, clidocs.README, "data/package.yaml"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes((REPO / rel).read_bytes())
+    stale = CONTRIBUTING.replace("| `M201` |", "| `M201 stale` |")
+    (tmp_path / clidocs.CONTRIBUTING).write_text(stale, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code = clidocs.run(argv)
+    out = capsys.readouterr()
+    assert code == (0 if argv[0] in ("-h", "--help") else 2)
+    assert "usage: python -m nkdata.cli.docs" in out.out + out.err
+    assert (tmp_path / clidocs.CONTRIBUTING).read_text(encoding="utf-8") == stale
+    assert not (tmp_path / clidocs.CLI_DOC).exists()
