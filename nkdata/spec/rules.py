@@ -21,7 +21,7 @@ import functools
 import string
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from nkdata.spec.conditions import (
     ArrowColumns,
@@ -50,14 +50,20 @@ from nkdata.spec.conditions import (
 # ---------------------------------------------------------------- rules
 
 
+#: The kinds of rule and the problem code each is reported as (nkdata.checks.fields.KIND_CODES): a
+#: Literal, so that mypy refuses a misspelt kind (any other string would be reported as M202).
+RuleKind = Literal["bounds", "dates", "rule"]
+
+
 class Rule(NamedTuple):
     """A record is wrong when ``when`` holds: blame ``field`` with ``message``.
 
-    ``message`` is a :meth:`str.format` template over the record's fields and
-    ``args`` (extra values computed from the record).
+    ``field`` is a field of the table's model (the problem is located at it); ``message`` is a
+    :meth:`str.format` template over the record's fields and ``args`` (extra values computed
+    from the record). tests/checks/test_rules_engine.py checks both name real fields.
     """
 
-    kind: str  # "bounds" | "dates" | "rule": M210, M220, M230 (nkdata.checks.fields.KIND_CODES)
+    kind: RuleKind  # "bounds" -> M210, "dates" -> M220, "rule" -> M230
     field: str
     when: Cond
     message: str
@@ -314,5 +320,6 @@ def for_table(table: str) -> tuple[Rule, ...]:
 
 
 __all__ = [
-    "ArrowColumns", "Rule", "Bounds", "QUALIFIER_BOUNDS", "DATED", "SOURCE", "ENTITY", "FIGURE", "STATEMENT", "EVENT", "for_table", "first_broken", "Attrs",
+    "ArrowColumns", "Rule", "RuleKind", "Bounds", "QUALIFIER_BOUNDS",
+    "DATED", "SOURCE", "ENTITY", "FIGURE", "STATEMENT", "EVENT", "for_table", "first_broken", "Attrs",
 ]

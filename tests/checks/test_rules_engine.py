@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from nkdata.checks.columns import compile_columns
 from nkdata.checks.evidence import number_stands_alone
+from nkdata.checks.fields import KIND_CODES
 from nkdata.checks.package_tables import parse_json_lists
 from nkdata.checks.textmatch import SPACES, normalise, normalise_slow, normalise_with_map, normalise_with_map_slow, numbers_in
 from nkdata.spec import rules
@@ -161,6 +162,17 @@ def test_every_rule_is_reachable() -> None:
                 seen.add((table, checks.index(hit)))
     unreached = [(t, i, rules.for_table(t)[i].message) for t in RULE_TABLES for i in range(len(rules.for_table(t))) if (t, i) not in seen]
     assert not unreached, unreached
+
+
+@pytest.mark.parametrize("table", list(MODELS))
+def test_every_rule_names_fields_of_its_table_and_has_a_code(table: str) -> None:
+    """A misspelt kind or field is not an error anywhere else: the kind would be reported as M202,
+    the field located at the record's first line (curated) and read as null on the curated path only."""
+    fields = set(MODELS[table].model_fields)
+    for rule in rules.for_table(table):
+        assert rule.kind in KIND_CODES, (table, rule.kind, rule.message)
+        assert rule.field in fields, f"{table}: rule {rule.message!r} blames {rule.field!r}, not a field of {MODELS[table].__name__}"
+        assert rule.needs() <= fields, f"{table}: rule {rule.message!r} reads {sorted(rule.needs() - fields)}, not fields of {MODELS[table].__name__}"
 
 
 def test_qualifier_table_covers_the_vocabulary() -> None:
