@@ -1,5 +1,7 @@
 """Fixtures and helpers of the package-validation tests: a real and a synthetic release, and
-edits made the way a hand edit would be (rows read back, one value changed, files rewritten)."""
+edits made the way a hand edit would be (rows read back, one value changed, files rewritten);
+:func:`both` makes one edit on both paths (built package and curated YAML) to check a rule
+gives the same problem on each (:func:`located`, :func:`essence`)."""
 
 from __future__ import annotations
 
@@ -16,10 +18,13 @@ import pyarrow.parquet as pq
 import yaml
 from conftest import REPO
 
+from nkdata.checks.package import validate_package
+from nkdata.checks.validation import validate
 from nkdata.problems import Problem
 from nkdata.release.descriptor import file_entries, table_resources
 from nkdata.release.rows import claims_table
 from nkdata.release.writer import write_csv, write_parquet
+from nkdata.spec.models import MODELS
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 
@@ -84,18 +89,42 @@ def csv_line_of(path: Path, id_field: str, record_id: str) -> int:
 
 
 def edit_yaml_record(root: Path, record_id: str, change: Callable[[dict[str, Any]], None]) -> None:
-    """Change one record of a (machine-written) curated project in place."""
-    for path in sorted((root / "data" / "sources").glob("*.yaml")):
+    """Change one record (of any table: a source, an entity, a figure, ...) of a (machine-written) curated project in place."""
+    for path in [root / "data" / "entities.yaml", *sorted((root / "data" / "sources").glob("*.yaml"))]:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        for table, id_field in (("figures", "figure_id"), ("statements", "statement_id"), ("events", "event_id")):
-            for rec in doc.get(table) or []:
-                if rec.get(id_field) == record_id:
+        for table, model in MODELS.items():
+            records = [doc["source"]] if table == "sources" and doc.get("source") else doc.get(table) or []
+            for rec in records:
+                if rec.get(model.id_field) == record_id:
                     change(rec)
                     path.write_text(
                         yaml.dump(doc, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True, default_flow_style=None, width=120), encoding="utf-8"
                     )
                     return
     raise AssertionError(f"{record_id} not in {root}")
+
+
+def both(pkg: Path, proj: Path, table: str, record_id: str, change: Callable[[dict[str, Any]], None]) -> tuple[list[Problem], list[Problem]]:
+    """Make the same edit to one record (of any table) in the package and in the curated YAML; validate both."""
+    id_field = MODELS[table].id_field
+
+    def edit(rows: Rows) -> None:
+        change(rows[row_index(rows, id_field, record_id)])
+
+    rewrite(pkg, table, edit)
+    edit_yaml_record(proj, record_id, change)
+    return validate_package(pkg), validate(proj)
+
+
+def located(problems: list[Problem], pkg: Path, table: str, record_id: str, code: str) -> Problem:
+    """The one problem ``code`` for ``record_id``, checked to sit at its row of TABLE.csv."""
+    hits = [p for p in problems if p.code == code and p.record_id == record_id]
+    assert len(hits) >= 1, problems
+    id_field = MODELS[table].id_field
+    for p in hits:
+        assert p.path == f"{pkg}/{table}.csv"
+        assert p.line == csv_line_of(pkg / f"{table}.csv", id_field, record_id)
+    return hits[0]
 
 
 def pick(folder: Path, table: str, test: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:

@@ -16,7 +16,6 @@ import hashlib
 import io
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +25,12 @@ from conftest import REPO, run_cli, run_cli_subprocess
 
 from nkdata.checks.package import validate_any, validate_package
 from nkdata.checks.validation import validate
-from nkdata.problems import Problem
 from nkdata.release.descriptor import file_entries, table_resources
 from nkdata.release.writer import write_csv
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 import synth  # noqa: E402
-from package_helpers import Rows, csv_line_of, edit_yaml_record, essence, pick, refresh_descriptor, rewrite, row_index, rows_of
+from package_helpers import Rows, both, csv_line_of, essence, located, pick, refresh_descriptor, rewrite, row_index, rows_of
 
 # ---------------------------------------------------------------- clean packages
 
@@ -62,29 +60,6 @@ def test_validating_prints_nothing_itself(real_release: Path, capsys: pytest.Cap
 
 
 # ---------------------------------------------------------------- the same rule, both paths
-
-
-def both(pkg: Path, proj: Path, table: str, record_id: str, change: Callable[[dict[str, Any]], None]) -> tuple[list[Problem], list[Problem]]:
-    """Make the same edit to one record in the package and in the curated YAML; validate both."""
-    id_field = {"figures": "figure_id", "statements": "statement_id", "events": "event_id"}[table]
-
-    def edit(rows: Rows) -> None:
-        change(rows[row_index(rows, id_field, record_id)])
-
-    rewrite(pkg, table, edit)
-    edit_yaml_record(proj, record_id, change)
-    return validate_package(pkg), validate(proj)
-
-
-def located(problems: list[Problem], pkg: Path, table: str, record_id: str, code: str) -> Problem:
-    """The one problem ``code`` for ``record_id``, checked to sit at its row of TABLE.csv."""
-    hits = [p for p in problems if p.code == code and p.record_id == record_id]
-    assert len(hits) >= 1, problems
-    id_field = {"figures": "figure_id", "statements": "statement_id", "events": "event_id", "entities": "entity_id", "sources": "source_id"}[table]
-    for p in hits:
-        assert p.path == f"{pkg}/{table}.csv"
-        assert p.line == csv_line_of(pkg / f"{table}.csv", id_field, record_id)
-    return hits[0]
 
 
 def test_bad_enum(pkg: Path, proj: Path) -> None:
@@ -167,6 +142,16 @@ def test_precision_month(pkg: Path, proj: Path) -> None:
     got, want = both(pkg, proj, "figures", fig["figure_id"], lambda r: r.update(date_end=r["date_end"] - dt.timedelta(days=1)))
     p = located(got, pkg, "figures", fig["figure_id"], "M220")
     assert p.message.startswith("precision 'month' needs the first to the last day of one month")
+    assert essence(got) == essence(want)
+
+
+def test_a_sources_rule(pkg: Path, proj: Path) -> None:
+    """The rules of sources (and of entities) run on both paths like those of the record tables."""
+    src = pick(pkg, "sources", lambda r: r["published_precision"] == "day")
+    later = src["published_start"] + dt.timedelta(days=2)
+    got, want = both(pkg, proj, "sources", src["source_id"], lambda r: r.update(published_start=later))
+    p = located(got, pkg, "sources", src["source_id"], "M220")
+    assert (p.field, p.message) == ("published_end", f"published_end {src['published_end']} is before published_start {later}")
     assert essence(got) == essence(want)
 
 
