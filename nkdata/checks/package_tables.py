@@ -22,7 +22,7 @@ from nkdata.checks import fields
 from nkdata.checks.columns import explain
 from nkdata.checks.fields import describe_error
 from nkdata.checks.package_files import REBUILD, PackageFiles
-from nkdata.checks.tablerows import Place, TableRows, shorten
+from nkdata.checks.tablerows import Place, TableRows, quoted_cell, shorten
 from nkdata.spec.columns import csv_read_type, impossible_dates
 from nkdata.spec.conditions import false_for_null, list_items
 from nkdata.spec.models import MODELS
@@ -415,7 +415,7 @@ def compare(
             continue
         a, b = mine.take(pa.array(rows)).to_pylist(), pq_col.take(pa.array(rows)).to_pylist()
         for r, x, y in zip(rows.tolist(), a, b, strict=True):
-            ct.report(first_row + r, "P803", name, f"the CSV says {shorten(repr(x), 60)} but {pq_shown} says {shorten(repr(y), 60)}", REBUILD)
+            ct.report(first_row + r, "P803", name, f"the CSV says {quoted_cell(x)} but {pq_shown} says {quoted_cell(y)}", REBUILD)
 
 
 def either(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -9,6 +9,7 @@ a curated record at its YAML ``file:line:col``, a package row at ``TABLE.csv:LIN
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,12 @@ def primary_key(table: str) -> str:
 def shorten(s: str, n: int = 80) -> str:
     """``s``, cut to ``n`` characters with an ellipsis (for messages)."""
     return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def quoted_cell(value: Any, n: int = 60) -> str:
+    """A cell as a message quotes it, cut to ``n`` characters: a date as the CSV writes it
+    (2024-11-01, not ``datetime.date(2024, 11, 1)``), anything else as its repr."""
+    return shorten(value.isoformat() if isinstance(value, dt.date) else repr(value), n)
 
 
 class TableRows:

@@ -254,6 +254,18 @@ def test_csv_and_parquet_must_agree(pkg: Path) -> None:
     assert {q.code for q in got} == {"P803"}
 
 
+def test_a_date_that_differs_in_the_csv_is_shown_as_a_date(pkg: Path) -> None:
+    """The message quotes both cells as the CSV writes them, not as Python's datetime.date(2025, 3, 1)."""
+    fig = pick(pkg, "figures", lambda r: r["date_start"] is not None and r["date_precision"] == "day")
+    rows = rows_of(pkg, "figures")
+    earlier = fig["date_start"] - dt.timedelta(days=1)
+    rows[row_index(rows, "figure_id", fig["figure_id"])]["date_start"] = earlier
+    write_csv(pkg / "figures.csv", "figures", rows)
+    refresh_descriptor(pkg)
+    p = located(validate_package(pkg), pkg, "figures", fig["figure_id"], "P803")
+    assert (p.field, p.message) == ("date_start", f"the CSV says {earlier.isoformat()} but {pkg}/figures.parquet says {fig['date_start'].isoformat()}")
+
+
 def test_list_cells_that_differ_in_the_csv_are_located(pkg: Path) -> None:
     """A list cell left empty, or holding another list, in the CSV only: P803 on each row (an empty one raised
     a TypeError; another list was reported as an unreadable CSV, Arrow having no kernel to compare lists)."""
