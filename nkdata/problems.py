@@ -65,7 +65,7 @@ CATALOGUE: dict[str, Code] = {
     ),
     "M203": Code(
         "term not in the controlled vocabulary",
-        "Use a term of the vocabulary (docs/data-dictionary.md); a new term is a change to nkdata/vocab.py.",
+        "Use a term of the vocabulary (docs/data-dictionary.md); a new term is a change to nkdata/spec/vocab.py.",
         "{value!r} is not a term of the {vocabulary} vocabulary",
     ),
     "M204": Code(

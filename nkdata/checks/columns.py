@@ -5,8 +5,9 @@
   Schemas generated from them; only the few failing cells are handed to the
   model's own field validator, so they are worded as in the curated path
   (:mod:`nkdata.checks.fields`);
-* cross-field rules (qualifier and bounds, date intervals) come from
-  :mod:`nkdata.spec.rules`, the same table the pydantic validators run.
+* cross-field rules (qualifier and bounds, date intervals, the other rules of a record)
+  come from :mod:`nkdata.spec.rules`, the same table the pydantic validators run
+  (:func:`check_rules`, on the rows whose fields passed).
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Cross-field rules as data: written once, run two ways.
 
 The pydantic models run these rules record by record (curated YAML); the
-package checker (:mod:`nkdata.checks.package`) runs the very same rules column by
-column with Arrow compute. A rule is a condition under which a record is
-wrong, the field to blame and a message template over the record's values.
+package checker runs the very same rules column by column with Arrow compute
+(:func:`nkdata.checks.columns.check_rules`). A rule is a condition under which a
+record is wrong, the field to blame and a message template over the record's
+values; how to add one: CONTRIBUTING.md, "Adding a check".
 
 As pydantic stops at the first failing validator, a record reports only the
 first rule it breaks, in the order of :func:`for_table`.

@@ -1,7 +1,7 @@
 """Unit tests of the record models' cross-field rules (nkdata.spec.models).
 
 Expected outcomes come from the rules as documented in the vocabularies and
-DESIGN.md (an oracle written here), not from running the models.
+CONTRIBUTING.md (an oracle written here), not from running the models.
 """
 
 from __future__ import annotations
