@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nkdata.checks import columns, derived, evidence, formulas, ids, texts
+from nkdata.checks.csvcells import either
 from nkdata.checks.package_files import DESCRIPTOR, REBUILD, PackageFiles, Target, is_package, open_target
-from nkdata.checks.package_tables import Checked, TableReader, drop_impossible_cells, either
+from nkdata.checks.package_tables import Checked, TableReader, drop_impossible_cells
 from nkdata.checks.spans import SourceTexts
 from nkdata.checks.tablerows import TableRows, primary_key
 from nkdata.errors import UsageError
