@@ -201,9 +201,11 @@ class TableReader:
                 self.files.add(ct.csv_shown, None, "P803", None, None, f"cannot read the CSV file ({exc})", REBUILD)
                 return {}
         csv_t, bad = self.read_csv(ct.table, rel, ct.csv_shown, schema, ct.data, checked_header=True)
-        if csv_t is not None:
-            compare(self.files, ct, csv_t, ct.data, either(bad, pq_bad), pq_shown)
-        return bad
+        if csv_t is None:
+            return bad
+        compare(self.files, ct, csv_t, ct.data, either(bad, pq_bad), pq_shown)
+        # the cells that did not convert are flagged by CSV row: the Parquet's rows only when there are as many
+        return bad if csv_t.num_rows == ct.data.num_rows else {}
 
     def _compare_batches(self, ct: Checked, path: Path, block: int, newlines: bool, convert: Any, pq_shown: str, pq_bad: dict[str, np.ndarray]) -> None:
         """One pass over the CSV: each run of batches compared with the Parquet's rows at the same place."""

@@ -1,0 +1,68 @@
+"""A built release's CSV made malformed by hand, its datapackage.json updated to match (so that the
+tables are read, not only found altered): each break is a problem at TABLE.csv and the line it is
+on, never a traceback, a silent pass, or one problem per cell of every row after it.
+
+Header tricks (renamed, missing, extra, duplicated, empty) are in test_package.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from package_helpers import refresh_descriptor
+
+from nkdata.checks.package import validate_package
+from nkdata.problems import Problem
+
+
+@pytest.fixture
+def release(built: Path, tmp_path: Path) -> Path:
+    """A copy of the session's real release, to tamper with."""
+    return Path(shutil.copytree(built, tmp_path / built.name))
+
+
+def _lines(path: Path) -> list[bytes]:
+    return path.read_bytes().split(b"\n")
+
+
+def _write(release: Path, table: str, lines: list[bytes]) -> None:
+    (release / f"{table}.csv").write_bytes(b"\n".join(lines))
+    refresh_descriptor(release)
+
+
+def _row_lines(path: Path, column: str) -> list[tuple[int, str]]:
+    """(line, cell of ``column``) of each row that sits on a line of its own."""
+    reader = csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline=""))
+    at = next(reader).index(column)
+    out, start = [], 2
+    for row in reader:
+        if reader.line_num == start:
+            out.append((start, row[at]))
+        start = reader.line_num + 1
+    return out
+
+
+def _at(problems: list[Problem], release: Path, table: str) -> list[tuple[int | None, str, str | None]]:
+    return [(p.line, p.code, p.field) for p in problems if p.path == f"{release}/{table}.csv"]
+
+
+@pytest.mark.parametrize("change", ["a row twice", "a row dropped"])
+def test_a_row_more_or_less_with_a_cell_that_does_not_convert(release: Path, change: str) -> None:
+    """The cells that did not convert were flagged by CSV row and laid over the Parquet's rows:
+    ValueError (operands could not be broadcast together) when the CSV had a row more or less."""
+    path = release / "figures.csv"
+    line = next(n for n, cell in _row_lines(path, "date_inferred") if cell == "true" and n > 5)
+    lines = _lines(path)
+    lines[line - 1] = lines[line - 1].replace(b",true,", b",maybe,")
+    if change == "a row twice":
+        lines.insert(line, lines[line - 1])
+    else:
+        del lines[1]
+    _write(release, "figures", lines)
+    got = _at(validate_package(release), release, "figures")
+    assert (line - (change == "a row dropped"), "M202", "date_inferred") in got, got
+    assert any(code == "P803" for _, code, _ in got), got
