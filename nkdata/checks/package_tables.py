@@ -134,6 +134,14 @@ def drop_impossible_cells(ct: Checked) -> dict[str, np.ndarray]:
     return found
 
 
+def parse_options(newlines: bool) -> Any:
+    """How Arrow parses a release's CSV: an empty line is a row (of empty cells), not skipped as
+    Arrow would by default, so that it is reported and the lines of the rows after it stay right."""
+    import pyarrow.csv as pacsv
+
+    return pacsv.ParseOptions(newlines_in_values=newlines, ignore_empty_lines=False)
+
+
 CSV_BLOCK_MIN = 4 << 20
 CSV_BLOCK_MAX = 64 << 20
 CSV_BLOCK_FAST = 1 << 20  # tried first: parses several times faster than large blocks, in a fraction of the memory
@@ -215,7 +223,7 @@ class TableReader:
         pq_t = ct.data
         pos = held = 0
         batches: list[pa.RecordBatch] = []
-        reader = pacsv.open_csv(path, pacsv.ReadOptions(use_threads=True, block_size=block), pacsv.ParseOptions(newlines_in_values=newlines), convert)
+        reader = pacsv.open_csv(path, pacsv.ReadOptions(use_threads=True, block_size=block), parse_options(newlines), convert)
         for batch in itertools.chain(reader, [None]):
             if batch is not None:
                 batches.append(batch)
@@ -298,8 +306,8 @@ class TableReader:
             return None, {}
         read, convert, text_types = options
         header = list(text_types)
-        parse = pacsv.ParseOptions(newlines_in_values=False)
-        for attempt in (parse, pacsv.ParseOptions(newlines_in_values=True)):
+        parse = parse_options(False)
+        for attempt in (parse, parse_options(True)):
             parse = attempt  # the last one tried is used below
             try:
                 return pacsv.read_csv(path, read, parse, convert(text_types)), {}

@@ -50,6 +50,20 @@ def _at(problems: list[Problem], release: Path, table: str) -> list[tuple[int | 
     return [(p.line, p.code, p.field) for p in problems if p.path == f"{release}/{table}.csv"]
 
 
+def test_an_empty_line_is_a_row_that_holds_nothing_and_later_lines_stay_right(release: Path) -> None:
+    """Arrow skipped empty lines: the package was valid, and each problem after one was a line too high."""
+    path = release / "figures.csv"
+    line = next(n for n, cell in _row_lines(path, "date_inferred") if cell == "true" and n > 5)
+    lines = _lines(path)
+    assert lines[line - 1].count(b",true,") == 1
+    lines[line - 1] = lines[line - 1].replace(b",true,", b",maybe,")
+    lines.insert(3, b"")  # line 4 is empty; the bad cell is now on line + 1
+    _write(release, "figures", lines)
+    got = _at(validate_package(release), release, "figures")
+    assert (line + 1, "M202", "date_inferred") in got, got
+    assert any(code == "P803" for _, code, _ in got), got
+
+
 @pytest.mark.parametrize("change", ["a row twice", "a row dropped"])
 def test_a_row_more_or_less_with_a_cell_that_does_not_convert(release: Path, change: str) -> None:
     """The cells that did not convert were flagged by CSV row and laid over the Parquet's rows:
