@@ -23,7 +23,8 @@ from nkdata.checks.columns import explain
 from nkdata.checks.csvcells import differs, either, parse_json_lists, spell_json_lists
 from nkdata.checks.fields import describe_error
 from nkdata.checks.package_files import REBUILD, PackageFiles
-from nkdata.checks.tablerows import Place, TableRows, shorten
+from nkdata.checks.tablerows import Place, TableRows, primary_key, shorten
+from nkdata.problems import Problem
 from nkdata.spec.columns import csv_read_type, impossible_dates
 from nkdata.spec.conditions import list_items
 from nkdata.spec.models import MODELS
@@ -211,7 +212,9 @@ class TableReader:
         csv_t, bad = self.read_csv(ct.table, rel, ct.csv_shown, schema, ct.data, checked_header=True)
         if csv_t is None:
             return bad
-        compare(self.files, ct, csv_t, ct.data, either(bad, pq_bad), pq_shown)
+        apart = RowsApart(ct, pq_shown)
+        compare(ct, csv_t, ct.data, either(bad, pq_bad), pq_shown, 0, apart)
+        apart.report(csv_t.num_rows)
         # the cells that did not convert are flagged by CSV row: the Parquet's rows only when there are as many
         return bad if csv_t.num_rows == ct.data.num_rows else {}
 
@@ -223,6 +226,7 @@ class TableReader:
         pq_t = ct.data
         pos = held = 0
         batches: list[pa.RecordBatch] = []
+        apart = RowsApart(ct, pq_shown)
         reader = pacsv.open_csv(path, pacsv.ReadOptions(use_threads=True, block_size=block), parse_options(newlines), convert)
         for batch in itertools.chain(reader, [None]):
             if batch is not None:
@@ -230,13 +234,16 @@ class TableReader:
                 held += batch.num_rows
                 if held < COMPARE_ROWS:
                     continue
-            if held and pos + held <= pq_t.num_rows:
-                skip = {name: bad[pos : pos + held] for name, bad in pq_bad.items()}
-                compare(self.files, ct, pa.Table.from_batches(batches), pq_t.slice(pos, held), skip, pq_shown, pos)
+            if held:
+                csv_t = pa.Table.from_batches(batches)
+                if pos + held <= pq_t.num_rows:
+                    skip = {name: bad[pos : pos + held] for name, bad in pq_bad.items()}
+                    compare(ct, csv_t, pq_t.slice(pos, held), skip, pq_shown, pos, apart)
+                else:  # rows past the Parquet's: where the two part is all there is to tell
+                    apart.find(csv_t.slice(0, max(pq_t.num_rows - pos, 0)), pos)
             pos += held
             batches, held = [], 0
-        if pos != pq_t.num_rows:
-            self.files.add(ct.csv_shown, None, "P803", None, None, f"{pos:,} rows, but {pq_shown} has {pq_t.num_rows:,}", REBUILD)
+        apart.report(pos)
 
     def csv_options(self, table: str, path: Path, shown: str, schema: pa.Schema) -> tuple[Any, Callable[[dict[str, Any]], Any], dict[str, Any]] | None:
         """Check the CSV's header against the schema (M200/M201/P803); the reader options, or None when unreadable."""
@@ -395,22 +402,25 @@ class TableReader:
 # ---------------------------------------------------------------- CSV vs Parquet
 
 
-def compare(
-    files: PackageFiles, ct: Checked, csv_t: pa.Table | pa.RecordBatch, pq_t: pa.Table, csv_bad: dict[str, np.ndarray], pq_shown: str, first_row: int = 0
-) -> None:
+def compare(ct: Checked, csv_t: pa.Table, pq_t: pa.Table, csv_bad: dict[str, np.ndarray], pq_shown: str, first_row: int, apart: RowsApart) -> None:
     """The CSV must say what the Parquet says, cell by cell (P803 where they differ), but for the cells
-    ``csv_bad`` (reported already: a CSV cell that does not convert, a Parquet date that is none); rows from ``first_row``."""
+    ``csv_bad`` (reported already: a CSV cell that does not convert, a Parquet date that is none); rows from ``first_row``.
+
+    A row whose key is not the Parquet's there holds another record: its cells are not compared, the
+    row goes to ``apart`` (reported once the whole CSV is read: a row more or less shifts every later one).
+    """
     import numpy as np
     import pyarrow as pa
 
     if csv_t.num_rows != pq_t.num_rows:
-        files.add(ct.csv_shown, None, "P803", None, None, f"{csv_t.num_rows:,} rows, but {pq_shown} has {pq_t.num_rows:,}", REBUILD)
+        apart.find(csv_t.slice(0, min(csv_t.num_rows, pq_t.num_rows)), first_row)
         return
+    other = apart.find(csv_t, first_row)
     for name in pq_t.column_names:
         pq_col = pq_t[name]
         mine = csv_t.column(name)
-        if isinstance(mine, pa.Array):
-            mine = pa.chunked_array([mine])
+        if name == apart.key:
+            continue
         if pa.types.is_list(pq_col.type):
             spelt = spell_json_lists(pq_col)
             if spelt is not None and spelt.equals(mine):
@@ -418,7 +428,7 @@ def compare(
             mine = parse_json_lists(mine, pq_col.type)
         if mine.equals(pq_col):
             continue
-        differ = differs(mine, pq_col)
+        differ = differs(mine, pq_col) & ~other
         if name in csv_bad:
             differ &= ~csv_bad[name]
         rows = np.flatnonzero(differ)
@@ -426,4 +436,49 @@ def compare(
             continue
         a, b = mine.take(pa.array(rows)).to_pylist(), pq_col.take(pa.array(rows)).to_pylist()
         for r, x, y in zip(rows.tolist(), a, b, strict=True):
-            ct.report(first_row + r, "P803", name, f"the CSV says {shorten(repr(x), 60)} but {pq_shown} says {shorten(repr(y), 60)}", REBUILD)
+            ct.report(first_row + r, "P803", name, says(x, pq_shown, y), REBUILD)
+
+
+class RowsApart:
+    """The CSV's rows whose key is not the Parquet's at the same place, gathered over one reading of the
+    CSV: each holds another record, or a row was added or removed before it and every later one is shifted."""
+
+    def __init__(self, ct: Checked, pq_shown: str):
+        self.ct, self.pq_shown = ct, pq_shown
+        self.key = primary_key(ct.table)
+        self.rows: list[np.ndarray] = []
+        self.keys: list[pa.ChunkedArray] = []  # the CSV's, at those rows
+
+    def find(self, csv_t: pa.Table, first_row: int) -> np.ndarray:
+        """Note the rows of ``csv_t`` (from ``first_row``) apart from the Parquet's; which they are."""
+        import numpy as np
+        import pyarrow as pa
+
+        mine = csv_t.column(self.key)
+        apart = differs(mine, self.ct.data[self.key].slice(first_row, csv_t.num_rows))
+        rows = np.flatnonzero(apart)
+        if len(rows):
+            self.rows.append(rows + first_row)
+            self.keys.append(mine.take(pa.array(rows)))
+        return apart
+
+    def report(self, csv_rows: int) -> None:
+        """P803 for each row apart when the CSV has the Parquet's number of rows; else once, where they part."""
+        ct, n = self.ct, self.ct.data.num_rows
+        if csv_rows == n:
+            for rows, keys in zip(self.rows, self.keys, strict=True):
+                for row, mine in zip(rows.tolist(), keys.to_pylist(), strict=True):
+                    ct.report(row, "P803", self.key, says(mine, self.pq_shown, ct.ids[row]), REBUILD)
+            return
+        said = f"{csv_rows:,} rows, but {self.pq_shown} has {n:,}"
+        if not self.rows:
+            ct.emit(Problem(ct.csv_shown, None, None, "P803", None, None, said, REBUILD))
+            return
+        row = int(self.rows[0][0])
+        parted = says(self.keys[0][0].as_py(), self.pq_shown, ct.ids[row])
+        ct.report(row, "P803", self.key, f"{said}: a row was added or removed here ({parted})", REBUILD)
+
+
+def says(mine: Any, pq_shown: str, theirs: Any) -> str:
+    """A cell of the CSV that is not the Parquet's."""
+    return f"the CSV says {shorten(repr(mine), 60)} but {pq_shown} says {shorten(repr(theirs), 60)}"
