@@ -1,5 +1,6 @@
 """A release CSV's cells as the build spells them, compared with the Parquet's: lists spelt and
-parsed as JSON arrays of strings, vectorised; which cells of two columns differ.
+parsed as JSON arrays of strings, vectorised; which cells of two columns differ; whether a string
+column may hold a line break (a row's line in its CSV).
 
 Used by :mod:`nkdata.checks.package_tables`, which reports the differences (P803).
 """
@@ -14,6 +15,18 @@ from nkdata.spec.conditions import false_for_null
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     import pyarrow as pa
+
+
+def may_hold_newline(chunk: pa.Array) -> bool:
+    """False only when no byte of the string array's data buffer is a line break (a slice's buffer may hold more)."""
+    import numpy as np
+
+    data = chunk.buffers()[2]
+    if data is None:
+        return False
+    view = np.frombuffer(data, dtype=np.uint8)
+    step = 1 << 24  # a 16 MiB comparison at a time: no temporary as large as the column
+    return any(bool((view[i : i + step] == 10).any()) for i in range(0, len(view), step))
 
 
 def either(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from nkdata.checks import fields
 from nkdata.checks.columns import explain
-from nkdata.checks.csvcells import differs, either, parse_json_lists, spell_json_lists
+from nkdata.checks.csvcells import differs, either, may_hold_newline, parse_json_lists, spell_json_lists
+from nkdata.checks.csvlines import BadLine, first_malformed_row, read_header
 from nkdata.checks.fields import describe_error
 from nkdata.checks.package_files import REBUILD, PackageFiles
 from nkdata.checks.tablerows import Place, TableRows, primary_key, shorten
@@ -72,7 +73,7 @@ class Checked(TableRows):
                 continue
             start = 0
             for chunk in col.chunks:
-                if _may_hold_newline(chunk):  # most columns hold none: a byte scan says so 6x faster than counting
+                if may_hold_newline(chunk):  # most columns hold none: a byte scan says so 6x faster than counting
                     breaks[start : start + len(chunk)] += pc.count_substring(chunk, "\n").fill_null(0).to_numpy(zero_copy_only=False)
                 start += len(chunk)
         return breaks
@@ -90,18 +91,6 @@ class Checked(TableRows):
 
     def line(self, row: int) -> int:
         return int(self.lines()[row])
-
-
-def _may_hold_newline(chunk: pa.Array) -> bool:
-    """False only when no byte of the string array's data buffer is a line break (a slice's buffer may hold more)."""
-    import numpy as np
-
-    data = chunk.buffers()[2]
-    if data is None:
-        return False
-    view = np.frombuffer(data, dtype=np.uint8)
-    step = 1 << 24  # a 16 MiB comparison at a time: no temporary as large as the column
-    return any(bool((view[i : i + step] == 10).any()) for i in range(0, len(view), step))
 
 
 def drop_impossible_cells(ct: Checked) -> dict[str, np.ndarray]:
@@ -207,12 +196,12 @@ class TableReader:
             except pa.ArrowInvalid:
                 pass  # this pass is redone
             except (pa.ArrowException, OSError) as exc:
-                self.files.add(ct.csv_shown, None, "P803", None, None, f"cannot read the CSV file ({exc})", REBUILD)
+                self.unreadable(ct.csv_shown, path, len(schema), exc)
                 return {}
         csv_t, bad = self.read_csv(ct.table, rel, ct.csv_shown, schema, ct.data, checked_header=True)
         if csv_t is None:
             return bad
-        apart = RowsApart(ct, pq_shown)
+        apart = RowsApart(ct, pq_shown, path)
         compare(ct, csv_t, ct.data, either(bad, pq_bad), pq_shown, 0, apart)
         apart.report(csv_t.num_rows)
         # the cells that did not convert are flagged by CSV row: the Parquet's rows only when there are as many
@@ -226,7 +215,7 @@ class TableReader:
         pq_t = ct.data
         pos = held = 0
         batches: list[pa.RecordBatch] = []
-        apart = RowsApart(ct, pq_shown)
+        apart = RowsApart(ct, pq_shown, path)
         reader = pacsv.open_csv(path, pacsv.ReadOptions(use_threads=True, block_size=block), parse_options(newlines), convert)
         for batch in itertools.chain(reader, [None]):
             if batch is not None:
@@ -245,6 +234,14 @@ class TableReader:
             batches, held = [], 0
         apart.report(pos)
 
+    def unreadable(self, shown: str, path: Path, width: int, exc: Exception) -> None:
+        """P803: Arrow cannot read the CSV (and does not say where): at the first malformed row, when one is found."""
+        where = first_malformed_row(path, width)
+        if where is None:
+            self.files.add(shown, None, "P803", None, None, f"cannot read the CSV file ({exc})", REBUILD)
+        else:
+            self.files.add(shown, where[0], "P803", None, None, f"cannot read the CSV file: {where[1]}", REBUILD)
+
     def csv_options(self, table: str, path: Path, shown: str, schema: pa.Schema) -> tuple[Any, Callable[[dict[str, Any]], Any], dict[str, Any]] | None:
         """Check the CSV's header against the schema (M200/M201/P803); the reader options, or None when unreadable."""
         import pyarrow.csv as pacsv
@@ -253,9 +250,11 @@ class TableReader:
             return None
         model = MODELS.get(table)
         try:
-            with open(path, encoding="utf-8", newline="") as fh:
-                header = next(csv.reader(fh), [])
-        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            header = read_header(path)
+        except BadLine as exc:
+            self.files.add(shown, exc.line, "P803", None, None, f"cannot read the CSV file: {exc.what}", REBUILD)
+            return None
+        except (OSError, csv.Error) as exc:
             self.files.add(shown, 1, "P803", None, None, f"cannot read the CSV file ({exc})", REBUILD)
             return None
         names = schema.names
@@ -321,12 +320,12 @@ class TableReader:
             except pa.ArrowInvalid:
                 pass  # line breaks in cells (read again allowing them), or a cell that does not convert
             except (pa.ArrowException, OSError) as exc:
-                self.files.add(shown, None, "P803", None, None, f"cannot read the CSV file ({exc})", REBUILD)
+                self.unreadable(shown, path, len(header), exc)
                 return None, {}
         try:
             raw = pacsv.read_csv(path, read, parse, convert({n: pa.string() for n in header}))
         except (pa.ArrowException, OSError) as exc:
-            self.files.add(shown, None, "P803", None, None, f"cannot read the CSV file ({exc})", REBUILD)
+            self.unreadable(shown, path, len(header), exc)
             return None, {}
         return self.convert_cells(table, raw, text_types, shown, pq_t)
 
@@ -360,44 +359,46 @@ class TableReader:
                 except pa.ArrowInvalid:
                     good.append(None)
                     bad[i] = True
-                    self.report_cell(tmp, i, name, cell, want)
+                    report_cell(tmp, i, name, cell, want)
             bad_cells[name] = bad
             cols.append(pa.chunked_array([pa.array(good, want)]))
         return pa.table(cols, names=raw.column_names), bad_cells
 
-    def parse_lists(self, ct: Checked, schema: pa.Schema, bad_cells: dict[str, np.ndarray]) -> pa.Table:
-        """Lists from their CSV spelling (JSON arrays of strings), when there is no Parquet to take them from."""
-        import numpy as np
-        import pyarrow as pa
 
-        t = ct.data
-        for f in schema:
-            if not pa.types.is_list(f.type):
-                continue
-            out: list[Any] = []
-            bad = np.zeros(t.num_rows, dtype=bool)
-            for r, cell in enumerate(t[f.name].to_pylist()):
-                try:
-                    value = None if cell is None else json.loads(cell)
-                    if value is not None and not (isinstance(value, list) and all(isinstance(x, str) for x in value)):
-                        raise ValueError
-                except ValueError:
-                    value, bad[r] = None, True
-                    ct.report(r, *fields.not_a_list(f.name, shorten(cell, 60)))
-                out.append(value)
-            bad_cells[f.name] = bad
-            t = t.set_column(t.schema.get_field_index(f.name), f.name, pa.array(out, f.type))
-        return t
+def parse_lists(ct: Checked, schema: pa.Schema, bad_cells: dict[str, np.ndarray]) -> pa.Table:
+    """Lists from their CSV spelling (JSON arrays of strings), when there is no Parquet to take them from."""
+    import numpy as np
+    import pyarrow as pa
 
-    def report_cell(self, ct: Checked, row: int, name: str, cell: str, want: pa.DataType) -> None:
-        model = MODELS[ct.table]
-        errs = explain(model, name, cell) if name in model.model_fields else []
-        if errs:
-            for err in errs:
-                code, fname, message, hint = describe_error(err, model)
-                ct.report(row, code, fname, message, hint)
-            return
-        ct.report(row, *fields.not_of_type(name, cell, str(want)))
+    t = ct.data
+    for f in schema:
+        if not pa.types.is_list(f.type):
+            continue
+        out: list[Any] = []
+        bad = np.zeros(t.num_rows, dtype=bool)
+        for r, cell in enumerate(t[f.name].to_pylist()):
+            try:
+                value = None if cell is None else json.loads(cell)
+                if value is not None and not (isinstance(value, list) and all(isinstance(x, str) for x in value)):
+                    raise ValueError
+            except ValueError:
+                value, bad[r] = None, True
+                ct.report(r, *fields.not_a_list(f.name, shorten(cell, 60)))
+            out.append(value)
+        bad_cells[f.name] = bad
+        t = t.set_column(t.schema.get_field_index(f.name), f.name, pa.array(out, f.type))
+    return t
+
+def report_cell(ct: Checked, row: int, name: str, cell: str, want: pa.DataType) -> None:
+    model = MODELS[ct.table]
+    errs = explain(model, name, cell) if name in model.model_fields else []
+    if errs:
+        for err in errs:
+            code, fname, message, hint = describe_error(err, model)
+            ct.report(row, code, fname, message, hint)
+        return
+    ct.report(row, *fields.not_of_type(name, cell, str(want)))
+
 
 # ---------------------------------------------------------------- CSV vs Parquet
 
@@ -443,8 +444,8 @@ class RowsApart:
     """The CSV's rows whose key is not the Parquet's at the same place, gathered over one reading of the
     CSV: each holds another record, or a row was added or removed before it and every later one is shifted."""
 
-    def __init__(self, ct: Checked, pq_shown: str):
-        self.ct, self.pq_shown = ct, pq_shown
+    def __init__(self, ct: Checked, pq_shown: str, path: Path):
+        self.ct, self.pq_shown, self.path = ct, pq_shown, path
         self.key = primary_key(ct.table)
         self.rows: list[np.ndarray] = []
         self.keys: list[pa.ChunkedArray] = []  # the CSV's, at those rows
@@ -471,8 +472,10 @@ class RowsApart:
                     ct.report(row, "P803", self.key, says(mine, self.pq_shown, ct.ids[row]), REBUILD)
             return
         said = f"{csv_rows:,} rows, but {self.pq_shown} has {n:,}"
-        if not self.rows:
-            ct.emit(Problem(ct.csv_shown, None, None, "P803", None, None, said, REBUILD))
+        if not self.rows:  # rows past the Parquet's, or too few: an empty or malformed line may say where
+            where = first_malformed_row(self.path, ct.data.num_columns)
+            line, what = where if where is not None else (None, "")
+            ct.emit(Problem(ct.csv_shown, line, None, "P803", None, None, f"{said}: {what}" if what else said, REBUILD))
             return
         row = int(self.rows[0][0])
         parted = says(self.keys[0][0].as_py(), self.pq_shown, ct.ids[row])

@@ -102,3 +102,48 @@ def test_rows_out_of_step_with_the_parquet_are_reported_where_they_part(release:
     if change != "swapped":
         rows = "291 rows" if change == "removed" else "293 rows"
         assert rows in problems[0].message and "a row was added or removed" in problems[0].message, problems
+
+
+def _break(lines: list[bytes], at: int, how: str) -> int:
+    """Break the row on line ``at`` (1-based) ``how``; the line the problem must name."""
+    if how == "a cell too many":
+        lines[at - 1] += b",extra"
+    elif how == "a cell too few":
+        lines[at - 1] = lines[at - 1].rsplit(b",", 1)[0]
+    elif how == "bytes that are not UTF-8":
+        lines[at - 1] = lines[at - 1][:3] + b"\xff" + lines[at - 1][3:]
+    elif how == "a quote never closed":
+        lines[-1:] = [b'x,"never closed', b""]
+        return len(lines) - 1
+    elif how == "an empty line at the end":
+        lines.append(b"")
+        return len(lines) - 1
+    return at
+
+
+TOO_MANY = "cannot read the CSV file: the row has {n1} cells, the header {n}"
+NOT_UTF8 = "cannot read the CSV file: the line is not UTF-8 text (byte 0xff at character 4)"
+
+
+@pytest.mark.parametrize(
+    "how,at,said",
+    [
+        ("a cell too many", 200, TOO_MANY),
+        ("a cell too few", 2, "cannot read the CSV file: the row has {n_1} cells, the header {n}"),
+        ("bytes that are not UTF-8", 2, NOT_UTF8),
+        ("bytes that are not UTF-8", 200, NOT_UTF8),
+        ("a quote never closed", 0, "cannot read the CSV file: a quote opened in this row is never closed"),
+        ("an empty line at the end", 0, "293 rows, but {pq} has 292: the line is empty"),
+    ],
+)
+def test_a_malformed_row_is_reported_at_its_line(release: Path, how: str, said: str, at: int) -> None:
+    """Arrow refuses the file without a line ("Expected 22 columns, got 23"); bytes that are not UTF-8
+    on line 2 were reported on line 1, as the header (its first 8 KiB decoded at once) unreadable."""
+    path = release / "figures.csv"
+    lines = _lines(path)
+    n = len(lines[0].split(b","))
+    line = _break(lines, at, how)
+    _write(release, "figures", lines)
+    problems = validate_package(release)
+    want = said.format(n=n, n1=n + 1, n_1=n - 1, pq=f"{release}/figures.parquet")
+    assert [(p.line, p.code, p.message) for p in problems] == [(line, "P803", want)], problems
