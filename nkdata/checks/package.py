@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nkdata.checks import columns, derived, evidence, formulas, ids, texts
+from nkdata.checks.csvcells import either
 from nkdata.checks.package_files import DESCRIPTOR, REBUILD, PackageFiles, Target, is_package, open_target
-from nkdata.checks.package_tables import Checked, TableReader, drop_impossible_cells, either
+from nkdata.checks.package_tables import Checked, TableReader, drop_impossible_cells, parse_lists
 from nkdata.checks.spans import SourceTexts
 from nkdata.checks.tablerows import TableRows, primary_key
 from nkdata.errors import UsageError
@@ -167,7 +168,7 @@ class PackageCheck(PackageFiles):
         if csv_t is None:
             return None
         ct = Checked(table, csv_t, np.ones(csv_t.num_rows, dtype=bool), csv_shown, self)
-        ct.data = self.reader.parse_lists(ct, schema, csv_bad)
+        ct.data = parse_lists(ct, schema, csv_bad)
         if on_rows is not None:
             on_rows(ct)
         return ct, csv_bad

@@ -20,11 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from nkdata.checks import fields
 from nkdata.checks.columns import explain
+from nkdata.checks.csvcells import differs, either, may_hold_newline, parse_json_lists, spell_json_lists
+from nkdata.checks.csvlines import BadLine, first_malformed_row, read_header
 from nkdata.checks.fields import describe_error
 from nkdata.checks.package_files import REBUILD, PackageFiles
-from nkdata.checks.tablerows import Place, TableRows, quoted_cell, shorten
+from nkdata.checks.tablerows import Place, TableRows, primary_key, quoted_cell, shorten
+from nkdata.problems import Problem
 from nkdata.spec.columns import csv_read_type, impossible_dates
-from nkdata.spec.conditions import false_for_null, list_items
+from nkdata.spec.conditions import list_items
 from nkdata.spec.models import MODELS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -70,7 +73,7 @@ class Checked(TableRows):
                 continue
             start = 0
             for chunk in col.chunks:
-                if _may_hold_newline(chunk):  # most columns hold none: a byte scan says so 6x faster than counting
+                if may_hold_newline(chunk):  # most columns hold none: a byte scan says so 6x faster than counting
                     breaks[start : start + len(chunk)] += pc.count_substring(chunk, "\n").fill_null(0).to_numpy(zero_copy_only=False)
                 start += len(chunk)
         return breaks
@@ -88,18 +91,6 @@ class Checked(TableRows):
 
     def line(self, row: int) -> int:
         return int(self.lines()[row])
-
-
-def _may_hold_newline(chunk: pa.Array) -> bool:
-    """False only when no byte of the string array's data buffer is a line break (a slice's buffer may hold more)."""
-    import numpy as np
-
-    data = chunk.buffers()[2]
-    if data is None:
-        return False
-    view = np.frombuffer(data, dtype=np.uint8)
-    step = 1 << 24  # a 16 MiB comparison at a time: no temporary as large as the column
-    return any(bool((view[i : i + step] == 10).any()) for i in range(0, len(view), step))
 
 
 def drop_impossible_cells(ct: Checked) -> dict[str, np.ndarray]:
@@ -131,6 +122,14 @@ def drop_impossible_cells(ct: Checked) -> dict[str, np.ndarray]:
             at = ct.data.schema.get_field_index(name)
             ct.data = ct.data.set_column(at, ct.data.schema.field(at).with_nullable(True), pc.if_else(pa.array(bad), None, col))
     return found
+
+
+def parse_options(newlines: bool) -> Any:
+    """How Arrow parses a release's CSV: an empty line is a row (of empty cells), not skipped as
+    Arrow would by default, so that it is reported and the lines of the rows after it stay right."""
+    import pyarrow.csv as pacsv
+
+    return pacsv.ParseOptions(newlines_in_values=newlines, ignore_empty_lines=False)
 
 
 CSV_BLOCK_MIN = 4 << 20
@@ -197,12 +196,16 @@ class TableReader:
             except pa.ArrowInvalid:
                 pass  # this pass is redone
             except (pa.ArrowException, OSError) as exc:
-                self.files.add(ct.csv_shown, None, "P803", None, None, f"cannot read the CSV file ({exc})", REBUILD)
+                self.unreadable(ct.csv_shown, path, len(schema), exc)
                 return {}
         csv_t, bad = self.read_csv(ct.table, rel, ct.csv_shown, schema, ct.data, checked_header=True)
-        if csv_t is not None:
-            compare(self.files, ct, csv_t, ct.data, either(bad, pq_bad), pq_shown)
-        return bad
+        if csv_t is None:
+            return bad
+        apart = RowsApart(ct, pq_shown, path)
+        compare(ct, csv_t, ct.data, either(bad, pq_bad), pq_shown, 0, apart)
+        apart.report(csv_t.num_rows)
+        # the cells that did not convert are flagged by CSV row: the Parquet's rows only when there are as many
+        return bad if csv_t.num_rows == ct.data.num_rows else {}
 
     def _compare_batches(self, ct: Checked, path: Path, block: int, newlines: bool, convert: Any, pq_shown: str, pq_bad: dict[str, np.ndarray]) -> None:
         """One pass over the CSV: each run of batches compared with the Parquet's rows at the same place."""
@@ -212,20 +215,32 @@ class TableReader:
         pq_t = ct.data
         pos = held = 0
         batches: list[pa.RecordBatch] = []
-        reader = pacsv.open_csv(path, pacsv.ReadOptions(use_threads=True, block_size=block), pacsv.ParseOptions(newlines_in_values=newlines), convert)
+        apart = RowsApart(ct, pq_shown, path)
+        reader = pacsv.open_csv(path, pacsv.ReadOptions(use_threads=True, block_size=block), parse_options(newlines), convert)
         for batch in itertools.chain(reader, [None]):
             if batch is not None:
                 batches.append(batch)
                 held += batch.num_rows
                 if held < COMPARE_ROWS:
                     continue
-            if held and pos + held <= pq_t.num_rows:
-                skip = {name: bad[pos : pos + held] for name, bad in pq_bad.items()}
-                compare(self.files, ct, pa.Table.from_batches(batches), pq_t.slice(pos, held), skip, pq_shown, pos)
+            if held:
+                csv_t = pa.Table.from_batches(batches)
+                if pos + held <= pq_t.num_rows:
+                    skip = {name: bad[pos : pos + held] for name, bad in pq_bad.items()}
+                    compare(ct, csv_t, pq_t.slice(pos, held), skip, pq_shown, pos, apart)
+                else:  # rows past the Parquet's: where the two part is all there is to tell
+                    apart.find(csv_t.slice(0, max(pq_t.num_rows - pos, 0)), pos)
             pos += held
             batches, held = [], 0
-        if pos != pq_t.num_rows:
-            self.files.add(ct.csv_shown, None, "P803", None, None, f"{pos:,} rows, but {pq_shown} has {pq_t.num_rows:,}", REBUILD)
+        apart.report(pos)
+
+    def unreadable(self, shown: str, path: Path, width: int, exc: Exception) -> None:
+        """P803: Arrow cannot read the CSV (and does not say where): at the first malformed row, when one is found."""
+        where = first_malformed_row(path, width)
+        if where is None:
+            self.files.add(shown, None, "P803", None, None, f"cannot read the CSV file ({exc})", REBUILD)
+        else:
+            self.files.add(shown, where[0], "P803", None, None, f"cannot read the CSV file: {where[1]}", REBUILD)
 
     def csv_options(self, table: str, path: Path, shown: str, schema: pa.Schema) -> tuple[Any, Callable[[dict[str, Any]], Any], dict[str, Any]] | None:
         """Check the CSV's header against the schema (M200/M201/P803); the reader options, or None when unreadable."""
@@ -235,9 +250,11 @@ class TableReader:
             return None
         model = MODELS.get(table)
         try:
-            with open(path, encoding="utf-8", newline="") as fh:
-                header = next(csv.reader(fh), [])
-        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            header = read_header(path)
+        except BadLine as exc:
+            self.files.add(shown, exc.line, "P803", None, None, f"cannot read the CSV file: {exc.what}", REBUILD)
+            return None
+        except (OSError, csv.Error) as exc:
             self.files.add(shown, 1, "P803", None, None, f"cannot read the CSV file ({exc})", REBUILD)
             return None
         names = schema.names
@@ -295,20 +312,20 @@ class TableReader:
             return None, {}
         read, convert, text_types = options
         header = list(text_types)
-        parse = pacsv.ParseOptions(newlines_in_values=False)
-        for attempt in (parse, pacsv.ParseOptions(newlines_in_values=True)):
+        parse = parse_options(False)
+        for attempt in (parse, parse_options(True)):
             parse = attempt  # the last one tried is used below
             try:
                 return pacsv.read_csv(path, read, parse, convert(text_types)), {}
             except pa.ArrowInvalid:
                 pass  # line breaks in cells (read again allowing them), or a cell that does not convert
             except (pa.ArrowException, OSError) as exc:
-                self.files.add(shown, None, "P803", None, None, f"cannot read the CSV file ({exc})", REBUILD)
+                self.unreadable(shown, path, len(header), exc)
                 return None, {}
         try:
             raw = pacsv.read_csv(path, read, parse, convert({n: pa.string() for n in header}))
         except (pa.ArrowException, OSError) as exc:
-            self.files.add(shown, None, "P803", None, None, f"cannot read the CSV file ({exc})", REBUILD)
+            self.unreadable(shown, path, len(header), exc)
             return None, {}
         return self.convert_cells(table, raw, text_types, shown, pq_t)
 
@@ -342,64 +359,69 @@ class TableReader:
                 except pa.ArrowInvalid:
                     good.append(None)
                     bad[i] = True
-                    self.report_cell(tmp, i, name, cell, want)
+                    report_cell(tmp, i, name, cell, want)
             bad_cells[name] = bad
             cols.append(pa.chunked_array([pa.array(good, want)]))
         return pa.table(cols, names=raw.column_names), bad_cells
 
-    def parse_lists(self, ct: Checked, schema: pa.Schema, bad_cells: dict[str, np.ndarray]) -> pa.Table:
-        """Lists from their CSV spelling (JSON arrays of strings), when there is no Parquet to take them from."""
-        import numpy as np
-        import pyarrow as pa
 
-        t = ct.data
-        for f in schema:
-            if not pa.types.is_list(f.type):
-                continue
-            out: list[Any] = []
-            bad = np.zeros(t.num_rows, dtype=bool)
-            for r, cell in enumerate(t[f.name].to_pylist()):
-                try:
-                    value = None if cell is None else json.loads(cell)
-                    if value is not None and not (isinstance(value, list) and all(isinstance(x, str) for x in value)):
-                        raise ValueError
-                except ValueError:
-                    value, bad[r] = None, True
-                    ct.report(r, *fields.not_a_list(f.name, shorten(cell, 60)))
-                out.append(value)
-            bad_cells[f.name] = bad
-            t = t.set_column(t.schema.get_field_index(f.name), f.name, pa.array(out, f.type))
-        return t
+def parse_lists(ct: Checked, schema: pa.Schema, bad_cells: dict[str, np.ndarray]) -> pa.Table:
+    """Lists from their CSV spelling (JSON arrays of strings), when there is no Parquet to take them from."""
+    import numpy as np
+    import pyarrow as pa
 
-    def report_cell(self, ct: Checked, row: int, name: str, cell: str, want: pa.DataType) -> None:
-        model = MODELS[ct.table]
-        errs = explain(model, name, cell) if name in model.model_fields else []
-        if errs:
-            for err in errs:
-                code, fname, message, hint = describe_error(err, model)
-                ct.report(row, code, fname, message, hint)
-            return
-        ct.report(row, *fields.not_of_type(name, cell, str(want)))
+    t = ct.data
+    for f in schema:
+        if not pa.types.is_list(f.type):
+            continue
+        out: list[Any] = []
+        bad = np.zeros(t.num_rows, dtype=bool)
+        for r, cell in enumerate(t[f.name].to_pylist()):
+            try:
+                value = None if cell is None else json.loads(cell)
+                if value is not None and not (isinstance(value, list) and all(isinstance(x, str) for x in value)):
+                    raise ValueError
+            except ValueError:
+                value, bad[r] = None, True
+                ct.report(r, *fields.not_a_list(f.name, shorten(cell, 60)))
+            out.append(value)
+        bad_cells[f.name] = bad
+        t = t.set_column(t.schema.get_field_index(f.name), f.name, pa.array(out, f.type))
+    return t
+
+def report_cell(ct: Checked, row: int, name: str, cell: str, want: pa.DataType) -> None:
+    model = MODELS[ct.table]
+    errs = explain(model, name, cell) if name in model.model_fields else []
+    if errs:
+        for err in errs:
+            code, fname, message, hint = describe_error(err, model)
+            ct.report(row, code, fname, message, hint)
+        return
+    ct.report(row, *fields.not_of_type(name, cell, str(want)))
+
 
 # ---------------------------------------------------------------- CSV vs Parquet
 
 
-def compare(
-    files: PackageFiles, ct: Checked, csv_t: pa.Table | pa.RecordBatch, pq_t: pa.Table, csv_bad: dict[str, np.ndarray], pq_shown: str, first_row: int = 0
-) -> None:
+def compare(ct: Checked, csv_t: pa.Table, pq_t: pa.Table, csv_bad: dict[str, np.ndarray], pq_shown: str, first_row: int, apart: RowsApart) -> None:
     """The CSV must say what the Parquet says, cell by cell (P803 where they differ), but for the cells
-    ``csv_bad`` (reported already: a CSV cell that does not convert, a Parquet date that is none); rows from ``first_row``."""
+    ``csv_bad`` (reported already: a CSV cell that does not convert, a Parquet date that is none); rows from ``first_row``.
+
+    A row whose key is not the Parquet's there holds another record: its cells are not compared, the
+    row goes to ``apart`` (reported once the whole CSV is read: a row more or less shifts every later one).
+    """
     import numpy as np
     import pyarrow as pa
 
     if csv_t.num_rows != pq_t.num_rows:
-        files.add(ct.csv_shown, None, "P803", None, None, f"{csv_t.num_rows:,} rows, but {pq_shown} has {pq_t.num_rows:,}", REBUILD)
+        apart.find(csv_t.slice(0, min(csv_t.num_rows, pq_t.num_rows)), first_row)
         return
+    other = apart.find(csv_t, first_row)
     for name in pq_t.column_names:
         pq_col = pq_t[name]
         mine = csv_t.column(name)
-        if isinstance(mine, pa.Array):
-            mine = pa.chunked_array([mine])
+        if name == apart.key:
+            continue
         if pa.types.is_list(pq_col.type):
             spelt = spell_json_lists(pq_col)
             if spelt is not None and spelt.equals(mine):
@@ -407,7 +429,7 @@ def compare(
             mine = parse_json_lists(mine, pq_col.type)
         if mine.equals(pq_col):
             continue
-        differ = differs(mine, pq_col)
+        differ = differs(mine, pq_col) & ~other
         if name in csv_bad:
             differ &= ~csv_bad[name]
         rows = np.flatnonzero(differ)
@@ -415,83 +437,51 @@ def compare(
             continue
         a, b = mine.take(pa.array(rows)).to_pylist(), pq_col.take(pa.array(rows)).to_pylist()
         for r, x, y in zip(rows.tolist(), a, b, strict=True):
-            ct.report(first_row + r, "P803", name, f"the CSV says {quoted_cell(x)} but {pq_shown} says {quoted_cell(y)}", REBUILD)
+            ct.report(first_row + r, "P803", name, says(x, pq_shown, y), REBUILD)
 
 
-def either(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Cells flagged in ``a`` or ``b``, by column."""
-    out = dict(a)
-    for name, flagged in b.items():
-        out[name] = out[name] | flagged if name in out else flagged
-    return out
+class RowsApart:
+    """The CSV's rows whose key is not the Parquet's at the same place, gathered over one reading of the
+    CSV: each holds another record, or a row was added or removed before it and every later one is shifted."""
+
+    def __init__(self, ct: Checked, pq_shown: str, path: Path):
+        self.ct, self.pq_shown, self.path = ct, pq_shown, path
+        self.key = primary_key(ct.table)
+        self.rows: list[np.ndarray] = []
+        self.keys: list[pa.ChunkedArray] = []  # the CSV's, at those rows
+
+    def find(self, csv_t: pa.Table, first_row: int) -> np.ndarray:
+        """Note the rows of ``csv_t`` (from ``first_row``) apart from the Parquet's; which they are."""
+        import numpy as np
+        import pyarrow as pa
+
+        mine = csv_t.column(self.key)
+        apart = differs(mine, self.ct.data[self.key].slice(first_row, csv_t.num_rows))
+        rows = np.flatnonzero(apart)
+        if len(rows):
+            self.rows.append(rows + first_row)
+            self.keys.append(mine.take(pa.array(rows)))
+        return apart
+
+    def report(self, csv_rows: int) -> None:
+        """P803 for each row apart when the CSV has the Parquet's number of rows; else once, where they part."""
+        ct, n = self.ct, self.ct.data.num_rows
+        if csv_rows == n:
+            for rows, keys in zip(self.rows, self.keys, strict=True):
+                for row, mine in zip(rows.tolist(), keys.to_pylist(), strict=True):
+                    ct.report(row, "P803", self.key, says(mine, self.pq_shown, ct.ids[row]), REBUILD)
+            return
+        said = f"{csv_rows:,} rows, but {self.pq_shown} has {n:,}"
+        if not self.rows:  # rows past the Parquet's, or too few: an empty or malformed line may say where
+            where = first_malformed_row(self.path, ct.data.num_columns)
+            line, what = where if where is not None else (None, "")
+            ct.emit(Problem(ct.csv_shown, line, None, "P803", None, None, f"{said}: {what}" if what else said, REBUILD))
+            return
+        row = int(self.rows[0][0])
+        parted = says(self.keys[0][0].as_py(), self.pq_shown, ct.ids[row])
+        ct.report(row, "P803", self.key, f"{said}: a row was added or removed here ({parted})", REBUILD)
 
 
-def differs(a: pa.ChunkedArray, b: pa.ChunkedArray) -> np.ndarray:
-    """Which cells of two columns differ (a null differs from a value)."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if pa.types.is_list(a.type):  # Arrow compares no lists cell by cell; only columns that differ come here
-        return np.array([x != y for x, y in zip(a.to_pylist(), b.to_pylist(), strict=True)], dtype=bool)
-    one_null = pc.xor(a.is_null(), b.is_null())
-    unequal = false_for_null(pc.not_equal(a, b))
-    if pa.types.is_floating(a.type):  # NaN is NaN here: the CSV's "nan" says what the Parquet's NaN does
-        unequal = pc.and_(unequal, pc.invert(false_for_null(pc.and_(pc.is_nan(a), pc.is_nan(b)))))
-    return np.asarray(pc.or_(one_null, unequal).to_numpy(zero_copy_only=False))
-
-
-def spell_json_lists(lists: pa.ChunkedArray) -> pa.ChunkedArray | None:
-    """Lists of strings as :func:`nkdata.spec.columns.csv_cell` spells them, ``["a", "b"]``, vectorised.
-
-    None when an item is null or holds a character JSON escapes (a quote, a backslash,
-    a control character): :func:`parse_json_lists` then tells what the CSV says.
-    """
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    out = []
-    for chunk in lists.chunks:
-        items = pc.list_flatten(chunk)
-        if items.null_count:
-            return None  # a null item: no join spells it
-        if len(items) and items.buffers()[2] is not None:
-            wide = np.int64 if pa.types.is_large_string(items.type) else np.int32
-            offsets = np.frombuffer(items.buffers()[1], dtype=wide)[items.offset : items.offset + len(items) + 1]
-            data = np.frombuffer(items.buffers()[2], dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])]
-            if ((data < 0x20) | (data == 0x22) | (data == 0x5C)).any():
-                return None
-        joined = pc.binary_join_element_wise('["', pc.binary_join(chunk, '", "'), '"]', "")
-        out.append(pc.if_else(pc.equal(pc.list_value_length(chunk), 0), "[]", joined))
-    return pa.chunked_array(out, pa.string())
-
-
-def parse_json_lists(cells: pa.ChunkedArray, type_: pa.DataType) -> pa.ChunkedArray:
-    """Lists from CSV cells spelled as :func:`nkdata.spec.columns.csv_cell` writes them, ``["a", "b"]``, vectorised.
-
-    Cells with a backslash (an escaped character) are parsed with :func:`json.loads`;
-    cells that are not such arrays come back null (and then differ from the Parquet).
-    """
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    arr = cells.combine_chunks()
-    plain = false_for_null(pc.and_(pc.starts_with(arr, '["'), pc.ends_with(arr, '"]')))
-    empty = false_for_null(pc.and_(pc.equal(pc.binary_length(arr), 2), pc.starts_with(arr, "[")))
-    lists = pc.split_pattern(pc.utf8_slice_codeunits(arr, 2, -2), '", "')
-    if pc.any(empty).as_py():
-        lists = pc.if_else(empty, pa.scalar([], lists.type), lists)
-    # an empty cell (null) stays null: it then differs from the Parquet's list (json.loads(None) raised)
-    odd = pc.and_(pc.is_valid(arr), pc.or_(false_for_null(pc.match_substring(arr, "\\")), pc.invert(pc.or_(plain, empty)))).to_numpy(zero_copy_only=False)
-    if odd.any():
-        fixed = lists.to_pylist()
-        for r in np.flatnonzero(odd).tolist():
-            try:
-                value = json.loads(arr[r].as_py())
-                fixed[r] = value if isinstance(value, list) and all(isinstance(x, str) for x in value) else None
-            except ValueError:
-                fixed[r] = None
-        lists = pa.array(fixed, lists.type)
-    return pa.chunked_array([lists.cast(type_)])
+def says(mine: Any, pq_shown: str, theirs: Any) -> str:
+    """A cell of the CSV that is not the Parquet's."""
+    return f"the CSV says {quoted_cell(mine)} but {pq_shown} says {quoted_cell(theirs)}"

@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nkdata.checks.columns import compile_columns
+from nkdata.checks.csvcells import parse_json_lists
 from nkdata.checks.evidence import number_stands_alone
 from nkdata.checks.fields import KIND_CODES
-from nkdata.checks.package_tables import parse_json_lists
 from nkdata.checks.textmatch import SPACES, normalise, normalise_slow, normalise_with_map, normalise_with_map_slow, numbers_in
 from nkdata.spec import rules
 from nkdata.spec.columns import arrow_schema

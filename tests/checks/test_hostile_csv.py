@@ -1,0 +1,149 @@
+"""A built release's CSV made malformed by hand, its datapackage.json updated to match (so that the
+tables are read, not only found altered): each break is a problem at TABLE.csv and the line it is
+on, never a traceback, a silent pass, or one problem per cell of every row after it.
+
+Header tricks (renamed, missing, extra, duplicated, empty) are in test_package.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from package_helpers import refresh_descriptor
+
+from nkdata.checks.package import validate_package
+from nkdata.problems import Problem
+
+
+@pytest.fixture
+def release(built: Path, tmp_path: Path) -> Path:
+    """A copy of the session's real release, to tamper with."""
+    return Path(shutil.copytree(built, tmp_path / built.name))
+
+
+def _lines(path: Path) -> list[bytes]:
+    return path.read_bytes().split(b"\n")
+
+
+def _write(release: Path, table: str, lines: list[bytes]) -> None:
+    (release / f"{table}.csv").write_bytes(b"\n".join(lines))
+    refresh_descriptor(release)
+
+
+def _row_lines(path: Path, column: str) -> list[tuple[int, str]]:
+    """(line, cell of ``column``) of each row that sits on a line of its own."""
+    reader = csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline=""))
+    at = next(reader).index(column)
+    out, start = [], 2
+    for row in reader:
+        if reader.line_num == start:
+            out.append((start, row[at]))
+        start = reader.line_num + 1
+    return out
+
+
+def _at(problems: list[Problem], release: Path, table: str) -> list[tuple[int | None, str, str | None]]:
+    return [(p.line, p.code, p.field) for p in problems if p.path == f"{release}/{table}.csv"]
+
+
+def test_an_empty_line_is_a_row_that_holds_nothing_and_later_lines_stay_right(release: Path) -> None:
+    """Arrow skipped empty lines: the package was valid, and each problem after one was a line too high."""
+    path = release / "figures.csv"
+    line = next(n for n, cell in _row_lines(path, "date_inferred") if cell == "true" and n > 5)
+    lines = _lines(path)
+    assert lines[line - 1].count(b",true,") == 1
+    lines[line - 1] = lines[line - 1].replace(b",true,", b",maybe,")
+    lines.insert(3, b"")  # line 4 is empty; the bad cell is now on line + 1
+    _write(release, "figures", lines)
+    got = _at(validate_package(release), release, "figures")
+    assert (line + 1, "M202", "date_inferred") in got, got
+    assert (4, "P803", "figure_id") in got, got  # where the rows part from the Parquet's
+
+
+@pytest.mark.parametrize("change", ["a row twice", "a row dropped"])
+def test_a_row_more_or_less_with_a_cell_that_does_not_convert(release: Path, change: str) -> None:
+    """The cells that did not convert were flagged by CSV row and laid over the Parquet's rows:
+    ValueError (operands could not be broadcast together) when the CSV had a row more or less."""
+    path = release / "figures.csv"
+    line = next(n for n, cell in _row_lines(path, "date_inferred") if cell == "true" and n > 5)
+    lines = _lines(path)
+    lines[line - 1] = lines[line - 1].replace(b",true,", b",maybe,")
+    if change == "a row twice":
+        lines.insert(line, lines[line - 1])
+    else:
+        del lines[1]
+    _write(release, "figures", lines)
+    got = _at(validate_package(release), release, "figures")
+    assert (line - (change == "a row dropped"), "M202", "date_inferred") in got, got
+    assert any(code == "P803" for _, code, _ in got), got
+
+
+@pytest.mark.parametrize("change", ["removed", "added", "swapped"])
+def test_rows_out_of_step_with_the_parquet_are_reported_where_they_part(release: Path, change: str) -> None:
+    """Each later row's every cell was reported as differing from the Parquet's row at its place: a
+    row removed from a 100,000-row CSV made 1.5 million problems (1.3 GB); a million rows, the memory
+    of the machine. Now a row whose key differs holds another record: its cells are not compared, and
+    when the CSV has a row more or less, one problem says where the rows part."""
+    lines = _lines(release / "figures.csv")
+    if change == "removed":
+        del lines[10]
+    elif change == "added":
+        lines.insert(10, lines[20])
+    else:
+        lines[10], lines[11] = lines[11], lines[10]
+    _write(release, "figures", lines)
+    problems = validate_package(release)
+    got = _at(problems, release, "figures")
+    assert got == ([(11, "P803", "figure_id"), (12, "P803", "figure_id")] if change == "swapped" else [(11, "P803", "figure_id")]), problems
+    if change != "swapped":
+        rows = "291 rows" if change == "removed" else "293 rows"
+        assert rows in problems[0].message and "a row was added or removed" in problems[0].message, problems
+
+
+def _break(lines: list[bytes], at: int, how: str) -> int:
+    """Break the row on line ``at`` (1-based) ``how``; the line the problem must name."""
+    if how == "a cell too many":
+        lines[at - 1] += b",extra"
+    elif how == "a cell too few":
+        lines[at - 1] = lines[at - 1].rsplit(b",", 1)[0]
+    elif how == "bytes that are not UTF-8":
+        lines[at - 1] = lines[at - 1][:3] + b"\xff" + lines[at - 1][3:]
+    elif how == "a quote never closed":
+        lines[-1:] = [b'x,"never closed', b""]
+        return len(lines) - 1
+    elif how == "an empty line at the end":
+        lines.append(b"")
+        return len(lines) - 1
+    return at
+
+
+TOO_MANY = "cannot read the CSV file: the row has {n1} cells, the header {n}"
+NOT_UTF8 = "cannot read the CSV file: the line is not UTF-8 text (byte 0xff at character 4)"
+
+
+@pytest.mark.parametrize(
+    "how,at,said",
+    [
+        ("a cell too many", 200, TOO_MANY),
+        ("a cell too few", 2, "cannot read the CSV file: the row has {n_1} cells, the header {n}"),
+        ("bytes that are not UTF-8", 2, NOT_UTF8),
+        ("bytes that are not UTF-8", 200, NOT_UTF8),
+        ("a quote never closed", 0, "cannot read the CSV file: a quote opened in this row is never closed"),
+        ("an empty line at the end", 0, "293 rows, but {pq} has 292: the line is empty"),
+    ],
+)
+def test_a_malformed_row_is_reported_at_its_line(release: Path, how: str, said: str, at: int) -> None:
+    """Arrow refuses the file without a line ("Expected 22 columns, got 23"); bytes that are not UTF-8
+    on line 2 were reported on line 1, as the header (its first 8 KiB decoded at once) unreadable."""
+    path = release / "figures.csv"
+    lines = _lines(path)
+    n = len(lines[0].split(b","))
+    line = _break(lines, at, how)
+    _write(release, "figures", lines)
+    problems = validate_package(release)
+    want = said.format(n=n, n1=n + 1, n_1=n - 1, pq=f"{release}/figures.parquet")
+    assert [(p.line, p.code, p.message) for p in problems] == [(line, "P803", want)], problems
