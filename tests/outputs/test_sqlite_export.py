@@ -452,8 +452,11 @@ def test_datasette_serves_every_table(built: export.Export) -> None:
     assert response.status_code == 200
     shown = {t["name"]: t for t in response.json()["tables"]}
     for table in RESOURCES:
-        assert shown[table]["count"] == len(csv_rows(table)) and not shown[table]["hidden"], table
+        assert not shown[table]["hidden"], table
         assert shown[table]["fts_table"] == f"{table}_fts", table  # datasette found the search index itself
+        # the count from the table's own page: the database page counts within 5 ms, and says None when a busy machine takes longer
+        counted = _get(ds, f"/nkdata/{table}.json?_size=0")
+        assert counted.json()["filtered_table_rows_count"] == len(csv_rows(table)), table
     assert all(shown[t]["hidden"] for t in shown if t.endswith("_fts"))
     assert "figure_attribution" in shown and not shown["figure_attribution"]["hidden"]
 
