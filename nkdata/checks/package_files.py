@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from nkdata.checks.texts import MAX_TEXT_BYTES
+from nkdata.curated.safeopen import file_kind
 from nkdata.problems import Problem
 from nkdata.release.archive import UnsafeZip, extract_release
 from nkdata.release.descriptor import DescriptorError, file_entries, is_table, load_descriptor
@@ -230,9 +231,9 @@ class PackageFiles:
         except OSError:
             st = None
         if st is None or not stat.S_ISREG(st.st_mode):
-            self.add(
-                shown, None, "P800", None, None, f"{rel} is listed in {DESCRIPTOR} but missing", "a release is complete or it is not: download or rebuild it"
-            )
+            what = "missing" if st is None else f"is {file_kind(st.st_mode)}, not a file"  # a folder or a FIFO where the file should be
+            hint = "a release is complete or it is not: download or rebuild it"
+            self.add(shown, None, "P800", None, None, f"{rel} is listed in {DESCRIPTOR} but {what}", hint)
             return None
         size = st.st_size
         if isinstance(e.get("bytes"), int) and size != e["bytes"]:

@@ -32,7 +32,8 @@ class TooLarge(Exception):
         self.size = size
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a path that is not a regular file is, as a message says it ("a folder", "a FIFO", ...)."""
     if stat.S_ISDIR(mode):
         return "a folder"
     if stat.S_ISLNK(mode):
@@ -91,12 +92,12 @@ def read_inside(path: Path, root: Path, limit: int, label: str = "the project") 
         real = _resolved_inside(path, root, label, root_itself=True)  # root itself: "is a folder", below
         st = os.lstat(real)  # FileNotFoundError for a missing file or a dangling symlink
     if not stat.S_ISREG(st.st_mode):
-        raise NotInside(f"is {_kind(st.st_mode)}")
+        raise NotInside(f"is {file_kind(st.st_mode)}")
     fd = os.open(real, _FLAGS)  # O_NOFOLLOW + O_NONBLOCK: a swap for a symlink or FIFO since lstat neither follows nor blocks
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise NotInside(f"is {_kind(st.st_mode)}")
+            raise NotInside(f"is {file_kind(st.st_mode)}")
         if st.st_size > limit:
             raise TooLarge(st.st_size, exact=True)
         chunks: list[bytes] = []
