@@ -147,3 +147,12 @@ def test_a_malformed_row_is_reported_at_its_line(release: Path, how: str, said: 
     problems = validate_package(release)
     want = said.format(n=n, n1=n + 1, n_1=n - 1, pq=f"{release}/figures.parquet")
     assert [(p.line, p.code, p.message) for p in problems] == [(line, "P803", want)], problems
+
+
+@pytest.mark.parametrize("table", ["events.parquet", "figures.csv"])
+def test_a_folder_where_a_listed_file_should_be_is_named_as_such(release: Path, table: str) -> None:
+    (release / table).unlink()
+    (release / table).mkdir()
+    got = validate_package(release)
+    p800 = [p for p in got if p.code == "P800"]
+    assert [(p.path, p.message) for p in p800] == [(f"{release}/{table}", f"{table} is listed in datapackage.json but is a folder, not a file")]

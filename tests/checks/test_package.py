@@ -219,15 +219,6 @@ def test_evidence_not_in_the_text(pkg: Path) -> None:
     assert p.message == f"evidence not found in {st_['source_id']}'s text: 'Words that the source never printed.'"
 
 
-@pytest.mark.parametrize("table", ["events.parquet", "figures.csv"])
-def test_a_folder_where_a_listed_file_should_be_is_named_as_such(pkg: Path, table: str) -> None:
-    (pkg / table).unlink()
-    (pkg / table).mkdir()
-    got = validate_package(pkg)
-    p800 = [p for p in got if p.code == "P800"]
-    assert [(p.path, p.message) for p in p800] == [(f"{pkg}/{table}", f"{table} is listed in datapackage.json but is a folder, not a file")]
-
-
 def test_hash_mismatch_and_missing_file(pkg: Path) -> None:
     data = (pkg / "figures.csv").read_bytes()
     (pkg / "figures.csv").write_bytes(data[:-1] + b"\r\n")  # a byte more, the same rows (an empty line would be a row)
