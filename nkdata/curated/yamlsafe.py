@@ -239,7 +239,7 @@ class _Builder:
         raise YamlProblem("Y101", "unsupported YAML node", *_mark(node), "")  # pragma: no cover
 
 
-_LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")  # YAML 1.1's, as the line of every other problem counts them
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")  # YAML 1.1's, as its marks count lines (EditorLines turns them into an editor's)
 
 
 def _bad_character(raw: bytes, text: str, exc: yaml.reader.ReaderError) -> YamlProblem:
@@ -256,10 +256,28 @@ def read_yaml(path: Path, display: str | None = None, root: Path | None = None) 
     """Parse one curated YAML file; raise :class:`YamlProblem` with its location.
 
     The file must resolve inside ``root`` (default: its own folder) and be a regular file.
+    Lines and columns are an editor's: see :class:`EditorLines`.
     """
-    shown = display or str(path)
+    raw = _read_bytes(path, root if root is not None else path.parent)
     try:
-        raw = read_inside(path, root if root is not None else path.parent, MAX_BYTES)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlProblem("Y100", f"not valid UTF-8 at byte {exc.start}", None, None, "save the file as UTF-8") from None
+    lines = EditorLines(text) if any(c in text for c in YAML_ONLY_BREAKS) else None
+    try:
+        data, marks = _parse(raw, text)
+    except YamlProblem as exc:
+        if lines is not None and exc.line is not None and exc.col is not None:
+            exc.line, exc.col = lines.fix(exc.line, exc.col)
+        raise
+    if lines is not None:
+        marks = {p: lines.fix(*mark) for p, mark in marks.items()}
+    return YamlDoc(display or str(path), data, marks)
+
+
+def _read_bytes(path: Path, root: Path) -> bytes:
+    try:
+        return read_inside(path, root, MAX_BYTES)
     except NotInside as exc:
         hint = "keep curated files as plain files inside the project, not symlinks or devices"
         raise YamlProblem("Y106", f"not read: the file {exc}", None, None, hint) from None
@@ -267,10 +285,10 @@ def read_yaml(path: Path, display: str | None = None, root: Path | None = None) 
         raise YamlProblem("Y103", f"file is {exc}; the limit is {MAX_BYTES:,}", None, None, "split the records over several source files") from None
     except OSError as exc:
         raise YamlProblem("Y100", f"cannot read: {exc.strerror}", None, None, "check the file exists and is readable") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise YamlProblem("Y100", f"not valid UTF-8 at byte {exc.start}", None, None, "save the file as UTF-8") from None
+
+
+def _parse(raw: bytes, text: str) -> tuple[Any, dict[Path_, tuple[int, int]]]:
+    """The file's data and where each value starts, as YAML counts lines; YamlProblem if it is not safe curated YAML."""
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -285,21 +303,48 @@ def read_yaml(path: Path, display: str | None = None, root: Path | None = None) 
     except yaml.YAMLError as exc:
         raise YamlProblem("Y100", str(exc).splitlines()[0], None, None, "check the file's YAML syntax") from None
     if node is None:
-        return YamlDoc(shown, None, {(): (1, 1)})
+        return None, {(): (1, 1)}
     if b"&" not in raw and b"*" not in raw:
         # No anchor or alias can be written without '&' or '*': the document is a tree, and
         # building it walks every node once, so the depth and size limits are checked on the way
         # instead of in a pass of their own. Anything unusual is redone the careful way below.
         try:
             quick = _Builder(quick=True)
-            data = quick.build(node, ())
-            return YamlDoc(shown, data, quick.marks)
+            return quick.build(node, ()), quick.marks
         except (_Redo, YamlProblem):
             pass
     _check_expansion(node)
     builder = _Builder()
-    data = builder.build(node, ())
-    return YamlDoc(shown, data, builder.marks)
+    return builder.build(node, ()), builder.marks
+
+
+#: Line breaks to YAML 1.1 that editors, git, grep and GitHub show as characters within a line:
+#: NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR (text copied from a web page or a PDF can hold them).
+YAML_ONLY_BREAKS = ("\x85", "\u2028", "\u2029")
+_EDITOR_BREAK = re.compile(r"\r\n|[\r\n]")
+
+
+class EditorLines:
+    """Where YAML says a thing is (its lines end at NEL, LS and PS too), said as an editor counts.
+
+    Without this, every problem after such a character in a file was reported a line too low per
+    character, at a column counted from it.
+    """
+
+    def __init__(self, text: str):
+        import bisect
+
+        real = [0] + [m.end() for m in _EDITOR_BREAK.finditer(text)]
+        starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]  # of the lines YAML counts
+        at = [bisect.bisect_right(real, s) - 1 for s in starts]
+        self._lines = [(k + 1, s - real[k]) for k, s in zip(at, starts, strict=True)]  # editor's line, and column offset
+
+    def fix(self, line: int, col: int) -> tuple[int, int]:
+        """(line, column) as an editor shows them for YAML's 1-based ``line`` and ``col``."""
+        if not 1 <= line <= len(self._lines):
+            return line, col
+        real, offset = self._lines[line - 1]
+        return real, col + offset
 
 
 def structure_problem(path: str, line: int | None, col: int | None, field: str | None, message: str, hint: str) -> Problem:

@@ -247,6 +247,31 @@ def test_a_control_character_is_located(project: Project, char: str) -> None:
     assert f"U+{ord(char):04X}" in problem.message and "delete it" in problem.hint
 
 
+@pytest.mark.parametrize("char", ["\u2028", "\u2029", "\x85"], ids=["ls", "ps", "nel"])
+def test_lines_after_a_yaml_only_line_break_are_an_editors(project: Project, char: str) -> None:
+    """YAML ends a line at NEL, LINE and PARAGRAPH SEPARATOR, which editors, git and grep show within a
+    line (text pasted from a web page can hold them): each problem after one was a line too low, at a
+    column counted from it. Here: a value's problem (M202), a tag's (Y101) on the same line as the
+    character, and a syntax error (Y100)."""
+    title = "  title: North Korean Casualties in Ukraine Conflict"
+    project.replace(SRC_001, title, f'  title: "North Korean{char}Casualties in Ukraine Conflict')
+    project.replace(SRC_001, " Amid Conscription Fears\n", ' Amid Conscription Fears"\n')
+    project.replace(SRC_001, "    value_text: surpassed 4,000\n", "    value_text: 4000\n")
+    problem = _only_problem(project, SRC_001)
+    assert (problem.code, problem.line, problem.col) == ("M202", *project.line_col(SRC_001, "value_text: 4000")), problem
+    project.replace(SRC_001, "  cites: [ent-korea-herald]\n", f'  cites: ["a{char}b", !!bool abc]\n')
+    problem = _only_problem(project, SRC_001)
+    assert (problem.code, problem.line, problem.col) == ("Y101", *project.line_col(SRC_001, "!!bool abc")), problem
+    project.replace(SRC_001, f'  cites: ["a{char}b", !!bool abc]\n', f'  cites: ["a{char}b", [\n')
+    problem = _only_problem(project, SRC_001)
+    assert problem.code == "Y100" and problem.line is not None and problem.line > project.line_of(SRC_001, "  cites:"), problem
+    assert problem.line <= len(project.read(SRC_001).split("\n")), problem  # a line the file has, as an editor counts
+    project.replace(SRC_001, f'  cites: ["a{char}b", [\n', f'  cites: ["a{char}b"]\n')
+    project.replace(SRC_001, "    unit: persons\n", "    unit: per\x00sons\n")  # a character YAML refuses, found by its position
+    problem = _only_problem(project, SRC_001)
+    assert (problem.code, problem.line, problem.col) == ("Y100", *project.line_col(SRC_001, "\x00")), problem
+
+
 @pytest.mark.parametrize("written", ["2025-03-11T00:00:00Z", "2025-03-11 00:00:00", "2025-3-11"], ids=["iso-utc", "space", "one-digit"])
 def test_a_date_with_a_time_or_short_digits_is_not_taken_as_its_day(project: Project, written: str) -> None:
     """A record's dates are days written YYYY-MM-DD: a midnight date-time was silently read as its day."""
