@@ -256,8 +256,11 @@ def show(table: str, limit: int, fmt: str, version: str | None) -> None:
         df = df.head(limit)
     import pandas as pd
 
+    from nkdata.problems import printable
+
     with pd.option_context("display.max_columns", None, "display.width", 200, "display.max_colwidth", 40):
         shown = df.astype(object).where(df.notna(), "")  # an empty cell is empty, as in the CSV, not NaN or <NA>
+        shown = shown.map(lambda v: printable(v) if isinstance(v, str) else v)  # text from the data moves no cursor, hides nothing
         click.echo(shown.to_string(index=False))
 
 

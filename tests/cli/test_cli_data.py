@@ -135,6 +135,21 @@ def test_show_table_prints_empty_cells_not_nan():
     assert "NaN" not in proc.stdout and "None" not in proc.stdout and "<NA>" not in proc.stdout
 
 
+def test_show_table_escapes_control_and_invisible_characters(monkeypatch):
+    """A note or a title is text from a contributor: shown in a terminal, an escape sequence in it
+    (a colour, a cleared screen, a link) or a bidi override would act instead of being seen."""
+    import pandas as pd
+
+    from nkdata.access import loader
+
+    hostile = "red\x1b[31m \x1b[2J \u202eevil\u2066 \x07 Кім 북한"
+    monkeypatch.setattr(loader, "load", lambda table, version=None: pd.DataFrame({"source_id": ["src-a"], "title": [hostile]}))
+    res = run_cli("show", "sources")
+    assert res.exit_code == 0, res.output
+    assert not any(ch in res.stdout for ch in "\x1b\u202e\u2066\x07"), res.stdout
+    assert "red\\x1b[31m \\x1b[2J \\u202eevil\\u2066 \\x07 Кім 북한" in res.stdout
+
+
 def test_problem_text_escapes_control_characters():
     """Ids and messages come from user files: a line break or an escape sequence in them is shown, never acted on."""
     from nkdata.problems import Problem, format_problems
