@@ -260,8 +260,18 @@ def show(table: str, limit: int, fmt: str, version: str | None) -> None:
 
     with pd.option_context("display.max_columns", None, "display.width", 200, "display.max_colwidth", 40):
         shown = df.astype(object).where(df.notna(), "")  # an empty cell is empty, as in the CSV, not NaN or <NA>
-        shown = shown.map(lambda v: printable(v) if isinstance(v, str) else v)  # text from the data moves no cursor, hides nothing
+        shown = shown.map(lambda v: _shown_cell(v, printable))  # text from the data moves no cursor, hides nothing
         click.echo(shown.to_string(index=False))
+
+
+def _shown_cell(value: Any, printable: Callable[[str], str]) -> Any:
+    """A cell with its text escaped, the items of a list cell too (an entity's aliases are free text,
+    and pandas prints a list's items as they are)."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, (list, tuple)):
+        return [_shown_cell(item, printable) for item in value]
+    return value
 
 
 @main.command()

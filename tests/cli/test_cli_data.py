@@ -150,6 +150,21 @@ def test_show_table_escapes_control_and_invisible_characters(monkeypatch):
     assert "red\\x1b[31m \\x1b[2J \\u202eevil\\u2066 \\x07 Кім 북한" in res.stdout
 
 
+def test_show_table_escapes_control_characters_in_list_items(monkeypatch):
+    """An entity's aliases are free text too: an escape sequence or a bidi override in a list item
+    is shown escaped, as in a text cell (pandas prints a list cell's items as they are)."""
+    import pandas as pd
+
+    from nkdata.access import loader
+
+    aliases = ["red\x1b[31m", "\u202eevil"]
+    monkeypatch.setattr(loader, "load", lambda table, version=None: pd.DataFrame({"entity_id": ["ent-a"], "aliases": [aliases]}))
+    res = run_cli("show", "entities")
+    assert res.exit_code == 0, res.output
+    assert not any(ch in res.stdout for ch in "\x1b\u202e"), res.stdout
+    assert "red\\x1b[31m" in res.stdout and "\\u202eevil" in res.stdout
+
+
 def test_problem_text_escapes_control_characters():
     """Ids and messages come from user files: a line break or an escape sequence in them is shown, never acted on."""
     from nkdata.problems import Problem, format_problems
