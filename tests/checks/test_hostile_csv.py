@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from package_helpers import refresh_descriptor
+from package_helpers import refresh_descriptor, rewrite
 
 from nkdata.checks.package import validate_package
 from nkdata.problems import Problem
@@ -147,6 +147,23 @@ def test_a_malformed_row_is_reported_at_its_line(release: Path, how: str, said: 
     problems = validate_package(release)
     want = said.format(n=n, n1=n + 1, n_1=n - 1, pq=f"{release}/figures.parquet")
     assert [(p.line, p.code, p.message) for p in problems] == [(line, "P803", want)], problems
+
+
+@pytest.mark.parametrize("how", ["a cell too many", "bytes that are not UTF-8", "an empty line at the end"])
+def test_a_carriage_return_in_a_cell_moves_no_later_line(release: Path, how: str) -> None:
+    """A value may hold a lone CR (a YAML "\\r"), which the build writes inside a quoted cell: the
+    problems on a row's cells counted it as no line, the malformed-row finder as one, so a broken
+    row after it was reported a line below the one every other problem on that row names."""
+
+    def carriage_return(rows: list[dict]) -> None:
+        rows[5]["notes"] = "one\rtwo\rthree"
+
+    rewrite(release, "figures", carriage_return)
+    lines = _lines(release / "figures.csv")
+    assert lines[6].count(b"\r") == 2 and b"\r" not in b"".join(lines[7:])
+    line = _break(lines, 200, how)
+    _write(release, "figures", lines)
+    assert [p.line for p in validate_package(release) if p.code == "P803"] == [line]
 
 
 @pytest.mark.parametrize("table", ["events.parquet", "figures.csv"])
