@@ -22,10 +22,10 @@ from nkdata.checks import fields
 from nkdata.checks.columns import explain
 from nkdata.checks.csvcells import differs, either, may_hold_newline, parse_json_lists, spell_json_lists
 from nkdata.checks.csvlines import BadLine, first_malformed_row, read_header
+from nkdata.checks.csvrows import DISAGREE, RowsApart, says
 from nkdata.checks.fields import describe_error
 from nkdata.checks.package_files import REBUILD, PackageFiles
-from nkdata.checks.tablerows import Place, TableRows, primary_key, quoted_cell, shorten
-from nkdata.problems import Problem
+from nkdata.checks.tablerows import Place, TableRows, shorten
 from nkdata.spec.columns import csv_read_type, impossible_dates
 from nkdata.spec.conditions import list_items
 from nkdata.spec.models import MODELS
@@ -154,7 +154,7 @@ class TableReader:
         try:
             t = pq.ParquetFile(path, memory_map=True, pre_buffer=True).read()  # not read_table: that loads pyarrow.dataset (and pandas)
         except (pa.ArrowException, OSError) as exc:
-            self.files.add(shown, None, "P803", None, None, f"cannot read the Parquet file ({exc})", REBUILD)
+            self.files.add(shown, None, DISAGREE, None, None, f"cannot read the Parquet file ({exc})", REBUILD)
             return None
         missing = [f.name for f in schema if f.name not in t.column_names]
         extra = [n for n in t.column_names if n not in schema.names]
@@ -165,7 +165,7 @@ class TableReader:
             what = "; ".join(
                 x for x in (missing and f"missing columns {', '.join(missing)}", extra and f"unknown columns {', '.join(extra)}", "; ".join(wrong)) if x
             )
-            self.files.add(shown, None, "P803", None, None, f"the Parquet file's columns differ from the schema: {what}", REBUILD)
+            self.files.add(shown, None, DISAGREE, None, None, f"the Parquet file's columns differ from the schema: {what}", REBUILD)
             return None
         t = t.select(schema.names)
         if any(t[f.name].null_count for f in schema if not f.nullable):  # the checks report each such row (M201)
@@ -201,7 +201,7 @@ class TableReader:
         csv_t, bad = self.read_csv(ct.table, rel, ct.csv_shown, schema, ct.data, checked_header=True)
         if csv_t is None:
             return bad
-        apart = RowsApart(ct, pq_shown, path)
+        apart = RowsApart(ct, ct.csv_shown, pq_shown, path)
         compare(ct, csv_t, ct.data, either(bad, pq_bad), pq_shown, 0, apart)
         apart.report(csv_t.num_rows)
         # the cells that did not convert are flagged by CSV row: the Parquet's rows only when there are as many
@@ -215,7 +215,7 @@ class TableReader:
         pq_t = ct.data
         pos = held = 0
         batches: list[pa.RecordBatch] = []
-        apart = RowsApart(ct, pq_shown, path)
+        apart = RowsApart(ct, ct.csv_shown, pq_shown, path)
         reader = pacsv.open_csv(path, pacsv.ReadOptions(use_threads=True, block_size=block), parse_options(newlines), convert)
         for batch in itertools.chain(reader, [None]):
             if batch is not None:
@@ -238,9 +238,9 @@ class TableReader:
         """P803: Arrow cannot read the CSV (and does not say where): at the first malformed row, when one is found."""
         where = first_malformed_row(path, width)
         if where is None:
-            self.files.add(shown, None, "P803", None, None, f"cannot read the CSV file ({exc})", REBUILD)
+            self.files.add(shown, None, DISAGREE, None, None, f"cannot read the CSV file ({exc})", REBUILD)
         else:
-            self.files.add(shown, where[0], "P803", None, None, f"cannot read the CSV file: {where[1]}", REBUILD)
+            self.files.add(shown, where[0], DISAGREE, None, None, f"cannot read the CSV file: {where[1]}", REBUILD)
 
     def csv_options(self, table: str, path: Path, shown: str, schema: pa.Schema) -> tuple[Any, Callable[[dict[str, Any]], Any], dict[str, Any]] | None:
         """Check the CSV's header against the schema (M200/M201/P803); the reader options, or None when unreadable."""
@@ -252,10 +252,10 @@ class TableReader:
         try:
             header = read_header(path)
         except BadLine as exc:
-            self.files.add(shown, exc.line, "P803", None, None, f"cannot read the CSV file: {exc.what}", REBUILD)
+            self.files.add(shown, exc.line, DISAGREE, None, None, f"cannot read the CSV file: {exc.what}", REBUILD)
             return None
         except (OSError, csv.Error) as exc:
-            self.files.add(shown, 1, "P803", None, None, f"cannot read the CSV file ({exc})", REBUILD)
+            self.files.add(shown, 1, DISAGREE, None, None, f"cannot read the CSV file ({exc})", REBUILD)
             return None
         names = schema.names
         unknown = [h for h in header if h not in names]
@@ -269,11 +269,11 @@ class TableReader:
         twice = [h for h, n in Counter(header).items() if n > 1]
         for h in twice:
             at = ", ".join(str(i) for i, x in enumerate(header, 1) if x == h)
-            self.files.add(shown, 1, "P803", None, h, f"the CSV's header names the column {h!r} more than once (columns {at})", REBUILD)
+            self.files.add(shown, 1, DISAGREE, None, h, f"the CSV's header names the column {h!r} more than once (columns {at})", REBUILD)
         if unknown or missing or twice:
             return None
         if header != names:
-            self.files.add(shown, 1, "P803", None, None, f"the CSV's columns are in another order than the schema's ({', '.join(header)})", REBUILD)
+            self.files.add(shown, 1, DISAGREE, None, None, f"the CSV's columns are in another order than the schema's ({', '.join(header)})", REBUILD)
         text_types = {f.name: csv_read_type(f.type) for f in schema}
         # Arrow parses a CSV in blocks and refuses a row longer than one block ("straddling object"):
         # the block must hold the longest row. A curated file is at most 10 MB, so no row of a
@@ -432,56 +432,9 @@ def compare(ct: Checked, csv_t: pa.Table, pq_t: pa.Table, csv_bad: dict[str, np.
         differ = differs(mine, pq_col) & ~other
         if name in csv_bad:
             differ &= ~csv_bad[name]
-        rows = np.flatnonzero(differ)
+        rows = apart.listed(name, np.flatnonzero(differ))
         if not len(rows):
             continue
         a, b = mine.take(pa.array(rows)).to_pylist(), pq_col.take(pa.array(rows)).to_pylist()
         for r, x, y in zip(rows.tolist(), a, b, strict=True):
-            ct.report(first_row + r, "P803", name, says(x, pq_shown, y), REBUILD)
-
-
-class RowsApart:
-    """The CSV's rows whose key is not the Parquet's at the same place, gathered over one reading of the
-    CSV: each holds another record, or a row was added or removed before it and every later one is shifted."""
-
-    def __init__(self, ct: Checked, pq_shown: str, path: Path):
-        self.ct, self.pq_shown, self.path = ct, pq_shown, path
-        self.key = primary_key(ct.table)
-        self.rows: list[np.ndarray] = []
-        self.keys: list[pa.ChunkedArray] = []  # the CSV's, at those rows
-
-    def find(self, csv_t: pa.Table, first_row: int) -> np.ndarray:
-        """Note the rows of ``csv_t`` (from ``first_row``) apart from the Parquet's; which they are."""
-        import numpy as np
-        import pyarrow as pa
-
-        mine = csv_t.column(self.key)
-        apart = differs(mine, self.ct.data[self.key].slice(first_row, csv_t.num_rows))
-        rows = np.flatnonzero(apart)
-        if len(rows):
-            self.rows.append(rows + first_row)
-            self.keys.append(mine.take(pa.array(rows)))
-        return apart
-
-    def report(self, csv_rows: int) -> None:
-        """P803 for each row apart when the CSV has the Parquet's number of rows; else once, where they part."""
-        ct, n = self.ct, self.ct.data.num_rows
-        if csv_rows == n:
-            for rows, keys in zip(self.rows, self.keys, strict=True):
-                for row, mine in zip(rows.tolist(), keys.to_pylist(), strict=True):
-                    ct.report(row, "P803", self.key, says(mine, self.pq_shown, ct.ids[row]), REBUILD)
-            return
-        said = f"{csv_rows:,} rows, but {self.pq_shown} has {n:,}"
-        if not self.rows:  # rows past the Parquet's, or too few: an empty or malformed line may say where
-            where = first_malformed_row(self.path, ct.data.num_columns)
-            line, what = where if where is not None else (None, "")
-            ct.emit(Problem(ct.csv_shown, line, None, "P803", None, None, f"{said}: {what}" if what else said, REBUILD))
-            return
-        row = int(self.rows[0][0])
-        parted = says(self.keys[0][0].as_py(), self.pq_shown, ct.ids[row])
-        ct.report(row, "P803", self.key, f"{said}: a row was added or removed here ({parted})", REBUILD)
-
-
-def says(mine: Any, pq_shown: str, theirs: Any) -> str:
-    """A cell of the CSV that is not the Parquet's."""
-    return f"the CSV says {quoted_cell(mine)} but {pq_shown} says {quoted_cell(theirs)}"
+            ct.report(first_row + r, DISAGREE, name, says(x, pq_shown, y), REBUILD)

@@ -10,11 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from package_helpers import refresh_descriptor, rewrite
 
+from nkdata.checks.csvrows import LISTED
 from nkdata.checks.package import validate_package
 from nkdata.problems import Problem
 
@@ -173,3 +175,45 @@ def test_a_folder_where_a_listed_file_should_be_is_named_as_such(release: Path, 
     got = validate_package(release)
     p800 = [p for p in got if p.code == "P800"]
     assert [(p.path, p.message) for p in p800] == [(f"{release}/{table}", f"{table} is listed in datapackage.json but is a folder, not a file")]
+
+
+def _rewrite_rows(release: Path, table: str, change: Callable[[list[str], list[list[str]]], list[list[str]]]) -> int:
+    """Rewrite a table's CSV with its rows changed (``change(header, rows)``); the number of rows."""
+    path = release / f"{table}.csv"
+    header, *rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+    rows = change(header, rows)
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\n").writerows([header, *rows])
+    path.write_text(out.getvalue(), encoding="utf-8", newline="")
+    refresh_descriptor(release)
+    return len(rows)
+
+
+def test_a_csv_in_another_order_is_a_hundred_rows_listed_and_the_rest_counted(release: Path) -> None:
+    """Every row of a CSV sorted otherwise than its Parquet holds another record: a million-row table was
+    a million problems (gigabytes of memory); the first LISTED are listed, the others counted in one."""
+    n = _rewrite_rows(release, "figures", lambda header, rows: rows[::-1])
+    assert n > LISTED + 10
+    got = [p for p in validate_package(release) if p.path == f"{release}/figures.csv"]
+    listed = [p for p in got if p.line is not None]
+    assert len(listed) == LISTED and {(p.code, p.field) for p in listed} == {("P803", "figure_id")}, got[:3]
+    assert listed[0].line == 2 and "the CSV says" in listed[0].message
+    counted = [p for p in got if p.line is None]
+    apart = n - 1 if n % 2 else n  # the middle row of an odd number stays in place
+    assert [(p.code, p.field, p.message) for p in counted] == [
+        ("P803", "figure_id", f"{apart - LISTED:,} more rows hold another record than {release}/figures.parquet (the first {LISTED} are listed)")
+    ]
+
+
+def test_a_column_that_differs_in_every_row_is_a_hundred_cells_listed_and_the_rest_counted(release: Path) -> None:
+    column = "value_text"
+
+    def change(header: list[str], rows: list[list[str]]) -> list[list[str]]:
+        at = header.index(column)
+        return [[*r[:at], f"{r[at]} (edited)", *r[at + 1 :]] for r in rows]
+
+    n = _rewrite_rows(release, "figures", change)
+    got = [p for p in validate_package(release) if p.path == f"{release}/figures.csv"]
+    assert len(got) == LISTED + 1 and {(p.code, p.field) for p in got} == {("P803", column)}, got[:3]
+    counted = [p.message for p in got if p.line is None]
+    assert len(counted) == 1 and counted[0].startswith(f"{n - LISTED:,} more cells of {column} differ from"), counted
