@@ -77,10 +77,7 @@ def plot(
                 svg = svg.replace("<metadata>", f"<desc>{label}</desc>\n <metadata>", 1)
                 staging.write_text(svg, encoding="utf-8", newline="\n")
             else:
-                import matplotlib.pyplot as plt
-
-                fig.savefig(staging, format="png", dpi=150, metadata={"Software": None, "Description": label})
-                plt.close(fig)
+                staging.write_bytes(charts.png_bytes(fig, 150, label))
     except OSError as exc:  # a full disk, no permission
         raise BuildError(f"cannot write the chart to {out} ({exc.filename or out}: {exc.strerror or exc}). Nothing was written") from None
     return out

@@ -28,11 +28,20 @@ SHAPE = {
 }
 
 
+#: The first whole number a float cannot tell from the next one.
+EXACT_LIMIT = 2.0**53
+
+
 def number(value: float | None, unit: str = "") -> str:
-    """``12,000``; ``1.5`` keeps its decimals; a percent gets its sign; None is an em dash."""
+    """``12,000``; ``1.5`` keeps its decimals; a percent gets its sign; None is an em dash. Past 2**53,
+    where a float no longer holds every whole number, ``1.23e+20``: the digits written out would be the
+    float's, not the source's (and a number near the largest float, 309 of them, broke a chart's layout)."""
     if value is None:
         return "—"
-    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0").rstrip(".")
+    if abs(value) >= EXACT_LIMIT:
+        text = f"{value:.3g}"
+    else:
+        text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0").rstrip(".")
     return f"{text}%" if unit == "percent" else text
 
 
