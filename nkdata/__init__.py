@@ -5,8 +5,9 @@
     >>> ds = nkdata.load()                   # every table; ds.provenance("fig-...")
 
 Everything but the version and the exceptions is imported on first use, so
-``import nkdata`` stays fast: pydantic, pandas, pyarrow, frictionless and
-requests load only when a function needs them.
+``import nkdata`` stays fast: pydantic, pandas, pyarrow and requests load only
+when a function needs them (frictionless is never imported: it checks a built
+package from outside, ``frictionless validate``).
 """
 
 from __future__ import annotations

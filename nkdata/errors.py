@@ -90,8 +90,9 @@ class BuildError(NkdataError):
 
     Raised when a different release of the same version already exists
     (released versions never change), when ``data/package.yaml`` has no
-    ``release_date``, or when ``nkdata release`` finds the declared version too
-    low for the changes or CHANGELOG.md without an entry for it.
+    ``release_date``, when CHANGELOG.md has no entry for the version, when the
+    output folder cannot be written, or when ``nkdata release`` finds the
+    declared version too low for the changes.
 
     Examples
     --------

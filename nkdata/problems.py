@@ -15,7 +15,7 @@ from typing import NamedTuple
 class Code(NamedTuple):
     """One entry of the problem catalogue."""
 
-    meaning: str  #: what the problem is (the CLI reference and CONTRIBUTING's table print it)
+    meaning: str  #: what the problem is (CONTRIBUTING's table prints it)
     fix: str  #: what to do about it
     message: str  #: the form of the message, fields in braces (the checks fill them in)
 

@@ -248,16 +248,18 @@ def load(
     Parameters
     ----------
     table : str, optional
-        A table name (see :func:`tables`), or ``"timeline"`` (one row per distinct claim,
-        derived from figures). None (default): every table.
+        A table name (see :func:`tables`); ``"timeline"`` is the deprecated name of ``"claims"``
+        (it warns). None (default): every table.
     version : str, optional
         None (default): the release inside this package, no network. ``"X.Y.Z"``: that release
-        from the cache, or downloaded from ``mirror`` and checked against the shipped registry.
+        from the cache, or downloaded (from ``mirror``, else from where releases are published)
+        and checked against the shipped registry.
     format : {"pandas", "arrow", "polars"}
         pandas DataFrames (default; nullable integers, lists and dates kept as Arrow types),
         ``pyarrow.Table`` or polars DataFrames (``pip install 'nkdata[polars]'``).
     mirror : str, optional
-        ``https://`` or ``file://`` URL, or path, of a folder holding ``nkdata-X.Y.Z.zip``; default: ``NKDATA_MIRROR``.
+        ``https://`` or ``file://`` URL, or path, of a folder holding ``nkdata-X.Y.Z.zip``; default:
+        ``NKDATA_MIRROR``, else where releases are published (``NKDATA_BASE_URL``, else the registry's ``base:``).
 
     Returns
     -------
@@ -267,9 +269,9 @@ def load(
     Raises
     ------
     UsageError
-        An unknown table, format or version.
+        An unknown table, format or version, or a refused mirror (``http://``, ...).
     DataNotAvailable
-        A release that is neither embedded nor cached, with no mirror that has it.
+        A release that is neither embedded nor cached and could not be downloaded.
     IntegrityError
         A file (or downloaded zip) that does not match its sha256.
 

@@ -65,8 +65,8 @@ def validate(path: Path | str | None = None, progress: Progress | None = None) -
     Parameters
     ----------
     path : str or pathlib.Path, optional
-        The project root (the folder holding ``data/``), or a folder inside
-        it. Default: the current directory.
+        The project root, the folder holding ``data/`` itself (a folder inside
+        the project is refused). Default: the current directory.
     progress : callable, optional
         Called as ``progress(label, done, total)`` as the work advances.
 
@@ -80,7 +80,7 @@ def validate(path: Path | str | None = None, progress: Progress | None = None) -
     Raises
     ------
     UsageError
-        ``path`` is not inside a project.
+        ``path`` is not a project root.
 
     Examples
     --------

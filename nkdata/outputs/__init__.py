@@ -1,1 +1,1 @@
-"""Outputs made from a release for people to read: coverage tables (and, later, SQLite, a site, plots)."""
+"""Outputs made from a release for people to read: coverage tables, a SQLite database, a static site and its charts."""

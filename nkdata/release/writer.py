@@ -245,7 +245,8 @@ def build(
     Parameters
     ----------
     path : str or pathlib.Path, optional
-        The project root (holding ``data/``) or a folder inside it. Default: the current directory.
+        The project root, the folder holding ``data/`` itself (a folder inside the project is refused).
+        Default: the current directory.
     out : str or pathlib.Path
         Where the release folder and zip go (created if needed). Default: ``dist``.
     version : str
@@ -266,7 +267,7 @@ def build(
         ``out`` holds a different release of that version, ``CHANGELOG.md`` has no entry for
         ``version``, or ``data/package.yaml`` has no ``release_date``; nothing is written.
     UsageError
-        ``path`` is not inside a project.
+        ``path`` is not a project root.
 
     Examples
     --------
