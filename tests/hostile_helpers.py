@@ -78,6 +78,9 @@ def base_env(tmp: Path, **extra: str) -> dict[str, str]:
     (tmp / "tmp").mkdir(exist_ok=True)
     env.update(NKDATA_CACHE=str(tmp / "cache"), TMPDIR=str(tmp / "tmp"), PYTHONDONTWRITEBYTECODE="1", COLUMNS="200")
     env.update(NKDATA_BASE_URL=NO_NETWORK_BASE)  # releases are published on the loopback's closed port: no network
+    # the checkout under test, not whichever nkdata the console script's environment has installed (an
+    # editable install of another checkout: the attacks then ran that checkout's code, whatever this one's did)
+    env["PYTHONPATH"] = os.pathsep.join(x for x in (str(REPO), os.environ.get("PYTHONPATH")) if x)
     env.update(extra)
     return env
 

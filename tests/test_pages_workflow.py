@@ -44,6 +44,7 @@ def test_the_build_steps_make_a_site_of_the_latest_release(tmp_path: Path) -> No
     shutil.copytree(ROOT / "data" / "releases", tmp_path / "data" / "releases")
     env = {**os.environ, "GITHUB_ENV": str(tmp_path / "github_env")}
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env["PYTHONPATH"] = os.pathsep.join(x for x in (str(ROOT), env.get("PYTHONPATH")) if x)  # the console script runs this checkout's nkdata
     runs = [s["run"] for s in STEPS["build"] if "run" in s and not s["run"].startswith("python -m pip")]
     for run in runs:
         for line in (tmp_path / "github_env").read_text().splitlines() if (tmp_path / "github_env").exists() else []:

@@ -150,6 +150,7 @@ def _env(root: Path, tag: str, repository: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "NKDATA_"))}
     env.update(GITHUB_ENV=str(root.parent / "github_env"), GITHUB_REF_NAME=tag, GITHUB_REPOSITORY=repository, GH_TOKEN="unused")
     env["PATH"] = os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), env.get("PATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join(x for x in (str(REPO), env.get("PYTHONPATH")) if x)  # the console script runs this checkout's nkdata
     return env
 
 

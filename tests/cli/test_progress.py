@@ -77,7 +77,12 @@ def test_curated_validation_and_build_report_progress(project: Path, tmp_path: P
     assert calls[-1] == ("writing the release", 2, 2)
 
 
-def test_cli_prints_no_bar_when_not_on_a_terminal(project: Path, tmp_path: Path) -> None:
+def test_cli_prints_no_bar_when_not_on_a_terminal(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # No run here is on a terminal, nor as long as the bar's delay, so no output can show a --quiet that
+    # is dropped: what each command asks progress.terminal for (the real one answers) says it.
+    asked: list[bool] = []
+    real = progress.terminal
+    monkeypatch.setattr(progress, "terminal", lambda quiet=False, stream=None: asked.append(quiet) or real(quiet, stream))
     result = run_cli("validate", str(project))
     assert result.exit_code == 0
     assert result.stderr == ""
@@ -85,3 +90,4 @@ def test_cli_prints_no_bar_when_not_on_a_terminal(project: Path, tmp_path: Path)
     result = run_cli("build", str(project), "--out", str(tmp_path / "dist"), "--quiet")
     assert result.exit_code == 0, result.output
     assert "\r" not in result.output
+    assert asked == [False, True, True]

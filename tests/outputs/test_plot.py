@@ -58,8 +58,17 @@ def test_readme_image_matches_the_embedded_release() -> None:
 
 
 def test_site_builds_from_a_release_without_a_claims_table(tmp_path: Path) -> None:
-    """The embedded release may predate the claims table: the site derives it as nkdata.load() does."""
+    """A release may predate the claims table (the recorded 0.1.0 does; the embedded one stores it, so
+    the site built from it never derived anything): the site derives it as nkdata.load() does."""
     from nkdata.outputs.site import build_site
+    from nkdata.outputs.site.data import slug
+    from nkdata.release.archive import extract
+    from nkdata.release.reader import Release
 
-    result = build_site(tmp_path / "site", release=embedded_release().folder)
-    assert (result.out / "index.html").is_file() and result.pages > 50
+    extract(ROOT / "data" / "releases" / "0.1.0" / "nkdata-0.1.0.zip", tmp_path / "release", top="nkdata-0.1.0", single_top=True)
+    release = Release(tmp_path / "release" / "nkdata-0.1.0")
+    assert "claims" not in release.table_names()
+    result = build_site(tmp_path / "site", release=release.folder)
+    claims = {f.get("claim_id") or "clm-" + f["figure_id"] for f in release.arrow("figures").to_pylist()}
+    assert (result.out / "index.html").is_file()
+    assert sorted(p.name for p in (result.out / "claims").iterdir()) == sorted(["index.html", *(f"{slug(c)}.html" for c in claims)])

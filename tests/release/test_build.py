@@ -219,6 +219,22 @@ def test_polars_reads_the_same_rows_from_parquet_as_from_csv(built, table):
         assert df[f["name"]].to_list() == [r[f["name"]] for r in expected], f"{table}.{f['name']}"
 
 
+def test_quoting_columns_publish_the_source_texts_characters_not_the_curators_typing(project, tmp_path):
+    """text, value_text and date_text match the archived text up to the documented normalisation (a straight
+    apostrophe for a curly one, a dash for a hyphen, a run of spaces); the descriptor says those columns quote
+    the texts verbatim, so the release holds the text's own characters. The real data is typed exactly as its
+    texts, so no build of it could tell."""
+    project.replace(SRC_001, "role in Russia\u2019s recent", "role in Russia's recent")
+    project.replace(SRC_001, "    value_text: surpassed 4,000\n", "    value_text: surpassed   4,000\n")
+    project.replace(SRC_001, "    date_text: as of mid-March\n", "    date_text: as of mid\u2013March\n")
+    assert project.validate() == []
+    folder = build(project.root, tmp_path / "out")
+    figure = next(r for r in csv_rows(folder / "figures.csv", _fields(folder, "figures")) if r["figure_id"] == "fig-nis-casualties-2025-03-mid")
+    assert (figure["value_text"], figure["date_text"]) == ("surpassed 4,000", "as of mid-March")
+    statements = {r["statement_id"]: r for r in csv_rows(folder / "statements.csv", _fields(folder, "statements"))}
+    assert "role in Russia\u2019s recent gains" in statements["stm-lee-troops-used-like-expendables"]["text"]
+
+
 def test_csv_and_parquet_hold_nulls_dates_lists_and_integers(built):
     """Guard against the comparisons above passing vacuously."""
     figures = csv_rows(built / "figures.csv", _fields(built, "figures"))

@@ -148,13 +148,22 @@ def test_timeline_is_a_deprecated_alias(release: Release) -> None:
     assert old.equals(nkdata.load("claims", format="arrow"))
 
 
+#: A recorded release older than the claims table: load() derives the table from its figures.
+OLDER = "0.1.0"
+
+
 @pytest.mark.parametrize("fmt", ["pandas", "arrow", "polars"])
-def test_load_claims_from_the_embedded_release(fmt: str) -> None:
-    """Derived on load when the embedded release predates the table, read when it has one."""
-    t = nkdata.load("claims", format=fmt)
-    figures = nkdata.load("figures", format="arrow").to_pylist()
-    keys = {f["claim_id"] or "clm-" + f["figure_id"] for f in figures}
+@pytest.mark.parametrize("version", [None, OLDER], ids=["embedded-stores-it", "older-derives-it"])
+def test_load_claims_from_the_embedded_release_or_an_older_one(fmt: str, version: str | None, cache_dir: Path) -> None:
+    """Derived on load when the release predates the table, read when it has one (the embedded release
+    stores it: alone, this test never reached the derivation)."""
+    mirror = str(REPO / "data" / "releases" / OLDER) if version else None  # the recorded zip, unpacked into cache_dir
+    ds = nkdata.load(version=version, mirror=mirror, format="arrow")
+    assert ("claims" in ds.release.table_names()) == (version is None)
+    t = nkdata.load("claims", version=version, mirror=mirror, format=fmt)
+    keys = {f.get("claim_id") or "clm-" + f["figure_id"] for f in ds["figures"].to_pylist()}
     assert (t.num_rows if fmt == "arrow" else len(t)) == len(keys)
+    assert set(ds["claims"]["claim_id"].to_pylist()) == keys  # the Dataset derives it as load("claims") does
 
 
 def test_load_rejects_unknown_tables_still() -> None:

@@ -71,3 +71,9 @@ def test_unordered_claims_are_the_claims(figures: pa.Table, rnd: object) -> None
         shuffled = ordered.take(pa.array(order))
         if claims.same_claims(shuffled, unordered):
             assert shuffled.equals(ordered)  # never True for a table in another order
+    if ordered.num_rows:  # a stored table in the right order, one cell edited (nkdata validate's P804): never the same claims
+        counts = ordered["n_figures"].to_pylist()
+        counts[rnd.randrange(len(counts))] += 1  # type: ignore[attr-defined]
+        at = ordered.schema.get_field_index("n_figures")
+        edited = ordered.set_column(at, ordered.schema.field(at), pa.array(counts, ordered.schema.field(at).type))
+        assert not claims.same_claims(edited, unordered)
