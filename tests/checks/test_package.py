@@ -327,6 +327,38 @@ def test_descriptor_problems(pkg: Path, tmp_path: Path) -> None:
     assert {p.code for p in got} == {"P802"}
 
 
+def _drop_events(desc: dict[str, Any]) -> None:
+    desc["resources"] = [r for r in desc["resources"] if r["name"] != "events"]
+
+
+def _describe_otherwise(desc: dict[str, Any]) -> None:
+    next(r for r in desc["resources"] if r["name"] == "figures")["schema"]["fields"][0]["description"] += " Edited."
+
+
+def _rename_events(desc: dict[str, Any]) -> None:
+    next(r for r in desc["resources"] if r["name"] == "events")["name"] = "happenings"
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        (_drop_events, "the package has no 'events' resource"),
+        (_describe_otherwise, "the Table Schema of 'figures' differs from the one this nkdata's models generate (field 'figure_id' differs in description)"),
+        (_rename_events, "resource 4 ('happenings') is not a table of nkdata"),
+    ],
+    ids=["table-missing", "schema-edited", "not-a-table-of-nkdata"],
+)
+def test_a_descriptor_whose_tables_are_not_nkdata_s(pkg: Path, edit: Any, said: str) -> None:
+    """A well-formed datapackage.json that lists a table too few, another schema, or a table nkdata has not:
+    P802 saying which (the malformed descriptors above never reached these checks)."""
+    path = pkg / "datapackage.json"
+    desc = json.loads(path.read_text(encoding="utf-8"))
+    edit(desc)
+    path.write_text(json.dumps(desc, indent=2), encoding="utf-8")
+    said_of_descriptor = [p.message for p in validate_package(pkg) if p.code == "P802" and p.path == f"{pkg}/datapackage.json"]
+    assert said in said_of_descriptor, said_of_descriptor
+
+
 def test_a_broken_zip(tmp_path: Path) -> None:
     bad = tmp_path / "release.zip"
     bad.write_bytes(b"PK not really")
