@@ -116,6 +116,16 @@ def _at_rows(problems: list[Any], pkg: Path, ids: list[str], code: str, field: s
     assert {p.line for p in problems if p.code == code and p.field == field} == lines, problems
 
 
+def test_a_parquet_file_with_other_columns_is_named_not_a_traceback(pkg: Path) -> None:
+    """Its columns are checked against the schema before they are selected (a column dropped was a KeyError)."""
+    t = pq.read_table(pkg / "figures.parquet")
+    pq.write_table(t.drop(["unit"]).append_column("remark", t["figure_id"]), pkg / "figures.parquet")
+    refresh_descriptor(pkg)
+    problems = validate_package(pkg)
+    said = [p.message for p in problems if p.path == f"{pkg}/figures.parquet"]
+    assert said == ["the Parquet file's columns differ from the schema: missing columns unit; unknown columns remark"], problems
+
+
 @pytest.mark.parametrize("column", ["figure_id", "attribution", "metric"])
 def test_a_parquet_null_where_the_schema_allows_none_is_a_missing_value(pkg: Path, column: str) -> None:
     ids = _set_cells(pkg, "figures", column, [0, 5], None)
