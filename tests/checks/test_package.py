@@ -173,17 +173,6 @@ def test_value_text_not_in_evidence(pkg: Path, proj: Path) -> None:
     assert essence(got) == essence(want)
 
 
-@pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x\")", "\uff1dSUM(A1)"], ids=["equals", "full-width-equals"])
-def test_a_formula_cell(pkg: Path, proj: Path, cell: str) -> None:
-    """C600 on a package's cell too: a hand-edited CSV is what a spreadsheet opens (no other test edits a
-    package cell into a formula: the package path's formula check could go unnoticed)."""
-    fig = pick(pkg, "figures", lambda r: True)
-    got, want = both(pkg, proj, "figures", fig["figure_id"], lambda r: r.update(notes=cell))
-    p = located(got, pkg, "figures", fig["figure_id"], "C600")
-    assert p.field == "notes"
-    assert essence(got) == essence(want)
-
-
 def test_duplicate_id(pkg: Path, proj: Path) -> None:
     fig = pick(pkg, "figures", lambda r: True)
 
@@ -325,38 +314,6 @@ def test_descriptor_problems(pkg: Path, tmp_path: Path) -> None:
     (empty / "datapackage.json").write_text(json.dumps({"resources": [{"name": "figures"}]}), encoding="utf-8")
     got = validate_package(empty)
     assert {p.code for p in got} == {"P802"}
-
-
-def _drop_events(desc: dict[str, Any]) -> None:
-    desc["resources"] = [r for r in desc["resources"] if r["name"] != "events"]
-
-
-def _describe_otherwise(desc: dict[str, Any]) -> None:
-    next(r for r in desc["resources"] if r["name"] == "figures")["schema"]["fields"][0]["description"] += " Edited."
-
-
-def _rename_events(desc: dict[str, Any]) -> None:
-    next(r for r in desc["resources"] if r["name"] == "events")["name"] = "happenings"
-
-
-@pytest.mark.parametrize(
-    ("edit", "said"),
-    [
-        (_drop_events, "the package has no 'events' resource"),
-        (_describe_otherwise, "the Table Schema of 'figures' differs from the one this nkdata's models generate (field 'figure_id' differs in description)"),
-        (_rename_events, "resource 4 ('happenings') is not a table of nkdata"),
-    ],
-    ids=["table-missing", "schema-edited", "not-a-table-of-nkdata"],
-)
-def test_a_descriptor_whose_tables_are_not_nkdata_s(pkg: Path, edit: Any, said: str) -> None:
-    """A well-formed datapackage.json that lists a table too few, another schema, or a table nkdata has not:
-    P802 saying which (the malformed descriptors above never reached these checks)."""
-    path = pkg / "datapackage.json"
-    desc = json.loads(path.read_text(encoding="utf-8"))
-    edit(desc)
-    path.write_text(json.dumps(desc, indent=2), encoding="utf-8")
-    said_of_descriptor = [p.message for p in validate_package(pkg) if p.code == "P802" and p.path == f"{pkg}/datapackage.json"]
-    assert said in said_of_descriptor, said_of_descriptor
 
 
 def test_a_broken_zip(tmp_path: Path) -> None:
