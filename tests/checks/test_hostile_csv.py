@@ -217,3 +217,18 @@ def test_a_column_that_differs_in_every_row_is_a_hundred_cells_listed_and_the_re
     assert len(got) == LISTED + 1 and {(p.code, p.field) for p in got} == {("P803", column)}, got[:3]
     counted = [p.message for p in got if p.line is None]
     assert len(counted) == 1 and counted[0].startswith(f"{n - LISTED:,} more cells of {column} differ from"), counted
+
+
+def test_columns_in_another_order_are_reported_though_every_cell_reads_back(release: Path) -> None:
+    """Two columns swapped, header and cells alike: read by name, every row still says what the Parquet
+    says, so only the header check can tell that the file is not the one the build wrote."""
+
+    def swap(header: list[str], rows: list[list[str]]) -> list[list[str]]:
+        a, b = header.index("metric"), header.index("unit")
+        for cells in [header, *rows]:
+            cells[a], cells[b] = cells[b], cells[a]
+        return rows
+
+    _rewrite_rows(release, "figures", swap)
+    got = [(p.line, p.code, p.message) for p in validate_package(release) if p.path == f"{release}/figures.csv"]
+    assert len(got) == 1 and got[0][:2] == (1, "P803") and "the CSV's columns are in another order than the schema's" in got[0][2], got

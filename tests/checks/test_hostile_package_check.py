@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from package_helpers import csv_line_of, refresh_descriptor
+from package_helpers import both, csv_line_of, essence, located, pick, refresh_descriptor
 
 from nkdata.checks.package import validate_package
 from nkdata.errors import IntegrityError
@@ -93,6 +93,49 @@ def test_a_nul_in_a_path_is_a_damaged_descriptor(pkg: Path, tmp_path: Path) -> N
         load_descriptor(pkg / DESCRIPTOR)
 
 
+def _drop_events(desc: dict[str, Any]) -> None:
+    desc["resources"] = [r for r in desc["resources"] if r["name"] != "events"]
+
+
+def _describe_otherwise(desc: dict[str, Any]) -> None:
+    next(r for r in desc["resources"] if r["name"] == "figures")["schema"]["fields"][0]["description"] += " Edited."
+
+
+def _rename_events(desc: dict[str, Any]) -> None:
+    next(r for r in desc["resources"] if r["name"] == "events")["name"] = "happenings"
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        (_drop_events, "the package has no 'events' resource"),
+        (_describe_otherwise, "the Table Schema of 'figures' differs from the one this nkdata's models generate (field 'figure_id' differs in description)"),
+        (_rename_events, "resource 4 ('happenings') is not a table of nkdata"),
+    ],
+    ids=["table-missing", "schema-edited", "not-a-table-of-nkdata"],
+)
+def test_a_descriptor_whose_tables_are_not_nkdata_s(pkg: Path, edit: Any, said: str) -> None:
+    """A well-formed datapackage.json that lists a table too few, another schema, or a table nkdata has not:
+    P802 saying which (test_package.py's malformed descriptors never reached these checks)."""
+    path = pkg / "datapackage.json"
+    desc = json.loads(path.read_text(encoding="utf-8"))
+    edit(desc)
+    path.write_text(json.dumps(desc, indent=2), encoding="utf-8")
+    said_of_descriptor = [p.message for p in validate_package(pkg) if p.code == "P802" and p.path == f"{pkg}/datapackage.json"]
+    assert said in said_of_descriptor, said_of_descriptor
+
+
+@pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x\")", "\uff1dSUM(A1)"], ids=["equals", "full-width-equals"])
+def test_a_formula_cell(pkg: Path, proj: Path, cell: str) -> None:
+    """C600 on a package's cell too: a hand-edited CSV is what a spreadsheet opens (no other test edits a
+    package cell into a formula: the package path's formula check could go unnoticed)."""
+    fig = pick(pkg, "figures", lambda r: True)
+    got, want = both(pkg, proj, "figures", fig["figure_id"], lambda r: r.update(notes=cell))
+    p = located(got, pkg, "figures", fig["figure_id"], "C600")
+    assert p.field == "notes"
+    assert essence(got) == essence(want)
+
+
 # ---------------------------------------------------------------- Parquet cells no CSV could spell
 
 
@@ -114,6 +157,29 @@ def _set_cells(pkg: Path, table: str, column: str, rows: list[int], value: Any) 
 def _at_rows(problems: list[Any], pkg: Path, ids: list[str], code: str, field: str) -> None:
     lines = {csv_line_of(pkg / "figures.csv", "figure_id", i) for i in ids}
     assert {p.line for p in problems if p.code == code and p.field == field} == lines, problems
+
+
+@pytest.mark.parametrize(
+    ("forged", "said"),
+    [
+        (lambda t: t.drop(["unit"]).append_column("remark", t["figure_id"]),
+         "the Parquet file's columns differ from the schema: missing columns unit; unknown columns remark"),
+        (lambda t: None, "cannot read the Parquet file (Parquet magic bytes not found"),
+    ],
+    ids=["other-columns", "not-parquet"],
+)
+def test_a_parquet_twin_that_is_not_the_tables_is_named(pkg: Path, forged: Any, said: str) -> None:
+    """Its hash recomputed, so only reading it can tell: columns other than the schema's (selecting them was a
+    KeyError), or no Parquet at all (the only problem reported: without it, the package was valid)."""
+    path = pkg / "figures.parquet"
+    table = forged(pq.read_table(path))
+    if table is None:
+        path.write_bytes(b"figure_id\nfig-x\n")
+    else:
+        pq.write_table(table, path)
+    refresh_descriptor(pkg)
+    problems = validate_package(pkg)
+    assert [p.message[: len(said)] for p in problems if p.path == f"{pkg}/figures.parquet"] == [said], problems
 
 
 @pytest.mark.parametrize("column", ["figure_id", "attribution", "metric"])
