@@ -130,21 +130,19 @@ def test_a_table_breaking_its_schema_is_one_error_naming_file_and_column(
         assert not out.exists()
 
 
-@pytest.mark.parametrize("kind", ["svg", "png"])
-def test_a_number_near_the_largest_float_is_drawn(release_copy: Path, tmp_path: Path, kind: str) -> None:
+def test_a_number_near_the_largest_float_is_drawn(release_copy: Path, tmp_path: Path) -> None:
     """Finite and within the schema, so drawn: the axis stops at the largest float instead of at inf, its
     labels are short (309 digits a label collapsed the layout: matplotlib warned, the legend covered a
     panel), and nothing warns (numpy's overflow in the log locator's decade past the largest float)."""
     _retable(release_copy, "claims", lambda t: t.set_column(t.schema.get_field_index("best"), "best", pa.array([1e308] * t.num_rows, pa.float64())))
-    out = tmp_path / f"chart.{kind}"
+    out = tmp_path / "chart.svg"  # a PNG is drawn by the same figure and saved by charts.png_bytes, under the same guard
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         r = run_cli("plot", "--release", str(release_copy), "--out", str(out))
     assert r.exit_code == 0 and out.is_file(), r.output
-    if kind == "svg":
-        labels = re.findall(r"<text [^>]*>([^<]*)</text>", out.read_text(encoding="utf-8"))  # the texts drawn, as text
-        assert any(label.startswith("1e+30") for label in labels), labels[:20]
-        assert not any(re.search(r"\d{17}", label.replace(",", "")) for label in labels), [x for x in labels if len(x) > 30]
+    labels = re.findall(r"<text [^>]*>([^<]*)</text>", out.read_text(encoding="utf-8"))  # the texts drawn, as text
+    assert any(label.startswith("1e+30") for label in labels), labels[:20]
+    assert not any(re.search(r"\d{17}", label.replace(",", "")) for label in labels), [x for x in labels if len(x) > 30]
 
 
 @pytest.mark.parametrize(
